@@ -1,0 +1,105 @@
+/**
+ * Feature configurations. A pretrained encoder only works on the exact features it was trained on,
+ * so the presets reproduce their reference implementations and are frozen; a custom configuration
+ * starts from a preset and is validated in resolveFeatureConfig().
+ */
+import { ConfigError } from '../errors.js';
+import { SAMPLE_RATE } from '../audio/constants.js';
+import type { MelScale } from './mel-filters.js';
+
+/** Every knob of the log-mel front end. */
+export interface FeatureConfig {
+  /** Preset name, or 'custom'. */
+  name: string;
+  /** Input rate in Hz (16000 for every preset; audio is resampled to it). */
+  sampleRate: number;
+  /** FFT size in samples (whisper 400, kaldi 512). Any even size; powers of two are fastest. */
+  nFft: number;
+  /** Analysis window length in samples, <= nFft; the frame is zero-padded to nFft (kaldi 400 in 512). */
+  winLength: number;
+  /** Hop between frames in samples (160 = 10 ms). */
+  hopLength: number;
+  /** 'hann' (periodic, torch.hann_window) or 'povey' (Kaldi: symmetric Hann to the power 0.85). */
+  window: 'hann' | 'povey';
+  /** true: frames centred on t*hop with reflect padding (torch.stft center=True); false: Kaldi snip_edges. */
+  center: boolean;
+  /** Drop the last frame (Whisper does: frames = floor(samples / hop)). */
+  dropLastFrame: boolean;
+  /** Samples are multiplied by this first (Kaldi works on 16-bit integer scale: 32768). */
+  inputScale: number;
+  /** Subtract each frame's mean before windowing (Kaldi). */
+  removeDcOffset: boolean;
+  /** Pre-emphasis coefficient, 0 for none (Kaldi 0.97; x[i] - c x[i-1] within the frame, x[-1] = x[0]). */
+  preemphasis: number;
+  /** Mel scale and filter shape. */
+  melScale: MelScale;
+  nMels: number;
+  /** Lowest and highest filter edge in Hz. */
+  fMin: number;
+  fMax: number;
+  /** Logarithm applied to the mel energies, after flooring them at logFloor. */
+  log: 'log10' | 'ln';
+  logFloor: number;
+  /** 'whisper': clamp to (max - 8) over the utterance, then (x + 4) / 4. 'none': raw log energies. */
+  normalize: 'whisper' | 'none';
+}
+
+export type PresetName = 'whisper-80' | 'whisper-128' | 'kaldi-fbank-80';
+
+const whisper = (nMels: number): FeatureConfig => Object.freeze({
+  name: `whisper-${nMels}`, sampleRate: SAMPLE_RATE, nFft: 400, winLength: 400, hopLength: 160,
+  window: 'hann', center: true, dropLastFrame: true, inputScale: 1, removeDcOffset: false, preemphasis: 0,
+  melScale: 'slaney', nMels, fMin: 0, fMax: 8000, log: 'log10', logFloor: 1e-10, normalize: 'whisper',
+});
+
+/** The built-in presets. */
+export const PRESETS: Readonly<Record<PresetName, Readonly<FeatureConfig>>> = Object.freeze({
+  // openai/whisper audio.py log_mel_spectrogram(audio, n_mels), no padding.
+  'whisper-80': whisper(80),
+  'whisper-128': whisper(128),
+  // torchaudio.compliance.kaldi.fbank(x * 32768, num_mel_bins=80, dither=0.0), other options default.
+  'kaldi-fbank-80': Object.freeze({
+    name: 'kaldi-fbank-80', sampleRate: SAMPLE_RATE, nFft: 512, winLength: 400, hopLength: 160,
+    window: 'povey', center: false, dropLastFrame: false, inputScale: 32768, removeDcOffset: true,
+    preemphasis: 0.97, melScale: 'kaldi', nMels: 80, fMin: 20, fMax: 8000, log: 'ln',
+    logFloor: 1.1920928955078125e-7, normalize: 'none',
+  } as FeatureConfig),
+});
+
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/**
+ * Resolve a preset name, or a partial config on top of a preset (`base`, default whisper-80),
+ * into a validated, frozen FeatureConfig.
+ */
+export function resolveFeatureConfig(spec: PresetName | string | (Partial<FeatureConfig> & { base?: PresetName })): Readonly<FeatureConfig> {
+  if (typeof spec === 'string') {
+    const preset = PRESETS[spec as PresetName];
+    if (!preset) throw new ConfigError(`unknown feature preset '${spec}' (expected one of: ${PRESET_NAMES.join(', ')})`);
+    return preset;
+  }
+  const { base = 'whisper-80', ...overrides } = spec;
+  const basePreset = PRESETS[base];
+  if (!basePreset) throw new ConfigError(`unknown base preset '${base}' (expected one of: ${PRESET_NAMES.join(', ')})`);
+  if (Object.keys(overrides).length === 0) return basePreset;
+  const c: FeatureConfig = { ...basePreset, name: 'custom', ...overrides };
+  const bad = (field: string, want: string): never => {
+    throw new ConfigError(`feature config: ${field} must be ${want}, got ${JSON.stringify((c as unknown as Record<string, unknown>)[field])}`);
+  };
+  const isInt = (v: number): boolean => Number.isInteger(v);
+  if (!isInt(c.sampleRate) || c.sampleRate < 1000) bad('sampleRate', 'an integer >= 1000');
+  if (!isInt(c.nFft) || c.nFft < 16 || c.nFft % 2 !== 0 || c.nFft > 65536) bad('nFft', 'an even integer from 16 to 65536');
+  if (!isInt(c.winLength) || c.winLength < 2 || c.winLength > c.nFft) bad('winLength', `an integer from 2 to nFft (${c.nFft})`);
+  if (!isInt(c.hopLength) || c.hopLength < 1) bad('hopLength', 'a positive integer');
+  if (c.window !== 'hann' && c.window !== 'povey') bad('window', "'hann' or 'povey'");
+  if (c.center && c.winLength !== c.nFft) bad('winLength', 'equal to nFft when center is true');
+  if (!(c.inputScale > 0)) bad('inputScale', 'a positive number');
+  if (!(c.preemphasis >= 0 && c.preemphasis < 1)) bad('preemphasis', 'in [0, 1)');
+  if (c.melScale !== 'slaney' && c.melScale !== 'kaldi') bad('melScale', "'slaney' or 'kaldi'");
+  if (!isInt(c.nMels) || c.nMels < 1 || c.nMels > 512) bad('nMels', 'an integer from 1 to 512');
+  if (!(c.fMin >= 0 && c.fMin < c.fMax && c.fMax <= c.sampleRate / 2)) bad('fMax', `above fMin and at most the Nyquist frequency (${c.sampleRate / 2} Hz)`);
+  if (c.log !== 'log10' && c.log !== 'ln') bad('log', "'log10' or 'ln'");
+  if (!(c.logFloor > 0)) bad('logFloor', 'a positive number');
+  if (c.normalize !== 'whisper' && c.normalize !== 'none') bad('normalize', "'whisper' or 'none'");
+  return Object.freeze(c);
+}
