@@ -1,0 +1,53 @@
+/**
+ * The command-line program: a yargs root that registers one module per command and maps every
+ * error to an exit code (0 ok, 1 runtime, 2 usage) and one line on stderr.
+ */
+import fs from 'node:fs';
+import yargs from 'yargs';
+import { describeError, UsageError } from '../errors.js';
+import { featuresCommand } from './features.command.js';
+import { infoCommand } from './info.command.js';
+
+/** Toolkit version, from package.json. */
+export function toolkitVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * Run the CLI with `argv` (without node and script path). Resolves to the exit code; never calls
+ * process.exit, so it can be tested in-process.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    const width = Math.min(100, process.stdout.columns ?? 100);
+    await yargs(argv)
+      .scriptName('adapt-asr')
+      .usage('$0 <command> [options]\n\nAdapt a speech recognizer to an accent from a few minutes of recordings.')
+      .command(featuresCommand)
+      .command(infoCommand)
+      .option('verbose', { type: 'boolean', default: false, describe: 'Print timings, and the stack trace of any error.' })
+      .demandCommand(1, 'Name a command; run `adapt-asr --help` to see them.')
+      .recommendCommands()
+      .strict()
+      .version('version', 'Show the version number and exit.', toolkitVersion())
+      .help('help', 'Show this help and exit.')
+      .alias('h', 'help')
+      .wrap(width)
+      .exitProcess(false)
+      .fail((msg, err) => {
+        if (err) throw err;
+        // recommendCommands() only says "Did you mean x?"; say what was wrong first.
+        if (/^Did you mean/.test(msg) && argv[0]) throw new UsageError(`Unknown command '${argv[0]}'. ${msg}`);
+        throw new UsageError(msg.replace(/\s*\n\s*/g, ' ').trim());
+      })
+      .parseAsync();
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    const { exitCode, message } = describeError(err);
+    process.stderr.write(`adapt-asr: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return exitCode;
+  }
+}
