@@ -104,45 +104,102 @@ export class MixedRadixFft {
   }
 
   private stage(st: Stage, xRe: Float64Array, xIm: Float64Array, yRe: Float64Array, yIm: Float64Array): void {
-    const { r, s, m, twRe, twIm } = st;
-    const r1 = r - 1;
+    switch (st.r) {
+      case 4: return this.radix4(st, xRe, xIm, yRe, yIm);
+      case 2: return this.radix2(st, xRe, xIm, yRe, yIm);
+      case 5: return this.radix5(st, xRe, xIm, yRe, yIm);
+      case 3: return this.radix3(st, xRe, xIm, yRe, yIm);
+      default: return this.generic(st, xRe, xIm, yRe, yIm);
+    }
+  }
+
+  // Each butterfly reads inputs j at i0 + j*s*m and writes outputs k at o0 + k*s, times w_n^(p*k)
+  // (twiddles tw[p*(r-1) + k-1]; all 1 when p = 0, the only p of the last stage).
+
+  private radix4({ s, m, twRe, twIm }: Stage, xRe: Float64Array, xIm: Float64Array, yRe: Float64Array, yIm: Float64Array): void {
+    const sm = s * m;
     for (let p = 0; p < m; p++) {
-      const tw = p * r1;
+      const tw = 3 * p;
+      const w1r = twRe[tw], w1i = twIm[tw], w2r = twRe[tw + 1], w2i = twIm[tw + 1], w3r = twRe[tw + 2], w3i = twIm[tw + 2];
       for (let q = 0; q < s; q++) {
-        const i0 = q + s * p; // input j at i0 + j*s*m
-        const o0 = q + s * r * p; // output k at o0 + k*s
-        const sm = s * m;
-        if (r === 4) {
-          const a0r = xRe[i0], a0i = xIm[i0];
-          const a1r = xRe[i0 + sm], a1i = xIm[i0 + sm];
-          const a2r = xRe[i0 + 2 * sm], a2i = xIm[i0 + 2 * sm];
-          const a3r = xRe[i0 + 3 * sm], a3i = xIm[i0 + 3 * sm];
-          const t0r = a0r + a2r, t0i = a0i + a2i, t1r = a0r - a2r, t1i = a0i - a2i;
-          const t2r = a1r + a3r, t2i = a1i + a3i, t3r = a1r - a3r, t3i = a1i - a3i;
-          // b0 = t0 + t2; b1 = t1 - i t3; b2 = t0 - t2; b3 = t1 + i t3
-          yRe[o0] = t0r + t2r; yIm[o0] = t0i + t2i;
-          this.twiddle(yRe, yIm, o0 + s, t1r + t3i, t1i - t3r, twRe[tw], twIm[tw]);
-          this.twiddle(yRe, yIm, o0 + 2 * s, t0r - t2r, t0i - t2i, twRe[tw + 1], twIm[tw + 1]);
-          this.twiddle(yRe, yIm, o0 + 3 * s, t1r - t3i, t1i + t3r, twRe[tw + 2], twIm[tw + 2]);
-        } else if (r === 2) {
-          const ar = xRe[i0], ai = xIm[i0], br = xRe[i0 + sm], bi = xIm[i0 + sm];
-          yRe[o0] = ar + br; yIm[o0] = ai + bi;
-          this.twiddle(yRe, yIm, o0 + s, ar - br, ai - bi, twRe[tw], twIm[tw]);
-        } else if (r === 5) {
-          this.radix5(xRe, xIm, i0, sm, yRe, yIm, o0, s, twRe, twIm, tw);
-        } else if (r === 3) {
-          const a0r = xRe[i0], a0i = xIm[i0];
-          const a1r = xRe[i0 + sm], a1i = xIm[i0 + sm], a2r = xRe[i0 + 2 * sm], a2i = xIm[i0 + 2 * sm];
-          const tr = a1r + a2r, ti = a1i + a2i;
-          const mr = a0r - 0.5 * tr, mi = a0i - 0.5 * ti;
-          const nr = SIN60 * (a1r - a2r), ni = SIN60 * (a1i - a2i);
-          yRe[o0] = a0r + tr; yIm[o0] = a0i + ti;
-          // b1 = m - i n, b2 = m + i n
-          this.twiddle(yRe, yIm, o0 + s, mr + ni, mi - nr, twRe[tw], twIm[tw]);
-          this.twiddle(yRe, yIm, o0 + 2 * s, mr - ni, mi + nr, twRe[tw + 1], twIm[tw + 1]);
-        } else {
-          this.generic(xRe, xIm, i0, sm, r, yRe, yIm, o0, s, twRe, twIm, tw);
-        }
+        const i0 = q + s * p, o0 = q + 4 * s * p;
+        const a0r = xRe[i0], a0i = xIm[i0];
+        const a1r = xRe[i0 + sm], a1i = xIm[i0 + sm];
+        const a2r = xRe[i0 + 2 * sm], a2i = xIm[i0 + 2 * sm];
+        const a3r = xRe[i0 + 3 * sm], a3i = xIm[i0 + 3 * sm];
+        const t0r = a0r + a2r, t0i = a0i + a2i, t1r = a0r - a2r, t1i = a0i - a2i;
+        const t2r = a1r + a3r, t2i = a1i + a3i, t3r = a1r - a3r, t3i = a1i - a3i;
+        // b0 = t0 + t2; b1 = t1 - i t3; b2 = t0 - t2; b3 = t1 + i t3
+        const b1r = t1r + t3i, b1i = t1i - t3r, b2r = t0r - t2r, b2i = t0i - t2i, b3r = t1r - t3i, b3i = t1i + t3r;
+        yRe[o0] = t0r + t2r; yIm[o0] = t0i + t2i;
+        yRe[o0 + s] = b1r * w1r - b1i * w1i; yIm[o0 + s] = b1r * w1i + b1i * w1r;
+        yRe[o0 + 2 * s] = b2r * w2r - b2i * w2i; yIm[o0 + 2 * s] = b2r * w2i + b2i * w2r;
+        yRe[o0 + 3 * s] = b3r * w3r - b3i * w3i; yIm[o0 + 3 * s] = b3r * w3i + b3i * w3r;
+      }
+    }
+  }
+
+  private radix2({ s, m, twRe, twIm }: Stage, xRe: Float64Array, xIm: Float64Array, yRe: Float64Array, yIm: Float64Array): void {
+    const sm = s * m;
+    for (let p = 0; p < m; p++) {
+      const wr = twRe[p], wi = twIm[p];
+      for (let q = 0; q < s; q++) {
+        const i0 = q + s * p, o0 = q + 2 * s * p;
+        const ar = xRe[i0], ai = xIm[i0], br = xRe[i0 + sm], bi = xIm[i0 + sm];
+        const dr = ar - br, di = ai - bi;
+        yRe[o0] = ar + br; yIm[o0] = ai + bi;
+        yRe[o0 + s] = dr * wr - di * wi; yIm[o0 + s] = dr * wi + di * wr;
+      }
+    }
+  }
+
+  private radix3(st: Stage, xRe: Float64Array, xIm: Float64Array, yRe: Float64Array, yIm: Float64Array): void {
+    const { s, m, twRe, twIm } = st;
+    const sm = s * m;
+    for (let p = 0; p < m; p++) {
+      const tw = 2 * p;
+      for (let q = 0; q < s; q++) {
+        const i0 = q + s * p, o0 = q + 3 * s * p;
+        const a0r = xRe[i0], a0i = xIm[i0];
+        const a1r = xRe[i0 + sm], a1i = xIm[i0 + sm], a2r = xRe[i0 + 2 * sm], a2i = xIm[i0 + 2 * sm];
+        const tr = a1r + a2r, ti = a1i + a2i;
+        const mr = a0r - 0.5 * tr, mi = a0i - 0.5 * ti;
+        const nr = SIN60 * (a1r - a2r), ni = SIN60 * (a1i - a2i);
+        yRe[o0] = a0r + tr; yIm[o0] = a0i + ti;
+        // b1 = m - i n, b2 = m + i n
+        this.twiddle(yRe, yIm, o0 + s, mr + ni, mi - nr, twRe[tw], twIm[tw]);
+        this.twiddle(yRe, yIm, o0 + 2 * s, mr - ni, mi + nr, twRe[tw + 1], twIm[tw + 1]);
+      }
+    }
+  }
+
+  private radix5({ s, m, twRe, twIm }: Stage, xRe: Float64Array, xIm: Float64Array, yRe: Float64Array, yIm: Float64Array): void {
+    const sm = s * m;
+    for (let p = 0; p < m; p++) {
+      const tw = 4 * p;
+      const w1r = twRe[tw], w1i = twIm[tw], w2r = twRe[tw + 1], w2i = twIm[tw + 1];
+      const w3r = twRe[tw + 2], w3i = twIm[tw + 2], w4r = twRe[tw + 3], w4i = twIm[tw + 3];
+      for (let q = 0; q < s; q++) {
+        const i0 = q + s * p, o0 = q + 5 * s * p;
+        const a0r = xRe[i0], a0i = xIm[i0];
+        const a1r = xRe[i0 + sm], a1i = xIm[i0 + sm];
+        const a2r = xRe[i0 + 2 * sm], a2i = xIm[i0 + 2 * sm];
+        const a3r = xRe[i0 + 3 * sm], a3i = xIm[i0 + 3 * sm];
+        const a4r = xRe[i0 + 4 * sm], a4i = xIm[i0 + 4 * sm];
+        const t1r = a1r + a4r, t1i = a1i + a4i, t2r = a2r + a3r, t2i = a2i + a3i;
+        const t3r = a1r - a4r, t3i = a1i - a4i, t4r = a2r - a3r, t4i = a2i - a3i;
+        const m1r = a0r + C1 * t1r + C2 * t2r, m1i = a0i + C1 * t1i + C2 * t2i;
+        const m2r = a0r + C2 * t1r + C1 * t2r, m2i = a0i + C2 * t1i + C1 * t2i;
+        const n1r = S1 * t3r + S2 * t4r, n1i = S1 * t3i + S2 * t4i;
+        const n2r = S2 * t3r - S1 * t4r, n2i = S2 * t3i - S1 * t4i;
+        // b1 = m1 - i n1, b4 = m1 + i n1, b2 = m2 - i n2, b3 = m2 + i n2
+        const b1r = m1r + n1i, b1i = m1i - n1r, b4r = m1r - n1i, b4i = m1i + n1r;
+        const b2r = m2r + n2i, b2i = m2i - n2r, b3r = m2r - n2i, b3i = m2i + n2r;
+        yRe[o0] = a0r + t1r + t2r; yIm[o0] = a0i + t1i + t2i;
+        yRe[o0 + s] = b1r * w1r - b1i * w1i; yIm[o0 + s] = b1r * w1i + b1i * w1r;
+        yRe[o0 + 2 * s] = b2r * w2r - b2i * w2i; yIm[o0 + 2 * s] = b2r * w2i + b2i * w2r;
+        yRe[o0 + 3 * s] = b3r * w3r - b3i * w3i; yIm[o0 + 3 * s] = b3r * w3i + b3i * w3r;
+        yRe[o0 + 4 * s] = b4r * w4r - b4i * w4i; yIm[o0 + 4 * s] = b4r * w4i + b4i * w4r;
       }
     }
   }
@@ -152,40 +209,24 @@ export class MixedRadixFft {
     yIm[o] = br * wi + bi * wr;
   }
 
-  private radix5(xRe: Float64Array, xIm: Float64Array, i0: number, sm: number, yRe: Float64Array, yIm: Float64Array,
-    o0: number, s: number, twRe: Float64Array, twIm: Float64Array, tw: number): void {
-    const a0r = xRe[i0], a0i = xIm[i0];
-    const a1r = xRe[i0 + sm], a1i = xIm[i0 + sm];
-    const a2r = xRe[i0 + 2 * sm], a2i = xIm[i0 + 2 * sm];
-    const a3r = xRe[i0 + 3 * sm], a3i = xIm[i0 + 3 * sm];
-    const a4r = xRe[i0 + 4 * sm], a4i = xIm[i0 + 4 * sm];
-    const t1r = a1r + a4r, t1i = a1i + a4i, t2r = a2r + a3r, t2i = a2i + a3i;
-    const t3r = a1r - a4r, t3i = a1i - a4i, t4r = a2r - a3r, t4i = a2i - a3i;
-    const m1r = a0r + C1 * t1r + C2 * t2r, m1i = a0i + C1 * t1i + C2 * t2i;
-    const m2r = a0r + C2 * t1r + C1 * t2r, m2i = a0i + C2 * t1i + C1 * t2i;
-    const n1r = S1 * t3r + S2 * t4r, n1i = S1 * t3i + S2 * t4i;
-    const n2r = S2 * t3r - S1 * t4r, n2i = S2 * t3i - S1 * t4i;
-    yRe[o0] = a0r + t1r + t2r; yIm[o0] = a0i + t1i + t2i;
-    // b1 = m1 - i n1, b4 = m1 + i n1, b2 = m2 - i n2, b3 = m2 + i n2
-    this.twiddle(yRe, yIm, o0 + s, m1r + n1i, m1i - n1r, twRe[tw], twIm[tw]);
-    this.twiddle(yRe, yIm, o0 + 2 * s, m2r + n2i, m2i - n2r, twRe[tw + 1], twIm[tw + 1]);
-    this.twiddle(yRe, yIm, o0 + 3 * s, m2r - n2i, m2i + n2r, twRe[tw + 2], twIm[tw + 2]);
-    this.twiddle(yRe, yIm, o0 + 4 * s, m1r - n1i, m1i + n1r, twRe[tw + 3], twIm[tw + 3]);
-  }
-
-  private generic(xRe: Float64Array, xIm: Float64Array, i0: number, sm: number, r: number, yRe: Float64Array,
-    yIm: Float64Array, o0: number, s: number, twRe: Float64Array, twIm: Float64Array, tw: number): void {
-    const g = this.gRe, h = this.gIm;
-    for (let j = 0; j < r; j++) { g[j] = xRe[i0 + j * sm]; h[j] = xIm[i0 + j * sm]; }
-    for (let k = 0; k < r; k++) {
-      let br = 0, bi = 0;
-      for (let j = 0; j < r; j++) {
-        const a = (-2 * Math.PI * ((j * k) % r)) / r;
-        const c = Math.cos(a), sn = Math.sin(a);
-        br += g[j] * c - h[j] * sn;
-        bi += g[j] * sn + h[j] * c;
+  private generic({ r, s, m, twRe, twIm }: Stage, xRe: Float64Array, xIm: Float64Array, yRe: Float64Array, yIm: Float64Array): void {
+    const g = this.gRe, h = this.gIm, sm = s * m;
+    for (let p = 0; p < m; p++) {
+      const tw = (r - 1) * p;
+      for (let q = 0; q < s; q++) {
+        const i0 = q + s * p, o0 = q + r * s * p;
+        for (let j = 0; j < r; j++) { g[j] = xRe[i0 + j * sm]; h[j] = xIm[i0 + j * sm]; }
+        for (let k = 0; k < r; k++) {
+          let br = 0, bi = 0;
+          for (let j = 0; j < r; j++) {
+            const a = (-2 * Math.PI * ((j * k) % r)) / r;
+            const c = Math.cos(a), sn = Math.sin(a);
+            br += g[j] * c - h[j] * sn;
+            bi += g[j] * sn + h[j] * c;
+          }
+          if (k === 0) { yRe[o0] = br; yIm[o0] = bi; } else this.twiddle(yRe, yIm, o0 + k * s, br, bi, twRe[tw + k - 1], twIm[tw + k - 1]);
+        }
       }
-      if (k === 0) { yRe[o0] = br; yIm[o0] = bi; } else this.twiddle(yRe, yIm, o0 + k * s, br, bi, twRe[tw + k - 1], twIm[tw + k - 1]);
     }
   }
 }

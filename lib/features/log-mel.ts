@@ -65,22 +65,25 @@ export class LogMelExtractor {
     const { hopLength, winLength, nFft, inputScale, removeDcOffset, preemphasis, center, logFloor } = this.config;
     const frame = this.frame, win = this.window, n = x.length;
     const start = center ? t * hopLength - nFft / 2 : t * hopLength;
-    if (start >= 0 && start + winLength <= n) {
-      for (let i = 0; i < winLength; i++) frame[i] = x[start + i] * inputScale;
+    const inside = start >= 0 && start + winLength <= n;
+    if (!removeDcOffset && preemphasis === 0) {
+      // Whisper path: scale and window in one pass.
+      if (inside) for (let i = 0; i < winLength; i++) frame[i] = x[start + i] * inputScale * win[i];
+      else for (let i = 0; i < winLength; i++) frame[i] = x[reflect(start + i, n)] * inputScale * win[i];
     } else {
-      for (let i = 0; i < winLength; i++) frame[i] = x[reflect(start + i, n)] * inputScale;
+      if (inside) for (let i = 0; i < winLength; i++) frame[i] = x[start + i] * inputScale;
+      else for (let i = 0; i < winLength; i++) frame[i] = x[reflect(start + i, n)] * inputScale;
+      if (removeDcOffset) {
+        let mean = 0;
+        for (let i = 0; i < winLength; i++) mean += frame[i];
+        mean /= winLength;
+        for (let i = 0; i < winLength; i++) frame[i] -= mean;
+      }
+      // Pre-emphasis x[i] - c x[i-1] (x[-1] = x[0]) fused with the window, last sample first.
+      const c = preemphasis;
+      for (let i = winLength - 1; i > 0; i--) frame[i] = (frame[i] - c * frame[i - 1]) * win[i];
+      frame[0] = (frame[0] - c * frame[0]) * win[0];
     }
-    if (removeDcOffset) {
-      let mean = 0;
-      for (let i = 0; i < winLength; i++) mean += frame[i];
-      mean /= winLength;
-      for (let i = 0; i < winLength; i++) frame[i] -= mean;
-    }
-    if (preemphasis !== 0) {
-      for (let i = winLength - 1; i > 0; i--) frame[i] -= preemphasis * frame[i - 1];
-      frame[0] -= preemphasis * frame[0];
-    }
-    for (let i = 0; i < winLength; i++) frame[i] *= win[i];
     this.fft.powerSpectrum(frame, this.power);
     const { start: fs, length: fl, offset: fo, weights, nMels } = this.filters;
     const power = this.power;

@@ -1,0 +1,36 @@
+/**
+ * `npm run bench`: runs every benchmark and rewrites its section of BENCHMARKS.md (between
+ * `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`), leaving the rest of the file alone.
+ * Usage: npm run bench [-- --quick] [-- --only features]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchFeatures } from './features.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FILE = path.join(ROOT, 'BENCHMARKS.md');
+
+const benches: Record<string, (quick: boolean) => string> = {
+  features: benchFeatures,
+};
+
+function replaceSection(doc: string, name: string, body: string): string {
+  const start = `<!-- bench:${name} -->`, end = `<!-- /bench:${name} -->`;
+  const block = `${start}\n${body.trim()}\n${end}`;
+  const a = doc.indexOf(start), b = doc.indexOf(end);
+  return a >= 0 && b > a ? doc.slice(0, a) + block + doc.slice(b + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
+}
+
+const quick = process.argv.includes('--quick');
+const onlyIdx = process.argv.indexOf('--only');
+const only = onlyIdx >= 0 ? process.argv[onlyIdx + 1] : undefined;
+let doc = fs.existsSync(FILE) ? fs.readFileSync(FILE, 'utf8') : '# Benchmarks\n';
+for (const [name, run] of Object.entries(benches)) {
+  if (only && only !== name) continue;
+  process.stderr.write(`bench ${name}...\n`);
+  const body = run(quick);
+  process.stdout.write(body + '\n');
+  doc = replaceSection(doc, name, body);
+  fs.writeFileSync(FILE, doc);
+}
