@@ -1,0 +1,13 @@
+/**
+ * adapt-asr public API: re-exports only.
+ */
+export type { Waveform, Features } from './types.js';
+export { AdaptAsrError, UsageError, InputError, ConfigError, EXIT_CODES } from './errors.js';
+export { SAMPLE_RATE, loadAudio, decodeWav, parseWavHeader, resample, Resampler, toModelRate, validateWaveform } from './audio/index.js';
+export type { LoadAudioOptions, ResampleConfig, WavInfo, ReadWavOptions } from './audio/index.js';
+export { computeFeatures, getExtractor, LogMelExtractor, PRESETS, PRESET_NAMES, resolveFeatureConfig } from './features/index.js';
+export type { FeatureConfig, PresetName } from './features/index.js';
+export { readNpy, writeNpy, encodeNpy } from './io/npy.js';
+export { spectrogramPng, writeSpectrogramPng } from './io/spectrogram-png.js';
+export { initTraining } from './train/backend.js';
+export type { TrainingBackend, TrainingRuntime } from './train/backend.js';
