@@ -34,6 +34,13 @@ export class InputError extends AdaptAsrError {
   }
 }
 
+/** A model directory, ONNX file or adapter is missing, corrupt or does not fit (exit code 1). */
+export class ModelError extends AdaptAsrError {
+  constructor(message: string, file?: string) {
+    super(file ? `${file}: ${message}` : message, EXIT_CODES.runtime);
+  }
+}
+
 /** A configuration object passed to the library is invalid (exit code 2 from the CLI). */
 export class ConfigError extends AdaptAsrError {
   constructor(message: string) {

@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { describeError, UsageError } from '../errors.js';
 import { featuresCommand } from './features.command.js';
 import { infoCommand } from './info.command.js';
+import { modelsCommand } from './models.command.js';
 
 /** Toolkit version, from package.json. */
 export function toolkitVersion(): string {
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
       .scriptName('adapt-asr')
       .usage('$0 <command> [options]\n\nAdapt a speech recognizer to an accent from a few minutes of recordings.')
       .command(featuresCommand)
+      .command(modelsCommand)
       .command(infoCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Print timings, and the stack trace of any error.' })
       .demandCommand(1, 'Name a command; run `adapt-asr --help` to see them.')
