@@ -44,7 +44,7 @@ export function writeLongWav(file: string, seconds: number, rate: number, channe
   fs.closeSync(fd);
 }
 
-function speechMinute(): { samples: Float32Array; source: string } {
+export function speechMinute(): { samples: Float32Array; source: string } {
   const target = 60 * 16000;
   const out = new Float32Array(target);
   let filled = 0;

@@ -6,13 +6,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FILE = path.join(ROOT, 'BENCHMARKS.md');
 
-const benches: Record<string, (quick: boolean) => string> = {
+const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   features: benchFeatures,
+  encoders: benchEncoders,
 };
 
 function replaceSection(doc: string, name: string, body: string): string {
@@ -29,7 +31,7 @@ let doc = fs.existsSync(FILE) ? fs.readFileSync(FILE, 'utf8') : '# Benchmarks\n'
 for (const [name, run] of Object.entries(benches)) {
   if (only && only !== name) continue;
   process.stderr.write(`bench ${name}...\n`);
-  const body = run(quick);
+  const body = await run(quick);
   process.stdout.write(body + '\n');
   doc = replaceSection(doc, name, body);
   fs.writeFileSync(FILE, doc);

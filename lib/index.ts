@@ -11,3 +11,6 @@ export { readNpy, writeNpy, encodeNpy } from './io/npy.js';
 export { spectrogramPng, writeSpectrogramPng } from './io/spectrogram-png.js';
 export { initTraining } from './train/backend.js';
 export type { TrainingBackend, TrainingRuntime } from './train/backend.js';
+export { Encoder, loadManifest, validateManifest, listModels, resolveModel, importModel, inspectModel, userModelsDir, bundledModelsDir, planChunks } from './encoder/index.js';
+export type { EncoderOptions, EncoderOutput, ModelManifest, ModelDir, EncoderKind, ImportOptions, InspectReport, ModelListing } from './encoder/index.js';
+export { normalizeUtterance, normalizeGlobal, normalizeWaveform } from './features/normalize.js';
