@@ -105,7 +105,7 @@ describe('cli', () => {
     for (const opt of ['--preset', '--out', '--png', '--verbose']) assert.ok(r.stdout.includes(opt), opt);
     assert.match(r.stdout.replace(/\s+/g, ' '), /reproduce openai\/whisper log_mel_spectrogram/);
     const root = run('--help');
-    assert.match(root.stdout, /features <input>/);
+    assert.match(root.stdout, /features \[input\]/);
     assert.match(root.stdout, /info/);
   });
 
@@ -113,5 +113,35 @@ describe('cli', () => {
     const r = run('info');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /training backend: (tensorflow|wasm|cpu)/);
+  });
+});
+
+describe('cli: features batch mode', () => {
+  it('writes one .npy per manifest entry, resumes, and refuses mixing batch and single-file options', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-batch-'));
+    try {
+      const manifest = path.join(dir, 'm.jsonl');
+      const rel = (f: string): string => path.relative(dir, audioFixture(f));
+      fs.writeFileSync(manifest, [
+        JSON.stringify({ audio_filepath: rel('speech-en-us-16k.wav'), text: 'the quick brown fox', duration: 3.2 }),
+        JSON.stringify({ audio_filepath: rel('chirp-noise-16k.wav'), text: 'x' }),
+      ].join('\n') + '\n');
+      const out = path.join(dir, 'feats');
+      const r = run('features', '--manifest', manifest, '--out-dir', out, '--preset', 'kaldi-fbank-80');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /2 written .* 0 already there, 0 failed/);
+      assert.deepEqual(readNpy(path.join(out, 'speech-en-us-16k.npy')).shape, [318, 80]);
+      const again = run('features', '--manifest', manifest, '--out-dir', out);
+      assert.match(again.stdout, /0 written .* 2 already there/);
+      const mixed = run('features', 'x.wav', '--manifest', manifest, '--out-dir', out);
+      assert.equal(mixed.code, 2);
+      assert.match(mixed.stderr, /--manifest \(batch mode\) takes --out-dir/);
+      fs.appendFileSync(manifest, JSON.stringify({ audio_filepath: 'missing.wav', text: 'y' }) + '\n');
+      const partial = run('features', '--manifest', manifest, '--out-dir', out);
+      assert.equal(partial.code, 1);
+      assert.match(partial.stderr, /skipped .*missing\.wav: file not found/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,249 @@
+"""Stage 4 of the base-en recipe: train the char-CTC acoustic model on adapt-asr's own features.
+
+Resumable: a checkpoint (model, optimiser, step, data order, elapsed compute) is written atomically
+at least every --ckpt-minutes and at the end; rerunning the same command continues from it.
+Progress: one line per --log-every steps (step, loss, speed, ETA) and a dev line (CER/WER, greedy)
+at each checkpoint. --minutes bounds this run's wall time (for pilots and for sessions).
+Usage: /usr/bin/python3 recipes/base-en/train.py --work DIR --run NAME [--arch conformer] [--hours-total H]
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from model import VOCAB, CtcModel, count_params  # noqa: E402
+
+CHAR = {c: i for i, c in enumerate(VOCAB)}
+VAR_FLOOR = 1e-5  # lib/features/normalize.ts VARIANCE_FLOOR
+
+
+def normalize(x):
+    """Per-utterance mean-variance normalisation, as lib/features/normalize.ts normalizeUtterance."""
+    x = x.astype(np.float64)
+    m = x.mean(0)
+    v = np.maximum(0, (x * x).mean(0) - m * m)
+    return ((x - m) / np.sqrt(v + VAR_FLOOR)).astype(np.float32)
+
+
+def load_split(work, manifest, feats_dir, limit=None):
+    items = []
+    with open(os.path.join(work, 'manifests', manifest)) as f:
+        for line in f:
+            o = json.loads(line)
+            name = os.path.splitext(os.path.basename(o['audio_filepath']))[0]
+            path = os.path.join(feats_dir, name + '.npy')
+            if not os.path.exists(path):
+                continue
+            x = np.load(path)
+            labels = [CHAR[c] for c in o['text'] if c in CHAR]
+            if not labels:
+                continue
+            items.append((normalize(x).astype(np.float16), np.array(labels, dtype=np.int64), o['text'], o.get('speaker', '')))
+            if limit and len(items) >= limit:
+                break
+    return items
+
+
+def batches(items, max_frames, rng):
+    """Length-bucketed batches of at most max_frames padded frames, shuffled."""
+    order = sorted(range(len(items)), key=lambda i: len(items[i][0]) + rng.random() * 30)
+    out, cur, longest = [], [], 0
+    for i in order:
+        n = len(items[i][0])
+        if cur and max(longest, n) * (len(cur) + 1) > max_frames:
+            out.append(cur)
+            cur, longest = [], 0
+        cur.append(i)
+        longest = max(longest, n)
+    if cur:
+        out.append(cur)
+    rng.shuffle(out)
+    return out
+
+
+def collate(items, idx, specaug, rng):
+    xs = [items[i][0] for i in idx]
+    T = max(len(x) for x in xs)
+    feats = np.zeros((len(xs), T, xs[0].shape[1]), dtype=np.float32)
+    for b, x in enumerate(xs):
+        feats[b, : len(x)] = x
+        if specaug:
+            for _ in range(2):  # frequency masks
+                w = rng.integers(0, 16)
+                f0 = rng.integers(0, 80 - w)
+                feats[b, :, f0:f0 + w] = 0
+            for _ in range(max(1, len(x) // 150)):  # time masks, about 10% of frames
+                w = rng.integers(0, min(40, max(2, len(x) // 10)))
+                t0 = rng.integers(0, max(1, len(x) - w))
+                feats[b, t0:t0 + w] = 0
+    lengths = torch.tensor([len(x) for x in xs])
+    labels = [torch.from_numpy(items[i][1]) for i in idx]
+    return torch.from_numpy(feats), lengths, torch.cat(labels), torch.tensor([len(l) for l in labels])
+
+
+def greedy(logits, lengths):
+    ids = logits.argmax(-1)
+    out = []
+    for b in range(ids.shape[0]):
+        prev, s = 0, []
+        for t in ids[b, : lengths[b]].tolist():
+            if t != prev and t != 0:
+                s.append(VOCAB[t])
+            prev = t
+        out.append(' '.join(''.join(s).split()))
+    return out
+
+
+def edits(a, b):
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y))
+        prev = cur
+    return prev[-1]
+
+
+def evaluate(model, items, max_frames=20000):
+    model.eval()
+    ce = cn = we = wn = 0
+    with torch.no_grad():
+        for idx in batches(items, max_frames, random.Random(0)):
+            feats, lengths, _, _ = collate(items, idx, False, None)
+            logits = model(feats, lengths)
+            hyps = greedy(logits, model.encoder.out_lengths(lengths))
+            for i, h in zip(idx, hyps):
+                ref = items[i][2]
+                ce += edits(ref, h)
+                cn += len(ref)
+                we += edits(ref.split(), h.split())
+                wn += len(ref.split())
+    model.train()
+    return ce / max(1, cn), we / max(1, wn)
+
+
+def save_atomic(obj, path):
+    tmp = path + '.tmp'
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--work', required=True)
+    p.add_argument('--run', required=True)
+    p.add_argument('--feats', default='feats/kaldi-fbank-80')
+    p.add_argument('--arch', default='conformer')
+    p.add_argument('--d', type=int, default=144)
+    p.add_argument('--layers', type=int, default=8)
+    p.add_argument('--heads', type=int, default=4)
+    p.add_argument('--ff-mult', type=int, default=4)
+    p.add_argument('--stack', type=int, default=4)
+    p.add_argument('--dropout', type=float, default=0.1)
+    p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--warmup', type=int, default=800)
+    p.add_argument('--max-frames', type=int, default=16000)
+    p.add_argument('--hours-total', type=float, default=8.0, help='planned compute for the whole run (sets the LR schedule)')
+    p.add_argument('--minutes', type=float, default=1e9, help='stop this invocation after this many minutes')
+    p.add_argument('--ckpt-minutes', type=float, default=10)
+    p.add_argument('--log-every', type=int, default=50)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--train-limit', type=int, default=None)
+    p.add_argument('--dev-limit', type=int, default=150)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    run_dir = os.path.join(a.work, 'runs', a.run)
+    os.makedirs(run_dir, exist_ok=True)
+    ckpt_path = os.path.join(run_dir, 'last.pt')
+    feats_dir = os.path.join(a.work, a.feats)
+    t_load = time.time()
+    train = load_split(a.work, 'train.jsonl', feats_dir, a.train_limit)
+    dev = load_split(a.work, 'tts-dev.jsonl', feats_dir, a.dev_limit) + load_split(a.work, 'kathleen-dev.jsonl', feats_dir, a.dev_limit)
+    hours = sum(len(x[0]) for x in train) / 360000
+    print(f'loaded {len(train)} train utts ({hours:.2f} h), {len(dev)} dev in {time.time() - t_load:.0f} s', flush=True)
+
+    cfg = dict(arch=a.arch, stack=a.stack, d=a.d, layers=a.layers, heads=a.heads, ff_mult=a.ff_mult, dropout=a.dropout)
+    torch.manual_seed(0)
+    model = CtcModel(**cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.98), weight_decay=1e-3)
+    state = {'step': 0, 'epoch': 0, 'batch_in_epoch': 0, 'elapsed': 0.0, 'best_cer': 1.0, 'history': []}
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        if ck['config'] != cfg:
+            sys.exit(f'{ckpt_path}: made with {ck["config"]}, not {cfg}; use another --run')
+        model.load_state_dict(ck['model'])
+        opt.load_state_dict(ck['opt'])
+        state = ck['state']
+        print(f'resumed at step {state["step"]}, epoch {state["epoch"]}, {state["elapsed"] / 60:.1f} min of compute so far', flush=True)
+    print(f'model {a.arch}: {count_params(model) / 1e6:.2f}M parameters, config {cfg}', flush=True)
+
+    # LR: linear warm-up, then cosine decay over the planned compute (time-based, so it survives resumes).
+    total_s = a.hours_total * 3600
+
+    def lr_at(step, elapsed):
+        warm = min(1.0, (step + 1) / a.warmup)
+        return a.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / total_s))))
+
+    def checkpoint(tag):
+        cer, wer = evaluate(model, dev)
+        state['history'].append({'step': state['step'], 'minutes': round(state['elapsed'] / 60, 1), 'dev_cer': round(cer, 4), 'dev_wer': round(wer, 4)})
+        print(f'[{tag}] step {state["step"]} epoch {state["epoch"]} compute {state["elapsed"] / 60:.1f} min: dev CER {cer:.3f} WER {wer:.3f}', flush=True)
+        blob = {'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'config': cfg, 'vocab': VOCAB}
+        if cer < state['best_cer']:
+            state['best_cer'] = cer
+            save_atomic(blob, os.path.join(run_dir, 'best.pt'))
+        save_atomic(blob, ckpt_path)
+        with open(os.path.join(run_dir, 'history.json'), 'w') as f:
+            json.dump(state['history'], f, indent=1)
+
+    rng_np = np.random.default_rng(state['step'])
+    t_run = time.time()
+    last_ckpt = time.time()
+    losses, frames_done, t_log = [], 0, time.time()
+    model.train()
+    while state['elapsed'] < total_s and (time.time() - t_run) / 60 < a.minutes:
+        order = batches(train, a.max_frames, random.Random(1000 + state['epoch']))
+        for bi in range(state['batch_in_epoch'], len(order)):
+            t0 = time.time()
+            feats, lengths, labels, label_lengths = collate(train, order[bi], True, rng_np)
+            for g in opt.param_groups:
+                g['lr'] = lr_at(state['step'], state['elapsed'])
+            logits = model(feats, lengths)
+            logp = F.log_softmax(logits, dim=-1).transpose(0, 1)
+            loss = F.ctc_loss(logp, labels, model.encoder.out_lengths(lengths), label_lengths, zero_infinity=True)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            state['step'] += 1
+            state['batch_in_epoch'] = bi + 1
+            state['elapsed'] += time.time() - t0
+            losses.append(loss.item())
+            frames_done += int(lengths.sum())
+            if state['step'] % a.log_every == 0:
+                dt = time.time() - t_log
+                eta = (total_s - state['elapsed']) / 60
+                print(f'step {state["step"]} epoch {state["epoch"]} loss {np.mean(losses):.3f} lr {lr_at(state["step"], state["elapsed"]):.2e} '
+                      f'{frames_done / 100 / dt:.1f} audio-s/s compute {state["elapsed"] / 60:.1f} min ETA {eta:.0f} min', flush=True)
+                losses, frames_done, t_log = [], 0, time.time()
+            if time.time() - last_ckpt > a.ckpt_minutes * 60:
+                checkpoint('ckpt')
+                last_ckpt = time.time()
+            if state['elapsed'] >= total_s or (time.time() - t_run) / 60 >= a.minutes:
+                break
+        else:
+            state['epoch'] += 1
+            state['batch_in_epoch'] = 0
+    checkpoint('end')
+
+
+if __name__ == '__main__':
+    main()
