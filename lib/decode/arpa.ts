@@ -1,0 +1,95 @@
+/**
+ * Word n-gram language models in ARPA format (as written by IRSTLM, KenLM, SRILM), plain or gzipped.
+ * Scores are natural-log conditional probabilities with Katz-style back-off.
+ */
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { InputError } from '../errors.js';
+
+const LN10 = Math.LN10;
+
+export class ArpaLm {
+  readonly order: number;
+  /** tables[k] maps "w1 w2 ... wk+1" to [logprob, backoff] (log10, as in the file). */
+  private readonly tables: Map<string, [number, number]>[];
+  private readonly unk: number;
+  private readonly cache = new Map<string, number>();
+
+  private constructor(tables: Map<string, [number, number]>[]) {
+    this.tables = tables;
+    this.order = tables.length;
+    this.unk = tables[0].get('<unk>')?.[0] ?? -7; // log10; a word never seen
+  }
+
+  /** Load an .arpa or .arpa.gz file. */
+  static load(file: string): ArpaLm {
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(file);
+    } catch (err) {
+      throw new InputError(`cannot read language model (${(err as NodeJS.ErrnoException).code})`, file);
+    }
+    if (data[0] === 0x1f && data[1] === 0x8b) {
+      try {
+        data = zlib.gunzipSync(data);
+      } catch {
+        throw new InputError('corrupt gzip data in language model', file);
+      }
+    }
+    return ArpaLm.parse(data.toString('utf8'), file);
+  }
+
+  static parse(text: string, file = 'language model'): ArpaLm {
+    const lines = text.split(/\r?\n/);
+    let i = lines.findIndex((l) => l.trim() === '\\data\\');
+    if (i < 0) throw new InputError('not an ARPA language model (no \\data\\ section)', file);
+    const counts: number[] = [];
+    for (i++; i < lines.length && !lines[i].startsWith('\\'); i++) {
+      const m = /^ngram (\d+)=(\d+)/.exec(lines[i].trim());
+      if (m) counts[Number(m[1]) - 1] = Number(m[2]);
+    }
+    if (counts.length === 0) throw new InputError('ARPA model declares no n-grams', file);
+    const tables = counts.map(() => new Map<string, [number, number]>());
+    let k = -1;
+    for (; i < lines.length; i++) {
+      const line = lines[i].trim();
+      if (!line) continue;
+      const sec = /^\\(\d+)-grams:$/.exec(line);
+      if (sec) { k = Number(sec[1]) - 1; continue; }
+      if (line === '\\end\\') break;
+      if (k < 0) continue;
+      const parts = line.split(/\s+/);
+      const lp = Number(parts[0]);
+      const words = parts.slice(1, k + 2);
+      const bo = parts.length > k + 2 ? Number(parts[k + 2]) : 0;
+      if (!Number.isFinite(lp) || words.length !== k + 1) throw new InputError(`line ${i + 1}: malformed ${k + 1}-gram ${JSON.stringify(line.slice(0, 60))}`, file);
+      tables[k].set(words.join(' '), [lp, bo]);
+    }
+    if (tables[0].size === 0) throw new InputError('ARPA model has no unigrams', file);
+    return new ArpaLm(tables);
+  }
+
+  /** True when the word is in the vocabulary. */
+  has(word: string): boolean {
+    return this.tables[0].has(word);
+  }
+
+  /** ln P(word | history), history = previous words (oldest first; '<s>' for sentence start). */
+  logProb(history: readonly string[], word: string): number {
+    const h = history.slice(-(this.order - 1));
+    const key = `${h.join(' ')}|${word}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    let backoff = 0, result: number | undefined;
+    for (let n = h.length; n >= 0; n--) {
+      const ctx = h.slice(h.length - n);
+      const entry = this.tables[n]?.get(n ? `${ctx.join(' ')} ${word}` : word);
+      if (entry) { result = backoff + entry[0]; break; }
+      if (n > 0) backoff += this.tables[n - 1].get(ctx.join(' '))?.[1] ?? 0;
+    }
+    const ln = (result ?? backoff + this.unk) * LN10;
+    if (this.cache.size > 200000) this.cache.clear();
+    this.cache.set(key, ln);
+    return ln;
+  }
+}

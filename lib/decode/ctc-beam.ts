@@ -1,0 +1,171 @@
+/**
+ * CTC prefix beam search with optional shallow fusion of a word n-gram LM and hotword boosting.
+ *
+ * Each hypothesis is a node in a prefix trie with p_b / p_nb (log probability of the prefix ending
+ * in blank / non-blank). Its score adds lmWeight * ln P_LM of every completed word, wordBonus per
+ * word, and hotword bonuses. Words end at a space symbol; the final partial word and </s> are
+ * scored at the end. Symbols are pruned per frame to those within `pruneLogp` of the best.
+ * Word timings of the result come from forced alignment (ctc-align.ts).
+ */
+import type { ArpaLm } from './arpa.js';
+import { ctcAlign } from './ctc-align.js';
+import { wordsFromEmissions } from './ctc-greedy.js';
+import type { Hypothesis, Vocabulary } from './types.js';
+
+export interface BeamOptions {
+  /** Hypotheses kept per frame (default 8). */
+  beam?: number;
+  lm?: ArpaLm;
+  /** Weight of the LM log-probability (default 0.5). */
+  lmWeight?: number;
+  /** Added per word, balancing the LM's preference for fewer words (default 1.0 with an LM, else 0). */
+  wordBonus?: number;
+  /** Phrases to favour, with their boost per character in nats. */
+  hotwords?: Hotword[];
+  /** Symbols more than this below the frame's best are skipped (default 10, in nats). */
+  pruneLogp?: number;
+}
+
+export interface Hotword { phrase: string; boost: number }
+
+interface TrieNode { next: Map<string, TrieNode>; end: boolean; boost: number }
+
+function hotwordTrie(hotwords: Hotword[]): TrieNode {
+  const root: TrieNode = { next: new Map(), end: false, boost: 0 };
+  for (const { phrase, boost } of hotwords) {
+    let node = root;
+    for (const ch of phrase) {
+      let n = node.next.get(ch);
+      if (!n) { n = { next: new Map(), end: false, boost }; node.next.set(ch, n); }
+      n.boost = Math.max(n.boost, boost);
+      node = n;
+    }
+    node.end = true;
+  }
+  return root;
+}
+
+interface Beam {
+  /** Symbol ids of the prefix (spaces collapsed). */
+  ids: number[];
+  key: string;
+  pb: number;
+  pnb: number;
+  /** LM + word bonus + committed hotword bonus so far. */
+  extra: number;
+  /** Completed words (for the LM history) and the word being spelled. */
+  words: string[];
+  partial: string;
+  hot: TrieNode | null;
+  /** Hotword bonus given for the current match, taken back if it does not complete. */
+  pending: number;
+}
+
+const lse = (a: number, b: number): number => (a === -Infinity ? b : b === -Infinity ? a : a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b)));
+// Pending hotword bonus counts while the match lasts, so the hypothesis survives pruning.
+const total = (b: Beam): number => lse(b.pb, b.pnb) + b.extra + b.pending;
+
+export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: Vocabulary, frameShift: number, options: BeamOptions = {}): Hypothesis {
+  const beamSize = options.beam ?? 8;
+  const lm = options.lm;
+  const lmWeight = lm ? options.lmWeight ?? 0.5 : 0;
+  const wordBonus = options.wordBonus ?? (lm ? 1.0 : 0);
+  const prune = options.pruneLogp ?? 10;
+  const trie = options.hotwords?.length ? hotwordTrie(options.hotwords) : null;
+  const space = vocab.symbols.indexOf(' ');
+  const blank = vocab.blank;
+
+  const wordScore = (history: string[], word: string): number => (lm ? lmWeight * lm.logProb(history.length ? history : ['<s>'], word) : 0) + wordBonus;
+
+  let beams = new Map<string, Beam>();
+  beams.set('', { ids: [], key: '', pb: 0, pnb: -Infinity, extra: 0, words: [], partial: '', hot: trie, pending: 0 });
+
+  for (let t = 0; t < T; t++) {
+    const o = t * V;
+    let best = -Infinity;
+    for (let v = 0; v < V; v++) if (logp[o + v] > best) best = logp[o + v];
+    const next = new Map<string, Beam>();
+    const get = (src: Beam, ids: number[], key: string, init: () => Partial<Beam>): Beam => {
+      let b = next.get(key);
+      if (!b) {
+        b = { ...src, ids, key, pb: -Infinity, pnb: -Infinity, ...init() };
+        next.set(key, b);
+      }
+      return b;
+    };
+    for (const b of beams.values()) {
+      const pAll = lse(b.pb, b.pnb);
+      // Blank: same prefix, now ending in blank.
+      const same = get(b, b.ids, b.key, () => ({}));
+      same.pb = lse(same.pb, pAll + logp[o + blank]);
+      const last = b.ids.length ? b.ids[b.ids.length - 1] : -1;
+      for (let c = 0; c < V; c++) {
+        if (c === blank) continue;
+        const p = logp[o + c];
+        if (p < best - prune) continue;
+        if (c === last) {
+          // Repeat without a blank in between: still the same prefix.
+          same.pnb = lse(same.pnb, b.pnb + p);
+        }
+        const from = c === last ? b.pb : pAll;
+        if (from === -Infinity) continue;
+        if (c === space && (b.ids.length === 0 || last === space)) {
+          // Leading or doubled space: no new symbol.
+          same.pnb = lse(same.pnb, from + p);
+          continue;
+        }
+        const ids = [...b.ids, c];
+        const key = `${b.key},${c}`;
+        const ext = get(b, ids, key, () => extend(b, c));
+        ext.pnb = lse(ext.pnb, from + p);
+      }
+    }
+    // Keep the best beams.
+    beams = new Map([...next.values()].sort((x, y) => total(y) - total(x)).slice(0, beamSize).map((b) => [b.key, b]));
+  }
+
+  function extend(b: Beam, c: number): Partial<Beam> {
+    const ch = vocab.symbols[c];
+    let { extra, pending, hot } = b;
+    let words = b.words, partial = b.partial;
+    if (c === space) {
+      extra += wordScore(words, partial);
+      words = [...words, partial];
+      partial = '';
+      if (trie) {
+        // A hotword ending with this word keeps its bonus; a phrase may go on to its next word.
+        if (hot?.end) { extra += pending; pending = 0; }
+        const sp = hot?.next.get(' ');
+        if (sp) { hot = sp; pending += sp.boost; } else { hot = trie; pending = 0; }
+      }
+    } else {
+      const wordStart = partial === '';
+      partial += ch;
+      if (trie) {
+        let nx = hot?.next.get(ch);
+        if (!nx && wordStart && hot !== trie) { pending = 0; nx = trie.next.get(ch); }
+        if (nx) { hot = nx; pending += nx.boost; } else { hot = null; pending = 0; } // broke off: bonus taken back
+      }
+    }
+    return { extra, pending, hot, words, partial };
+  }
+
+  // Finish: score the last partial word and the sentence end.
+  let bestBeam: Beam | null = null, bestScore = -Infinity;
+  for (const b of beams.values()) {
+    let extra = b.extra;
+    let words = b.words;
+    if (b.partial) {
+      extra += wordScore(words, b.partial);
+      words = [...words, b.partial];
+      if (b.hot?.end) extra += b.pending; // a hotword at the very end
+    }
+    if (lm) extra += lmWeight * lm.logProb(words.length ? words : ['<s>'], '</s>');
+    const s = lse(b.pb, b.pnb) + extra;
+    if (s > bestScore) { bestScore = s; bestBeam = b; }
+  }
+  const ids = bestBeam ? [...bestBeam.ids] : [];
+  while (ids.length && ids[ids.length - 1] === space) ids.pop();
+  const emissions = ctcAlign(logp, T, V, ids, blank) ?? [];
+  return wordsFromEmissions(emissions, vocab, frameShift);
+}
