@@ -1,5 +1,6 @@
 /**
- * Datasets of (audio, transcript): a folder of WAVs with transcripts.tsv (`file<TAB>text`), or a
+ * Datasets of (audio, transcript): a folder of WAVs with transcripts.tsv (`file<TAB>text`, with an
+ * optional third column naming the speaker), or a
  * JSONL manifest (NeMo convention: audio_filepath, text, optional duration, speaker), with paths
  * relative to the manifest. Problems are reported with file and line.
  */
@@ -54,8 +55,8 @@ export function readTsv(file: string): Utterance[] {
     if (line.length > MAX_LINE) throw new InputError(`line ${i + 1} is longer than ${MAX_LINE} characters`, file);
     const tab = line.indexOf('\t');
     if (tab <= 0) throw new InputError(`line ${i + 1}: expected file<TAB>text, found ${JSON.stringify(line.slice(0, 60))}`, file);
-    const rel = line.slice(0, tab).trim();
-    out.push({ id: rel.replace(/\.[^./]+$/, ''), audio: path.resolve(dir, rel), text: line.slice(tab + 1).trim() });
+    const [rel, text, speaker] = line.split('\t').map((c) => c.trim());
+    out.push({ id: rel.replace(/\.[^./]+$/, ''), audio: path.resolve(dir, rel), text: text ?? '', ...(speaker ? { speaker } : {}) });
   });
   return out;
 }

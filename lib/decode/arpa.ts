@@ -15,14 +15,19 @@ export class ArpaLm {
   private readonly unk: number;
   private readonly cache = new Map<string, number>();
 
-  private constructor(tables: Map<string, [number, number]>[]) {
+  private constructor(tables: Map<string, [number, number]>[], unkLog10: number) {
     this.tables = tables;
     this.order = tables.length;
-    this.unk = tables[0].get('<unk>')?.[0] ?? -7; // log10; a word never seen
+    this.unk = unkLog10;
   }
 
-  /** Load an .arpa or .arpa.gz file. */
-  static load(file: string): ArpaLm {
+  /**
+   * Load an .arpa or .arpa.gz file.
+   * @param unkLog10 log10 probability of a word outside the LM's vocabulary (before back-off).
+   *   Toolkits often give <unk> more mass than rare real words, which makes a CTC beam search
+   *   invent words; the default -6 keeps new words possible but costly.
+   */
+  static load(file: string, unkLog10 = -6): ArpaLm {
     let data: Buffer;
     try {
       data = fs.readFileSync(file);
@@ -36,16 +41,16 @@ export class ArpaLm {
         throw new InputError('corrupt gzip data in language model', file);
       }
     }
-    return ArpaLm.parse(data.toString('utf8'), file);
+    return ArpaLm.parse(data.toString('utf8'), file, unkLog10);
   }
 
-  static parse(text: string, file = 'language model'): ArpaLm {
+  static parse(text: string, file = 'language model', unkLog10 = -6): ArpaLm {
     const lines = text.split(/\r?\n/);
     let i = lines.findIndex((l) => l.trim() === '\\data\\');
     if (i < 0) throw new InputError('not an ARPA language model (no \\data\\ section)', file);
     const counts: number[] = [];
     for (i++; i < lines.length && !lines[i].startsWith('\\'); i++) {
-      const m = /^ngram (\d+)=(\d+)/.exec(lines[i].trim());
+      const m = /^ngram\s+(\d+)\s*=\s*(\d+)/.exec(lines[i].trim());
       if (m) counts[Number(m[1]) - 1] = Number(m[2]);
     }
     if (counts.length === 0) throw new InputError('ARPA model declares no n-grams', file);
@@ -66,7 +71,7 @@ export class ArpaLm {
       tables[k].set(words.join(' '), [lp, bo]);
     }
     if (tables[0].size === 0) throw new InputError('ARPA model has no unigrams', file);
-    return new ArpaLm(tables);
+    return new ArpaLm(tables, unkLog10);
   }
 
   /** True when the word is in the vocabulary. */

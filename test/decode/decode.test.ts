@@ -68,13 +68,14 @@ describe('decode', () => {
   });
 
   it('ARPA back-off probabilities (hand-computed, natural log)', () => {
-    const lm = ArpaLm.parse(ARPA);
+    const lm = ArpaLm.parse(ARPA, 'test', -2.0);
     assert.equal(lm.order, 2);
     const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-9, `${a} vs ${b}`);
     close(lm.logProb(['<s>'], 'red'), -0.2 * Math.LN10);
     close(lm.logProb(['red'], 'rad'), (-0.3 - 1.3) * Math.LN10); // back-off of "red" + unigram
     close(lm.logProb(['rad'], '</s>'), -0.3 * Math.LN10);
-    close(lm.logProb(['<s>'], 'xyz'), (-0.5 - 2.0) * Math.LN10); // back-off + <unk>
+    close(lm.logProb(['<s>'], 'xyz'), (-0.5 - 2.0) * Math.LN10); // back-off + the OOV log-probability
+    close(ArpaLm.parse(ARPA).logProb(['<s>'], 'xyz'), (-0.5 - 6.0) * Math.LN10); // default OOV cost
     assert.throws(() => ArpaLm.parse('hello'), /not an ARPA language model/);
   });
 

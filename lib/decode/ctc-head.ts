@@ -1,0 +1,49 @@
+/** The linear CTC head: logits = hidden (T, d) x W (d, V) + b, then log-softmax per frame. */
+import path from 'node:path';
+import { ModelError } from '../errors.js';
+import { readNpy } from '../io/npy.js';
+import { logSoftmaxRows } from './ctc-greedy.js';
+
+export class CtcHead {
+  readonly dim: number;
+  readonly vocabSize: number;
+  /** (dim, vocabSize), row-major. */
+  readonly weight: Float32Array;
+  readonly bias: Float32Array;
+
+  constructor(weight: Float32Array, bias: Float32Array, dim: number, vocabSize: number) {
+    if (weight.length !== dim * vocabSize || bias.length !== vocabSize) throw new ModelError(`CTC head shapes do not fit: weight ${weight.length} values for (${dim}, ${vocabSize}), bias ${bias.length}`);
+    this.weight = weight;
+    this.bias = bias;
+    this.dim = dim;
+    this.vocabSize = vocabSize;
+  }
+
+  /** Read weight (dim, V) and bias (V,) .npy files. */
+  static load(dir: string, weightFile: string, biasFile: string, dim: number, vocabSize: number): CtcHead {
+    const w = readNpy(path.join(dir, weightFile));
+    const b = readNpy(path.join(dir, biasFile));
+    if (w.shape.join() !== [dim, vocabSize].join() || b.shape.join() !== [vocabSize].join()) {
+      throw new ModelError(`CTC head has shapes [${w.shape}] and [${b.shape}], expected [${dim}, ${vocabSize}] and [${vocabSize}]`, dir);
+    }
+    return new CtcHead(w.data, b.data, dim, vocabSize);
+  }
+
+  /** Log-probabilities (T, V) for hidden frames (T, dim). */
+  logProbs(hidden: Float32Array, T: number): Float32Array {
+    const { dim: D, vocabSize: V, weight: W, bias } = this;
+    const out = new Float32Array(T * V);
+    for (let t = 0; t < T; t++) {
+      const o = t * V, h = t * D;
+      for (let v = 0; v < V; v++) out[o + v] = bias[v];
+      for (let d = 0; d < D; d++) {
+        const x = hidden[h + d];
+        if (x === 0) continue;
+        const w = d * V;
+        for (let v = 0; v < V; v++) out[o + v] += x * W[w + v];
+      }
+    }
+    logSoftmaxRows(out, T, V);
+    return out;
+  }
+}

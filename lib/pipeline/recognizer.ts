@@ -1,0 +1,114 @@
+/**
+ * The recognizer: audio -> frozen encoder -> (adapter) -> CTC head -> decoder -> text with word
+ * times. One object holds the encoder session, the head and the language model; transcribe() may
+ * be called concurrently.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadAudio, toModelRate } from '../audio/index.js';
+import { SAMPLE_RATE } from '../audio/constants.js';
+import { ArpaLm } from '../decode/arpa.js';
+import { ctcBeamSearch, type Hotword } from '../decode/ctc-beam.js';
+import { ctcGreedy } from '../decode/ctc-greedy.js';
+import { CtcHead } from '../decode/ctc-head.js';
+import type { Hypothesis, Vocabulary } from '../decode/types.js';
+import { Encoder } from '../encoder/encoder.js';
+import { resolveModel } from '../encoder/registry.js';
+import { ConfigError, ModelError } from '../errors.js';
+import type { Waveform } from '../types.js';
+
+export interface DecodeOptions {
+  /** Beam width; 1 = greedy (default 8 when an LM is used, else 1). */
+  beam?: number;
+  /** Use the language model (default: the model's lm.arpa.gz when present). */
+  useLm?: boolean;
+  lmWeight?: number;
+  wordBonus?: number;
+  hotwords?: Hotword[];
+}
+
+export interface RecognizerOptions extends DecodeOptions {
+  /** Model name or folder (default 'base-en'). */
+  model?: string;
+  /** Folder of user models to search for `model`. */
+  modelsDir?: string;
+  /** An ARPA LM file to use instead of the model's own. */
+  lm?: string;
+  /** ONNX Runtime threads (default: all cores). */
+  threads?: number;
+}
+
+export interface Transcript extends Hypothesis {
+  /** Seconds of audio. */
+  duration: number;
+}
+
+/** Tuned on the base-en dev sets (recipes/base-en/evaluate.ts); see MODEL_CARD.md. */
+export const DEFAULT_LM_WEIGHT = 0.5;
+export const DEFAULT_WORD_BONUS = 1.0;
+
+export class Recognizer {
+  readonly encoder: Encoder;
+  readonly head: CtcHead;
+  readonly vocab: Vocabulary;
+  readonly lm?: ArpaLm;
+  readonly defaults: DecodeOptions;
+
+  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, defaults: DecodeOptions) {
+    this.encoder = encoder;
+    this.head = head;
+    this.vocab = vocab;
+    this.lm = lm;
+    this.defaults = defaults;
+  }
+
+  static async create(options: RecognizerOptions = {}): Promise<Recognizer> {
+    const md = resolveModel(options.model ?? 'base-en', options.modelsDir);
+    const h = md.manifest.ctcHead;
+    if (!h) throw new ModelError(`model '${md.manifest.name}' has no CTC head; train one with \`adapt-asr train --model ${md.manifest.name} --method head --as-base\``, md.dir);
+    const head = CtcHead.load(md.dir, h.weights, h.bias, md.manifest.encoder.hiddenSize, h.vocab.length);
+    let lm: ArpaLm | undefined;
+    const lmFile = options.lm ?? path.join(md.dir, 'lm.arpa.gz');
+    if (options.useLm !== false && (options.lm !== undefined || fs.existsSync(lmFile))) lm = ArpaLm.load(lmFile);
+    const encoder = await Encoder.create(md, { threads: options.threads });
+    return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, lm, {
+      beam: options.beam, useLm: options.useLm, lmWeight: options.lmWeight, wordBonus: options.wordBonus, hotwords: options.hotwords,
+    });
+  }
+
+  /** Log-probabilities (T, V) of the CTC head for audio. */
+  async logProbs(audio: Waveform): Promise<{ logp: Float32Array; T: number; V: number; frameShift: number }> {
+    const enc = await this.encoder.encode(audio);
+    return { logp: this.head.logProbs(enc.frames, enc.numFrames), T: enc.numFrames, V: this.head.vocabSize, frameShift: enc.frameShift };
+  }
+
+  /** Decode head log-probabilities with the given options (defaults from the constructor). */
+  decode(logp: Float32Array, T: number, V: number, frameShift: number, options: DecodeOptions = {}): Hypothesis {
+    const o = { ...this.defaults, ...definedOnly(options) };
+    const lm = o.useLm === false ? undefined : this.lm;
+    const beam = o.beam ?? (lm || o.hotwords?.length ? 8 : 1);
+    if (!Number.isInteger(beam) || beam < 1 || beam > 1000) throw new ConfigError(`beam must be an integer from 1 to 1000, got ${beam}`);
+    if (beam === 1 && !o.hotwords?.length && !lm) return ctcGreedy(logp, T, V, this.vocab, frameShift);
+    return ctcBeamSearch(logp, T, V, this.vocab, frameShift, {
+      beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords: o.hotwords,
+    });
+  }
+
+  /** Transcribe a WAV file path or a waveform. */
+  async transcribe(input: string | Waveform, options: DecodeOptions = {}): Promise<Transcript> {
+    const audio = typeof input === 'string' ? loadAudio(input) : toModelRate(input, SAMPLE_RATE);
+    const { logp, T, V, frameShift } = await this.logProbs(audio);
+    return { ...this.decode(logp, T, V, frameShift, options), duration: audio.samples.length / audio.sampleRate };
+  }
+
+  async release(): Promise<void> {
+    await this.encoder.release();
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Load a recognizer (see RecognizerOptions). */
+export const loadRecognizer = (options: RecognizerOptions = {}): Promise<Recognizer> => Recognizer.create(options);

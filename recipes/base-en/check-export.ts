@@ -1,0 +1,23 @@
+/**
+ * After export: the ONNX encoder, run by onnxruntime-node, must reproduce PyTorch's output on the
+ * reference input export.py saved, and model.json must load. Exits 1 on a mismatch.
+ * Usage: node dist/recipes/base-en/check-export.js --model models/base-en --run WORK/runs/main
+ */
+import path from 'node:path';
+import { Encoder } from '../../lib/encoder/index.js';
+import { createSession } from '../../lib/encoder/session.js';
+import { readNpy } from '../../lib/io/npy.js';
+
+const arg = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1];
+const model = arg('model'), run = arg('run');
+const x = readNpy(path.join(run, 'export-check-in.npy'));
+const y = readNpy(path.join(run, 'export-check-out.npy'));
+const session = await createSession(path.join(model, 'encoder.onnx'), { threads: 1 });
+const out = await session.run('features', x.data, [1, ...x.shape], 'encoder_out');
+await session.release();
+let maxDiff = 0;
+for (let i = 0; i < y.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(out.data[i] - y.data[i]));
+const enc = await Encoder.create(model, { threads: 1 });
+await enc.release();
+process.stdout.write(`ONNX vs PyTorch on [1, ${x.shape.join(', ')}]: output [${out.dims.join(', ')}], max |diff| ${maxDiff.toExponential(2)}; model.json loads\n`);
+if (out.data.length !== y.data.length || !(maxDiff < 1e-3)) process.exit(1);

@@ -1,0 +1,85 @@
+"""Stage 5 of the base-en recipe: export a trained checkpoint to the models/base-en directory.
+
+- encoder.onnx: kind `features`: input `features` float32 [batch, time, 80] (utterance-normalised
+  kaldi-fbank-80), output `encoder_out` float32 [batch, time // stack, d].
+- head.weight.npy (d, 29) and head.bias.npy (29,): the base CTC head over CHAR_VOCAB.
+- model.json (validated by adapt-asr when loaded). The model card is written by the recipe's report step.
+Usage: /usr/bin/python3 recipes/base-en/export.py --ckpt RUN/best.pt --out models/base-en [--json-extra extra.json]
+"""
+import argparse
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from model import VOCAB, CtcModel  # noqa: E402
+
+
+class EncoderOnly(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.encoder = model.encoder
+
+    def forward(self, features):
+        return self.encoder(features)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--ckpt', required=True)
+    p.add_argument('--out', required=True)
+    p.add_argument('--name', default='base-en')
+    p.add_argument('--version', default='1.0.0')
+    p.add_argument('--training-data', default='see MODEL_CARD.md')
+    a = p.parse_args()
+    ck = torch.load(a.ckpt, map_location='cpu')
+    model = CtcModel(**ck['config'])
+    model.load_state_dict(ck['model'])
+    model.eval()
+    os.makedirs(a.out, exist_ok=True)
+    onnx_path = os.path.join(a.out, 'encoder.onnx')
+    dummy = torch.randn(1, 400, 80)
+    torch.onnx.export(EncoderOnly(model), (dummy,), onnx_path + '.tmp', input_names=['features'], output_names=['encoder_out'],
+                      dynamic_axes={'features': {0: 'batch', 1: 'time'}, 'encoder_out': {0: 'batch', 1: 'frames'}}, opset_version=14)
+    os.replace(onnx_path + '.tmp', onnx_path)
+    w = model.head.weight.detach().numpy().T.astype('<f4')  # (d, V)
+    b = model.head.bias.detach().numpy().astype('<f4')
+    np.save(os.path.join(a.out, 'head.weight.npy'), np.ascontiguousarray(w))
+    np.save(os.path.join(a.out, 'head.bias.npy'), b)
+    cfg = ck['config']
+    sha = hashlib.sha256(open(onnx_path, 'rb').read()).hexdigest()
+    manifest = {
+        'format': 'adapt-asr-model', 'version': 1, 'name': a.name, 'modelVersion': a.version,
+        'description': f"English char-CTC {cfg['arch']} encoder ({cfg['layers']} layers, d={cfg['d']}), trained from scratch by recipes/base-en",
+        'license': 'MIT (weights trained by the adapt-asr project on the corpus described in MODEL_CARD.md)',
+        'trainingData': a.training_data,
+        'frontEnd': {'type': 'features', 'preset': 'kaldi-fbank-80', 'normalization': {'type': 'utterance'}},
+        'encoder': {
+            'file': 'encoder.onnx', 'sha256': sha, 'kind': 'features',
+            'input': {'name': 'features', 'layout': 'BTF'},
+            'output': {'name': 'encoder_out', 'layout': 'BTD', 'type': 'hidden'},
+            'frameShift': round(0.01 * cfg['stack'], 6), 'hiddenSize': cfg['d'],
+            'chunkSeconds': 20, 'contextSeconds': 2,
+        },
+        'ctcHead': {'weights': 'head.weight.npy', 'bias': 'head.bias.npy', 'vocab': VOCAB, 'blank': 0},
+    }
+    with open(os.path.join(a.out, 'model.json'), 'w') as f:
+        json.dump(manifest, f, indent=2)
+        f.write('\n')
+    # Parity: ONNX Runtime is not available to Python here, so the recipe checks it from Node
+    # (recipes/base-en/check-export.ts); save a reference output for that check.
+    with torch.no_grad():
+        x = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 500, 80)).astype(np.float32))
+        y = EncoderOnly(model)(x).numpy()
+    run_dir = os.path.dirname(os.path.abspath(a.ckpt))
+    np.save(os.path.join(run_dir, 'export-check-in.npy'), x.numpy()[0])
+    np.save(os.path.join(run_dir, 'export-check-out.npy'), y[0])
+    print(f'exported {a.ckpt} -> {a.out}: encoder {os.path.getsize(onnx_path) / 1e6:.1f} MB, head {w.shape}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The base-en recipe, one command from a fresh machine:   bash recipes/base-en/run.sh [STAGE]
+# Stages (each resumable; rerun the same command after an interruption):
+#   0 install Debian tools   1 plan the corpus   2 synthesise   3 features   4 LM
+#   5 train (long; runs until its planned compute is spent)   6 export to models/base-en   7 evaluate
+# Environment: WORK (default ~/adapt-asr-work/base-en), SHARED (default ../shared), RUN (default main),
+#   HOURS (planned training compute, default 6), THREADS (default 1).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WORK=${WORK:-$HOME/adapt-asr-work/base-en}
+SHARED=${SHARED:-../shared}
+RUN=${RUN:-main}
+HOURS=${HOURS:-6}
+THREADS=${THREADS:-1}
+FROM=${1:-0}
+stage() { [ "$FROM" -le "$1" ]; }
+mkdir -p "$WORK"
+
+if stage 0; then
+  command -v espeak-ng >/dev/null && command -v flite >/dev/null && command -v text2wave >/dev/null && /usr/bin/python3 -c 'import torch' 2>/dev/null || {
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k sox \
+      python3-numpy python3-torch irstlm
+  }
+fi
+npx tsc -p . >/dev/null
+if stage 1; then node dist/recipes/base-en/prepare.js --work "$WORK" --shared "$SHARED"; fi
+if stage 2; then /usr/bin/python3 recipes/base-en/synth.py --work "$WORK" --workers "$(nproc)"; fi
+if stage 3; then
+  for m in train tts-dev tts-test kathleen-dev kathleen-test; do
+    node dist/bin/adapt-asr.js features --manifest "$WORK/manifests/$m.jsonl" --out-dir "$WORK/feats/kaldi-fbank-80" --preset kaldi-fbank-80
+  done
+fi
+if stage 4; then bash recipes/lm/build.sh "$WORK"; fi
+if stage 5; then
+  /usr/bin/python3 recipes/base-en/train.py --work "$WORK" --run "$RUN" --hours-total "$HOURS" --threads "$THREADS" ${TRAIN_ARGS:-}
+fi
+if stage 6; then
+  /usr/bin/python3 recipes/base-en/export.py --ckpt "$WORK/runs/$RUN/best.pt" --out models/base-en
+  node dist/recipes/base-en/check-export.js --model models/base-en --run "$WORK/runs/$RUN"
+fi
+if stage 7; then node dist/recipes/base-en/evaluate.js --work "$WORK" --model models/base-en; fi
