@@ -5,9 +5,11 @@
 import fs from 'node:fs';
 import yargs from 'yargs';
 import { describeError, UsageError } from '../errors.js';
+import { evalCommand } from './eval.command.js';
 import { featuresCommand } from './features.command.js';
 import { infoCommand } from './info.command.js';
 import { modelsCommand } from './models.command.js';
+import { transcribeCommand } from './transcribe.command.js';
 
 /** Toolkit version, from package.json. */
 export function toolkitVersion(): string {
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
       .scriptName('adapt-asr')
       .usage('$0 <command> [options]\n\nAdapt a speech recognizer to an accent from a few minutes of recordings.')
       .command(featuresCommand)
+      .command(transcribeCommand)
+      .command(evalCommand)
       .command(modelsCommand)
       .command(infoCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Print timings, and the stack trace of any error.' })

@@ -1,0 +1,58 @@
+/** Options shared by transcribe and eval: which model, and how to decode. */
+import fs from 'node:fs';
+import type { Argv } from 'yargs';
+import type { Hotword } from '../decode/ctc-beam.js';
+import { InputError } from '../errors.js';
+
+export interface ModelArgs { model: string; modelsDir?: string; threads?: number }
+export interface DecodeArgs { beam?: number; lm?: string | false; lmWeight?: number; wordBonus?: number; hotwords?: string }
+
+export function withModelOptions<T>(y: Argv<T>): Argv<T & ModelArgs> {
+  return y
+    .option('model', { type: 'string', default: 'base-en', describe: 'The pretrained model: a name (bundled, or in --models-dir) or a model folder.' })
+    .option('models-dir', { type: 'string', describe: 'Folder of your own models. Default: $ADAPT_ASR_MODELS_DIR, else ~/.local/share/adapt-asr/models.' })
+    .option('threads', { type: 'number', describe: 'ONNX Runtime threads for the encoder (default: all cores).' }) as unknown as Argv<T & ModelArgs>;
+}
+
+export function withDecodeOptions<T>(y: Argv<T>): Argv<T & DecodeArgs> {
+  return y
+    .option('beam', { type: 'number', describe: 'Beam width of the CTC prefix beam search; 1 is greedy decoding. Default: 8 when a language model is used, else 1.' })
+    .option('lm', { type: 'string', describe: 'An ARPA word n-gram language model (.arpa or .arpa.gz) to use instead of the model\'s own lm.arpa.gz. --no-lm decodes without one (with --beam 1: plain greedy decoding).' })
+    .option('lm-weight', { type: 'number', describe: 'Weight of the language model score (default 0.5).' })
+    .option('word-bonus', { type: 'number', describe: 'Score added per word, against the LM\'s preference for short outputs (default 1.0 with an LM).' })
+    .option('hotwords', { type: 'string', describe: 'A file of words or phrases to favour, one per line, optionally followed by a boost in nats per character (default 1.0), e.g. "glasgow 2".' }) as unknown as Argv<T & DecodeArgs>;
+}
+
+/** Read a hotwords file: `phrase [boost]` per line. */
+export function readHotwords(file: string): Hotword[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read hotwords (${(err as NodeJS.ErrnoException).code})`, file);
+  }
+  const out: Hotword[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    const l = line.trim();
+    if (!l || l.startsWith('#')) return;
+    const m = /^(.*?)(?:\s+(-?\d+(?:\.\d+)?))?$/.exec(l)!;
+    const phrase = m[1].toLowerCase().replace(/[^a-z' ]+/g, ' ').replace(/\s+/g, ' ').trim();
+    if (!phrase) throw new InputError(`line ${i + 1}: no word left after normalisation`, file);
+    const boost = m[2] !== undefined ? Number(m[2]) : 1.0;
+    if (!(boost > 0 && boost <= 20)) throw new InputError(`line ${i + 1}: boost must be in (0, 20], got ${m[2]}`, file);
+    out.push({ phrase, boost });
+  });
+  if (out.length === 0) throw new InputError('no hotwords in file', file);
+  return out;
+}
+
+/** Recognizer options from parsed arguments. */
+export function recognizerOptions(argv: ModelArgs & DecodeArgs) {
+  return {
+    model: argv.model, modelsDir: argv.modelsDir, threads: argv.threads, beam: argv.beam,
+    // yargs turns --no-lm into lm: false.
+    lm: typeof argv.lm === 'string' ? argv.lm : undefined, useLm: argv.lm === false ? false : undefined,
+    lmWeight: argv.lmWeight, wordBonus: argv.wordBonus,
+    hotwords: argv.hotwords ? readHotwords(argv.hotwords) : undefined,
+  };
+}

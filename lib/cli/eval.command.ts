@@ -1,0 +1,43 @@
+/** `adapt-asr eval`: WER and CER of a model (and adapter) on a dataset. */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { recognizerOptions, withDecodeOptions, withModelOptions, type DecodeArgs, type ModelArgs } from './decode-options.js';
+
+interface EvalArgs extends ModelArgs, DecodeArgs { data: string; json: boolean; limit?: number; verbose: boolean }
+
+const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+export const evalCommand: CommandModule<object, EvalArgs> = {
+  command: 'eval',
+  describe: 'Measure word and character error rates on a dataset with transcripts.',
+  builder: (y: Argv) => withDecodeOptions(withModelOptions(y))
+    .option('data', { type: 'string', demandOption: true, describe: 'The test data: a folder of WAVs with transcripts.tsv (file<TAB>text[<TAB>speaker]) or a .jsonl manifest (audio_filepath, text, optional speaker).' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object with wer, cer, utterances, words, substitutions, deletions, insertions and more.' })
+    .option('limit', { type: 'number', describe: 'Score only the first N utterances.' })
+    .example('$0 eval --data audio-fixtures/accents/scottish/test', 'WER of the bundled model on the bundled Scottish test set.') as unknown as Argv<EvalArgs>,
+  handler: async (argv: ArgumentsCamelCase<EvalArgs>) => {
+    const { loadRecognizer } = await import('../pipeline/recognizer.js');
+    const { evaluate } = await import('../pipeline/evaluate.js');
+    const { progressBar } = await import('./progress.js');
+    const rec = await loadRecognizer(recognizerOptions(argv));
+    try {
+      const bar = progressBar('eval');
+      const r = await evaluate(rec, argv.data, { limit: argv.limit, onProgress: (i, n) => bar.update(i, n) });
+      bar.stop();
+      for (const f of r.failed.slice(0, 5)) process.stderr.write(`adapt-asr: skipped ${f.error}\n`);
+      if (argv.json) {
+        process.stdout.write(JSON.stringify({ ...r, rtf: r.seconds / Math.max(1e-9, r.audioSeconds) }, null, 2) + '\n');
+      } else {
+        const lines = [
+          `${argv.data}: ${r.utterances} utterances, ${r.words} words, ${(r.audioSeconds / 60).toFixed(1)} min of audio`,
+          `WER ${pct(r.wer)} (substitutions ${r.substitutions}, deletions ${r.deletions}, insertions ${r.insertions})   CER ${pct(r.cer)}`,
+        ];
+        if (r.perSpeaker) for (const [s, v] of Object.entries(r.perSpeaker)) lines.push(`  ${s}: WER ${pct(v.wer)}  CER ${pct(v.cer)}  (${v.utterances} utterances)`);
+        if (argv.verbose) lines.push(`real-time factor ${(r.seconds / r.audioSeconds).toFixed(3)}`);
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+      if (r.failed.length) process.exitCode = 1;
+    } finally {
+      await rec.release();
+    }
+  },
+};
