@@ -105,6 +105,6 @@ export function ctcLoss(tf: typeof TF, logProbs: TF.Tensor3D, labels: ArrayLike<
       value: tf.tensor1d(nll),
       gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => tf.mul(saved[0], tf.reshape(dy, [B, 1, 1])),
     };
-  }) as unknown as TF.CustomGradientFunc<TF.Tensor1D>);
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(logProbs) as TF.Tensor1D;
 }
