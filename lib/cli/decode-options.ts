@@ -1,17 +1,21 @@
 /** Options shared by transcribe and eval: which model, and how to decode. */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Argv } from 'yargs';
 import type { Hotword } from '../decode/ctc-beam.js';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 
-export interface ModelArgs { model: string; modelsDir?: string; threads?: number }
+export interface ModelArgs { model: string; modelsDir?: string; threads?: number; accent?: string; adapter?: string }
 export interface DecodeArgs { beam?: number; lm?: string | false; lmWeight?: number; wordBonus?: number; hotwords?: string }
 
 export function withModelOptions<T>(y: Argv<T>): Argv<T & ModelArgs> {
   return y
     .option('model', { type: 'string', default: 'base-en', describe: 'The pretrained model: a name (bundled, or in --models-dir) or a model folder.' })
     .option('models-dir', { type: 'string', describe: 'Folder of your own models. Default: $ADAPT_ASR_MODELS_DIR, else ~/.local/share/adapt-asr/models.' })
-    .option('threads', { type: 'number', describe: 'ONNX Runtime threads for the encoder (default: all cores).' }) as unknown as Argv<T & ModelArgs>;
+    .option('threads', { type: 'number', describe: 'ONNX Runtime threads for the encoder (default: all cores).' })
+    .option('accent', { type: 'string', describe: 'Use the adapter trained for this accent, ./adapters/<accent> (made by adapt-asr train).' })
+    .option('adapter', { type: 'string', describe: 'Use the adapter in this folder.' })
+    .conflicts('accent', 'adapter') as unknown as Argv<T & ModelArgs>;
 }
 
 export function withDecodeOptions<T>(y: Argv<T>): Argv<T & DecodeArgs> {
@@ -48,11 +52,21 @@ export function readHotwords(file: string): Hotword[] {
 
 /** Recognizer options from parsed arguments. */
 export function recognizerOptions(argv: ModelArgs & DecodeArgs) {
+  const adapter = argv.adapter ?? (argv.accent ? path.join('adapters', argv.accent) : undefined);
+  if (argv.accent && !fs.existsSync(path.join('adapters', argv.accent, 'adapter.json'))) {
+    throw new UsageError(`no adapter for accent '${argv.accent}' in ./adapters; train one with \`adapt-asr train --accent ${argv.accent}\` or name a folder with --adapter`);
+  }
   return {
-    model: argv.model, modelsDir: argv.modelsDir, threads: argv.threads, beam: argv.beam,
+    model: argv.model, modelsDir: argv.modelsDir, threads: argv.threads, beam: argv.beam, adapter,
     // yargs turns --no-lm into lm: false.
     lm: typeof argv.lm === 'string' ? argv.lm : undefined, useLm: argv.lm === false ? false : undefined,
     lmWeight: argv.lmWeight, wordBonus: argv.wordBonus,
     hotwords: argv.hotwords ? readHotwords(argv.hotwords) : undefined,
   };
+}
+
+/** One line on stderr when the adapter in use did not beat the base model in training. */
+export function warnIfRejected(rec: { adapter?: { meta?: { accepted?: boolean; dev?: { accepted: boolean; verdict: string } } } }): void {
+  const dev = rec.adapter?.meta?.dev;
+  if (dev && !dev.accepted) process.stderr.write(`adapt-asr: warning: this adapter was ${dev.verdict}\n`);
 }

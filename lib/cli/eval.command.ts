@@ -1,6 +1,6 @@
 /** `adapt-asr eval`: WER and CER of a model (and adapter) on a dataset. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { recognizerOptions, withDecodeOptions, withModelOptions, type DecodeArgs, type ModelArgs } from './decode-options.js';
+import { recognizerOptions, warnIfRejected, withDecodeOptions, withModelOptions, type DecodeArgs, type ModelArgs } from './decode-options.js';
 
 interface EvalArgs extends ModelArgs, DecodeArgs { data: string; json: boolean; limit?: number; verbose: boolean }
 
@@ -19,6 +19,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     const { evaluate } = await import('../pipeline/evaluate.js');
     const { progressBar } = await import('./progress.js');
     const rec = await loadRecognizer(recognizerOptions(argv));
+    warnIfRejected(rec);
     try {
       const bar = progressBar('eval');
       const r = await evaluate(rec, argv.data, { limit: argv.limit, onProgress: (i, n) => bar.update(i, n) });

@@ -9,6 +9,7 @@ import { evalCommand } from './eval.command.js';
 import { featuresCommand } from './features.command.js';
 import { infoCommand } from './info.command.js';
 import { modelsCommand } from './models.command.js';
+import { trainCommand } from './train.command.js';
 import { transcribeCommand } from './transcribe.command.js';
 
 /** Toolkit version, from package.json. */
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
       .scriptName('adapt-asr')
       .usage('$0 <command> [options]\n\nAdapt a speech recognizer to an accent from a few minutes of recordings.')
       .command(featuresCommand)
+      .command(trainCommand)
       .command(transcribeCommand)
       .command(evalCommand)
       .command(modelsCommand)

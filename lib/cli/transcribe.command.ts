@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InputError, UsageError } from '../errors.js';
-import { recognizerOptions, withDecodeOptions, withModelOptions, type DecodeArgs, type ModelArgs } from './decode-options.js';
+import { recognizerOptions, warnIfRejected, withDecodeOptions, withModelOptions, type DecodeArgs, type ModelArgs } from './decode-options.js';
 
 interface TranscribeArgs extends ModelArgs, DecodeArgs { inputs: string[]; format: string; out?: string; verbose: boolean }
 
@@ -52,6 +52,7 @@ export const transcribeCommand: CommandModule<object, TranscribeArgs> = {
     const { describeError } = await import('../errors.js');
     const { progressBar } = await import('./progress.js');
     const rec = await loadRecognizer(recognizerOptions(argv));
+    warnIfRejected(rec);
     const format = argv.format as 'text';
     const several = files.length > 1;
     const collected: object[] = [];

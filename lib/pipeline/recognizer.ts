@@ -15,6 +15,9 @@ import type { Hypothesis, Vocabulary } from '../decode/types.js';
 import { Encoder } from '../encoder/encoder.js';
 import { resolveModel } from '../encoder/registry.js';
 import { ConfigError, ModelError } from '../errors.js';
+import { adapterLogits, type AdapterWeights } from '../train/adapter-math.js';
+import { loadAdapter, type AdapterMeta } from '../train/adapter-io.js';
+import { logSoftmaxRows } from '../decode/ctc-greedy.js';
 import type { Waveform } from '../types.js';
 
 export interface DecodeOptions {
@@ -36,6 +39,8 @@ export interface RecognizerOptions extends DecodeOptions {
   lm?: string;
   /** ONNX Runtime threads (default: all cores). */
   threads?: number;
+  /** An adapter folder (from `adapt-asr train`), or weights already in memory. */
+  adapter?: string | { meta?: AdapterMeta; weights: AdapterWeights };
 }
 
 export interface Transcript extends Hypothesis {
@@ -53,13 +58,16 @@ export class Recognizer {
   readonly vocab: Vocabulary;
   readonly lm?: ArpaLm;
   readonly defaults: DecodeOptions;
+  /** The adapter in use, if any, and what its training found. */
+  readonly adapter?: { meta?: AdapterMeta; weights: AdapterWeights };
 
-  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, defaults: DecodeOptions) {
+  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, defaults: DecodeOptions, adapter?: { meta?: AdapterMeta; weights: AdapterWeights }) {
     this.encoder = encoder;
     this.head = head;
     this.vocab = vocab;
     this.lm = lm;
     this.defaults = defaults;
+    this.adapter = adapter;
   }
 
   static async create(options: RecognizerOptions = {}): Promise<Recognizer> {
@@ -70,15 +78,29 @@ export class Recognizer {
     let lm: ArpaLm | undefined;
     const lmFile = options.lm ?? path.join(md.dir, 'lm.arpa.gz');
     if (options.useLm !== false && (options.lm !== undefined || fs.existsSync(lmFile))) lm = ArpaLm.load(lmFile);
+    let adapter: { meta?: AdapterMeta; weights: AdapterWeights } | undefined;
+    if (options.adapter !== undefined) {
+      adapter = typeof options.adapter === 'string' ? loadAdapter(options.adapter) : options.adapter;
+      const a = adapter.meta;
+      if (a && a.base.encoderSha256 !== md.manifest.encoder.sha256) {
+        throw new ModelError(`adapter was trained for base model '${a.base.name}' ${a.base.modelVersion} (encoder ${a.base.encoderSha256.slice(0, 12)}...), not '${md.manifest.name}' ${md.manifest.modelVersion} (${md.manifest.encoder.sha256.slice(0, 12)}...); use --model ${a.base.name} or retrain the adapter`, typeof options.adapter === 'string' ? options.adapter : undefined);
+      }
+      if (adapter.weights.dim !== md.manifest.encoder.hiddenSize || adapter.weights.vocabSize !== h.vocab.length) throw new ModelError('adapter sizes do not fit the model');
+    }
     const encoder = await Encoder.create(md, { threads: options.threads });
     return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, lm, {
       beam: options.beam, useLm: options.useLm, lmWeight: options.lmWeight, wordBonus: options.wordBonus, hotwords: options.hotwords,
-    });
+    }, adapter);
   }
 
   /** Log-probabilities (T, V) of the CTC head for audio. */
   async logProbs(audio: Waveform): Promise<{ logp: Float32Array; T: number; V: number; frameShift: number }> {
     const enc = await this.encoder.encode(audio);
+    if (this.adapter) {
+      const logp = adapterLogits(this.adapter.weights, enc.frames, enc.numFrames);
+      logSoftmaxRows(logp, enc.numFrames, this.head.vocabSize);
+      return { logp, T: enc.numFrames, V: this.head.vocabSize, frameShift: enc.frameShift };
+    }
     return { logp: this.head.logProbs(enc.frames, enc.numFrames), T: enc.numFrames, V: this.head.vocabSize, frameShift: enc.frameShift };
   }
 

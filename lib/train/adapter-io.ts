@@ -1,0 +1,121 @@
+/**
+ * Adapter folders: adapter.json (format, version, what it was trained for and how, and the sha256
+ * of its weights) and weights.bin (little-endian float32 tensors, laid out as adapter.json lists).
+ * Written to a temporary folder and renamed; verified on load.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ModelError } from '../errors.js';
+import type { AdapterWeights } from './adapter-math.js';
+
+export const ADAPTER_FORMAT = 'adapt-asr-adapter';
+export const ADAPTER_VERSION = 1;
+
+export interface AdapterMeta {
+  format: typeof ADAPTER_FORMAT;
+  version: number;
+  accent: string;
+  method: 'adapter' | 'head';
+  base: { name: string; modelVersion: string; encoderSha256: string };
+  hyperParameters: Record<string, number | string | boolean>;
+  data: { minutes: number; utterances: number; speakers: number; devUtterances: number; devSpeakers: string[]; skipped: number; source: string };
+  dev: { baseWer: number; adaptedWer: number; baseCer: number; adaptedCer: number; words: number; accepted: boolean; verdict: string };
+  test?: { baseWer: number; adaptedWer: number; baseCer: number; adaptedCer: number; words: number; source: string };
+  training: { epochs: number; bestEpoch: number; seconds: number; backend: string };
+  toolkitVersion: string;
+  date: string;
+  weights: { file: string; sha256: string; tensors: { name: string; shape: number[]; offset: number }[]; dim: number; vocabSize: number; bottleneck: number; context: number };
+}
+
+const TENSORS: [keyof AdapterWeights, (w: AdapterWeights) => number[]][] = [
+  ['lnGain', (w) => [w.dim]], ['lnBias', (w) => [w.dim]], ['downW', (w) => [w.context * w.dim, w.bottleneck]], ['downB', (w) => [w.bottleneck]],
+  ['upW', (w) => [w.bottleneck, w.dim]], ['upB', (w) => [w.dim]], ['headW', (w) => [w.dim, w.vocabSize]], ['headB', (w) => [w.vocabSize]],
+];
+
+/** Serialise weights: the blob and its tensor table. */
+export function packWeights(w: AdapterWeights): { blob: Buffer; tensors: AdapterMeta['weights']['tensors'] } {
+  const parts: Buffer[] = [];
+  const tensors: AdapterMeta['weights']['tensors'] = [];
+  let offset = 0;
+  for (const [name, shape] of TENSORS) {
+    const t = w[name] as Float32Array | undefined;
+    if (!t) continue;
+    const b = Buffer.alloc(t.length * 4);
+    for (let i = 0; i < t.length; i++) b.writeFloatLE(t[i], 4 * i);
+    parts.push(b);
+    tensors.push({ name, shape: shape(w), offset });
+    offset += b.length;
+  }
+  return { blob: Buffer.concat(parts), tensors };
+}
+
+export function unpackWeights(blob: Buffer, meta: AdapterMeta, file: string): AdapterWeights {
+  const m = meta.weights;
+  const w = { method: meta.method, dim: m.dim, vocabSize: m.vocabSize, bottleneck: m.bottleneck, context: m.context } as AdapterWeights;
+  for (const t of m.tensors) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (t.offset + 4 * n > blob.length) throw new ModelError(`weights.bin is shorter than adapter.json says (tensor ${t.name})`, file);
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = blob.readFloatLE(t.offset + 4 * i);
+    (w as unknown as Record<string, Float32Array>)[t.name] = a;
+  }
+  if (!w.headW || !w.headB || (w.method === 'adapter' && !(w.downW && w.upW && w.lnGain))) throw new ModelError('weights.bin lacks tensors the method needs', file);
+  return w;
+}
+
+/** Write an adapter folder atomically (replacing `dir` only when `force`). */
+export function saveAdapter(dir: string, meta: Omit<AdapterMeta, 'weights'>, w: AdapterWeights, force: boolean, extraFiles: Record<string, Buffer> = {}): AdapterMeta {
+  const { blob, tensors } = packWeights(w);
+  const full: AdapterMeta = {
+    ...meta,
+    weights: { file: 'weights.bin', sha256: crypto.createHash('sha256').update(blob).digest('hex'), tensors, dim: w.dim, vocabSize: w.vocabSize, bottleneck: w.bottleneck, context: w.context },
+  };
+  const parent = path.dirname(path.resolve(dir));
+  fs.mkdirSync(parent, { recursive: true });
+  const tmp = path.join(parent, `.${path.basename(dir)}.writing-${process.pid}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp);
+  try {
+    fs.writeFileSync(path.join(tmp, 'weights.bin'), blob);
+    for (const [name, data] of Object.entries(extraFiles)) fs.writeFileSync(path.join(tmp, name), data);
+    fs.writeFileSync(path.join(tmp, 'adapter.json'), JSON.stringify(full, null, 2) + '\n');
+    if (fs.existsSync(dir)) {
+      if (!force) throw new ModelError('an adapter already exists here; use --force to replace it', dir);
+      const old = `${tmp}.old`;
+      fs.renameSync(dir, old);
+      fs.renameSync(tmp, dir);
+      fs.rmSync(old, { recursive: true, force: true });
+    } else {
+      fs.renameSync(tmp, dir);
+    }
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return full;
+}
+
+/** Load and verify an adapter folder. */
+export function loadAdapter(dir: string): { meta: AdapterMeta; weights: AdapterWeights } {
+  const file = path.join(dir, 'adapter.json');
+  let meta: AdapterMeta;
+  try {
+    meta = JSON.parse(fs.readFileSync(file, 'utf8')) as AdapterMeta;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ModelError(code === 'ENOENT' ? 'not an adapter folder (no adapter.json)' : `adapter.json is unreadable or not JSON`, code === 'ENOENT' ? dir : file);
+  }
+  if (meta?.format !== ADAPTER_FORMAT) throw new ModelError(`not an adapt-asr adapter (format ${JSON.stringify(meta?.format)})`, file);
+  if (meta.version !== ADAPTER_VERSION) throw new ModelError(`adapter format version ${meta.version} is not supported (this adapt-asr reads version ${ADAPTER_VERSION}); retrain the adapter`, file);
+  const wfile = path.join(dir, meta.weights?.file ?? 'weights.bin');
+  let blob: Buffer;
+  try {
+    blob = fs.readFileSync(wfile);
+  } catch {
+    throw new ModelError('weights file is missing; retrain the adapter', wfile);
+  }
+  const sha = crypto.createHash('sha256').update(blob).digest('hex');
+  if (sha !== meta.weights.sha256) throw new ModelError('weights checksum does not match adapter.json: the file is corrupt or truncated; retrain the adapter or restore it', wfile);
+  return { meta, weights: unpackWeights(blob, meta, wfile) };
+}

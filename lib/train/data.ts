@@ -1,0 +1,113 @@
+/**
+ * Training data for adapters: read, normalise and check utterances, take a deterministic subset,
+ * split off a dev set (by speaker when speakers are known), and cache encoder outputs.
+ */
+import { loadAudio } from '../audio/index.js';
+import type { Utterance } from '../data/manifest.js';
+import type { Encoder } from '../encoder/encoder.js';
+import { normalizeText } from '../text/normalize.js';
+
+export interface Example {
+  id: string;
+  speaker?: string;
+  text: string;
+  labels: Int32Array;
+  seconds: number;
+  /** Encoder output (T, d), cached. */
+  frames: Float32Array;
+  T: number;
+}
+
+export interface Skipped { reason: string; files: string[] }
+
+/** mulberry32. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffled<T>(xs: readonly T[], r: () => number): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+/** CTC needs one frame per label, plus one between repeated labels. */
+export function framesNeeded(labels: ArrayLike<number>): number {
+  let n = labels.length;
+  for (let i = 1; i < labels.length; i++) if (labels[i] === labels[i - 1]) n++;
+  return n;
+}
+
+/**
+ * Encode and check utterances. Unreadable audio, empty transcripts and utterances too short for
+ * their transcript are skipped and reported by reason.
+ */
+export async function prepareExamples(utts: Utterance[], encoder: Encoder, vocab: readonly string[], onProgress?: (i: number, n: number) => void, signal?: AbortSignal): Promise<{ examples: Example[]; skipped: Skipped[] }> {
+  const index = new Map(vocab.map((s, i) => [s, i]));
+  const skipped = new Map<string, string[]>();
+  const skip = (reason: string, file: string): void => { skipped.set(reason, [...(skipped.get(reason) ?? []), file]); };
+  const examples: Example[] = [];
+  for (const [i, u] of utts.entries()) {
+    signal?.throwIfAborted();
+    const text = normalizeText(u.text);
+    const labels = Int32Array.from([...text].map((c) => index.get(c) ?? -1).filter((x) => x >= 0));
+    if (labels.length === 0) { skip('empty transcript', u.audio); onProgress?.(i + 1, utts.length); continue; }
+    let audio;
+    try {
+      audio = loadAudio(u.audio);
+    } catch (err) {
+      skip('unreadable audio', `${u.audio} (${(err as Error).message.replace(`${u.audio}: `, '')})`);
+      onProgress?.(i + 1, utts.length);
+      continue;
+    }
+    const enc = await encoder.encode(audio);
+    if (enc.numFrames < framesNeeded(labels)) skip('audio too short for its transcript', u.audio);
+    else examples.push({ id: u.id, speaker: u.speaker, text, labels, seconds: audio.samples.length / audio.sampleRate, frames: enc.frames, T: enc.numFrames });
+    onProgress?.(i + 1, utts.length);
+  }
+  return { examples, skipped: [...skipped].map(([reason, files]) => ({ reason, files })) };
+}
+
+/** A deterministic subset of about `minutes` of audio (seeded order, whole utterances). */
+export function takeMinutes<T extends { seconds?: number; duration?: number }>(xs: T[], minutes: number, seed: number): T[] {
+  const out: T[] = [];
+  let total = 0;
+  for (const x of shuffled(xs, rng(seed))) {
+    if (total >= minutes * 60) break;
+    out.push(x);
+    total += x.seconds ?? x.duration ?? 0;
+  }
+  return out;
+}
+
+/**
+ * Hold out a dev set: whole speakers (about 15% of utterances, at least one speaker) when
+ * speakers are known and there are at least three, else 15% of utterances.
+ */
+export function splitDev(examples: Example[], seed: number): { train: Example[]; dev: Example[]; devSpeakers: string[] } {
+  const speakers = [...new Set(examples.map((e) => e.speaker).filter((s): s is string => !!s))].sort();
+  const r = rng(seed ^ 0x5eed);
+  if (speakers.length >= 3 && examples.every((e) => e.speaker)) {
+    const devSpeakers: string[] = [];
+    let n = 0;
+    for (const s of shuffled(speakers, r)) {
+      if (n >= 0.15 * examples.length && devSpeakers.length > 0) break;
+      if (devSpeakers.length >= speakers.length - 1) break;
+      devSpeakers.push(s);
+      n += examples.filter((e) => e.speaker === s).length;
+    }
+    return { train: examples.filter((e) => !devSpeakers.includes(e.speaker!)), dev: examples.filter((e) => devSpeakers.includes(e.speaker!)), devSpeakers: devSpeakers.sort() };
+  }
+  const order = shuffled(examples, r);
+  const nDev = Math.max(1, Math.round(0.15 * examples.length));
+  return { train: order.slice(nDev), dev: order.slice(0, nDev), devSpeakers: [] };
+}

@@ -1,0 +1,374 @@
+/**
+ * trainAdapter(): learn an accent adapter head on a frozen encoder. The loop, in phase order:
+ *   1. config and data: resolve defaults, read the dataset, take --minutes, encode every
+ *      utterance once (cached; epochs cost only the head), split a dev set (by speaker);
+ *   2. baseline: dev WER/CER of the base model (greedy);
+ *   3. epochs: masked encoder outputs -> adapter -> CTC head -> CTC loss; Adam, decoupled weight
+ *      decay, gradient clipping; dev WER after each epoch; checkpoint for --resume;
+ *   4. guard: keep the adapter only if dev WER clearly beats the base model, and say so either way;
+ *   5. write the adapter folder atomically, with a JSON report and a plot.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readDataset, type Utterance } from '../data/manifest.js';
+import { CtcHead } from '../decode/ctc-head.js';
+import { ctcGreedy, logSoftmaxRows } from '../decode/ctc-greedy.js';
+import { Encoder } from '../encoder/encoder.js';
+import { resolveModel } from '../encoder/registry.js';
+import { ConfigError, InputError, ModelError, UsageError } from '../errors.js';
+import { addCounts, rate, scoreUtterance, zeroCounts } from '../eval/wer.js';
+import { adapterLogits, type AdapterMethod, type AdapterWeights } from './adapter-math.js';
+import { AdapterModel, initAdapter } from './adapter-model.js';
+import { packWeights, saveAdapter, unpackWeights, type AdapterMeta } from './adapter-io.js';
+import { initTraining } from './backend.js';
+import { ctcLoss, ctcSequence } from './ctc-loss.js';
+import { prepareExamples, rng, shuffled, splitDev, takeMinutes, type Example, type Skipped } from './data.js';
+
+/** Options of trainAdapter; every field has a default. */
+export interface TrainOptions {
+  /** Accent name (the adapter's label; selects bundled data when `data` is not given). */
+  accent: string;
+  /** A folder with transcripts.tsv or a .jsonl manifest (default: bundled audio-fixtures/accents/<accent>/train). */
+  data?: string;
+  /** Test data scored at the end (default: a `test` folder beside a `train` data folder, if any). */
+  testData?: string;
+  /** Base model name or folder (default 'base-en'). */
+  model?: string;
+  modelsDir?: string;
+  /** Output folder (default ./adapters/<accent>). */
+  out?: string;
+  /** 'adapter' (default): residual bottleneck + base head; 'head': refit the CTC head only. */
+  method?: AdapterMethod;
+  /** Train on a deterministic subset of about this many minutes. */
+  minutes?: number;
+  /** Most epochs (default 40; early stopping usually ends sooner). */
+  epochs?: number;
+  /** Random seed (default 1): the same seed and data give the same adapter. */
+  seed?: number;
+  resume?: boolean;
+  force?: boolean;
+  /** Bottleneck size (default 64) and context frames (default 3, odd). */
+  bottleneck?: number;
+  context?: number;
+  /** Learning rates: adapter (default 3e-3) and base head (default 3e-4; 0 freezes it). */
+  lr?: number;
+  headLr?: number;
+  weightDecay?: number;
+  dropout?: number;
+  /** Fraction of frames masked in time and of channels masked, per utterance (default 0.1 each). */
+  timeMask?: number;
+  featureMask?: number;
+  /** Padded frames per batch (default 3000). */
+  batchFrames?: number;
+  /** Epochs without dev improvement before stopping (default 8). */
+  patience?: number;
+  /** Relative dev-WER gain required to accept the adapter (default 0.03) and minimum dev words (default 100). */
+  acceptMargin?: number;
+  minDevWords?: number;
+  threads?: number;
+  /** Progress per epoch and phase messages. */
+  onEpoch?: (e: EpochReport) => void;
+  onLog?: (line: string) => void;
+  onEncodeProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface EpochReport { epoch: number; trainLoss: number; devLoss: number; devWer: number; devCer: number; elapsedSec: number; etaSec: number }
+
+export interface TrainResult {
+  out: string;
+  meta: AdapterMeta;
+  history: EpochReport[];
+  skipped: Skipped[];
+}
+
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** Accents with bundled training data. */
+export function bundledAccents(): string[] {
+  const dir = path.join(PACKAGE_ROOT, 'audio-fixtures', 'accents');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'train', 'transcripts.tsv'))).sort() : [];
+}
+
+type Resolved = Required<Omit<TrainOptions, 'testData' | 'modelsDir' | 'minutes' | 'threads' | 'onEpoch' | 'onLog' | 'onEncodeProgress' | 'signal'>> & Pick<TrainOptions, 'testData' | 'modelsDir' | 'minutes' | 'threads'>;
+
+function resolve(o: TrainOptions): Resolved {
+  if (!o.accent || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.accent)) throw new ConfigError(`accent must be a name of letters, digits, '.', '_' or '-', got ${JSON.stringify(o.accent)}`);
+  let data = o.data;
+  let testData = o.testData;
+  if (!data) {
+    const dir = path.join(PACKAGE_ROOT, 'audio-fixtures', 'accents', o.accent, 'train');
+    if (!fs.existsSync(dir)) {
+      const known = bundledAccents();
+      throw new UsageError(`no bundled data for accent '${o.accent}' (bundled: ${known.join(', ') || 'none'}); give your recordings with --data <folder|manifest.jsonl>`);
+    }
+    data = dir;
+  }
+  if (!testData && path.basename(path.resolve(data)) === 'train') {
+    const t = path.join(path.dirname(path.resolve(data)), 'test');
+    if (fs.existsSync(path.join(t, 'transcripts.tsv'))) testData = t;
+  }
+  const r: Resolved = {
+    accent: o.accent, data, testData, model: o.model ?? 'base-en', modelsDir: o.modelsDir, out: o.out ?? path.join('adapters', o.accent),
+    method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, resume: o.resume ?? false, force: o.force ?? false,
+    bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? 3e-3, headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
+    dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
+    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, minDevWords: o.minDevWords ?? 100, threads: o.threads,
+  };
+  const bad = (f: string, want: string): never => { throw new ConfigError(`train: ${f} must be ${want}, got ${JSON.stringify((r as Record<string, unknown>)[f])}`); };
+  if (r.method !== 'adapter' && r.method !== 'head') bad('method', "'adapter' or 'head'");
+  if (r.minutes !== undefined && !(r.minutes > 0)) bad('minutes', 'a positive number');
+  if (!(Number.isInteger(r.epochs) && r.epochs >= 1 && r.epochs <= 1000)) bad('epochs', 'an integer from 1 to 1000');
+  if (!Number.isInteger(r.seed)) bad('seed', 'an integer');
+  if (!(Number.isInteger(r.bottleneck) && r.bottleneck >= 1 && r.bottleneck <= 4096)) bad('bottleneck', 'an integer from 1 to 4096');
+  if (!(Number.isInteger(r.context) && r.context >= 1 && r.context % 2 === 1 && r.context <= 15)) bad('context', 'an odd integer from 1 to 15');
+  for (const f of ['lr', 'headLr', 'weightDecay', 'dropout', 'timeMask', 'featureMask', 'acceptMargin'] as const) if (!(r[f] >= 0 && r[f] < (f.endsWith('r') ? 1 : 10))) bad(f, 'a non-negative number');
+  if (!(r.lr > 0)) bad('lr', 'positive');
+  return r;
+}
+
+/** Dev metrics of weights on examples: greedy WER/CER and mean CTC loss per label. */
+function devScore(w: AdapterWeights, dev: Example[], vocab: { symbols: readonly string[]; blank: number }, frameShift: number): { wer: number; cer: number; loss: number; words: number } {
+  let wc = zeroCounts(), cc = zeroCounts(), loss = 0;
+  for (const e of dev) {
+    const lp = adapterLogits(w, e.frames, e.T);
+    logSoftmaxRows(lp, e.T, w.vocabSize);
+    const hyp = ctcGreedy(lp, e.T, w.vocabSize, vocab, frameShift).text;
+    const s = scoreUtterance(e.text, hyp);
+    wc = addCounts(wc, s.words);
+    cc = addCounts(cc, s.chars);
+    const nll = ctcSequence(lp, 0, e.T, w.vocabSize, e.labels, vocab.blank);
+    loss += Number.isFinite(nll) ? nll / e.labels.length : 0;
+  }
+  return { wer: rate(wc), cer: rate(cc), loss: loss / Math.max(1, dev.length), words: wc.ref };
+}
+
+/** Length-sorted batches of at most `maxFrames` padded frames, in seeded order. */
+function makeBatches(train: Example[], maxFrames: number, r: () => number): Example[][] {
+  const order = [...train].sort((a, b) => a.T - b.T + (r() - 0.5) * 20);
+  const out: Example[][] = [];
+  let cur: Example[] = [];
+  for (const e of order) {
+    const longest = Math.max(e.T, ...cur.map((x) => x.T));
+    if (cur.length && longest * (cur.length + 1) > maxFrames) { out.push(cur); cur = []; }
+    cur.push(e);
+  }
+  if (cur.length) out.push(cur);
+  return shuffled(out, r);
+}
+
+interface PartialState {
+  configKey: string;
+  epoch: number;
+  bestEpoch: number;
+  bestWer: number;
+  bestLoss: number;
+  sinceBest: number;
+  history: EpochReport[];
+  elapsedSec: number;
+}
+
+export async function trainAdapter(options: TrainOptions): Promise<TrainResult> {
+  const cfg = resolve(options);
+  const log = options.onLog ?? (() => undefined);
+  const out = path.resolve(cfg.out);
+  const partial = path.join(path.dirname(out), `.${path.basename(out)}.partial`);
+  if (fs.existsSync(out) && !cfg.force && !cfg.resume) throw new UsageError(`${cfg.out} already holds an adapter; use --force to replace it (or --out elsewhere)`);
+  if (cfg.resume && !fs.existsSync(path.join(partial, 'state.json'))) {
+    if (fs.existsSync(path.join(out, 'adapter.json'))) throw new UsageError(`${cfg.out}: that run already finished; there is nothing to resume`);
+    throw new UsageError(`${cfg.out}: no interrupted run to resume (no ${partial})`);
+  }
+
+  // 1. Model and data.
+  const md = resolveModel(cfg.model, cfg.modelsDir);
+  const spec = md.manifest;
+  if (!spec.ctcHead) throw new ModelError(`model '${spec.name}' has no base CTC head to adapt`, md.dir);
+  const vocab = { symbols: spec.ctcHead.vocab, blank: spec.ctcHead.blank };
+  const baseHead = CtcHead.load(md.dir, spec.ctcHead.weights, spec.ctcHead.bias, spec.encoder.hiddenSize, spec.ctcHead.vocab.length);
+  let utts: Utterance[] = readDataset(cfg.data).utterances;
+  if (utts.length === 0) throw new InputError('dataset has no utterances', cfg.data);
+  if (cfg.minutes !== undefined) {
+    // Durations come from the manifest when present, else from the file size.
+    const withDur = utts.map((u) => ({ ...u, duration: u.duration ?? estimateSeconds(u.audio) }));
+    utts = takeMinutes(withDur, cfg.minutes, cfg.seed);
+  }
+  const t0 = performance.now();
+  const encoder = await Encoder.create(md, { threads: cfg.threads });
+  let examples: Example[], skipped: Skipped[];
+  try {
+    ({ examples, skipped } = await prepareExamples(utts, encoder, vocab.symbols, options.onEncodeProgress, options.signal));
+  } finally {
+    await encoder.release();
+  }
+  for (const s of skipped) log(`skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
+  if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
+  const { train, dev, devSpeakers } = splitDev(examples, cfg.seed);
+  const minutes = examples.reduce((a, e) => a + e.seconds, 0) / 60;
+  log(`data: ${examples.length} utterances, ${minutes.toFixed(1)} min, ${new Set(examples.map((e) => e.speaker)).size} speaker(s); dev: ${dev.length} utterances${devSpeakers.length ? ` (speakers ${devSpeakers.join(', ')})` : ''}; encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // 2. Baseline.
+  const rt = await initTraining();
+  const tf = rt.tf;
+  log(`training backend: ${rt.backend}`);
+  const fresh = initAdapter(cfg.method, spec.encoder.hiddenSize, vocab.symbols.length, baseHead.weight, baseHead.bias, cfg.bottleneck, cfg.context, cfg.seed);
+  const base = devScore(fresh, dev, vocab, spec.encoder.frameShift); // equals the base model: W_up = 0
+  log(`base model on dev: WER ${(100 * base.wer).toFixed(1)}%, CER ${(100 * base.cer).toFixed(1)}% (${base.words} words)`);
+
+  // 3. Epochs (resuming from the last checkpoint when asked).
+  const configKey = JSON.stringify({ ...cfg, out: undefined, resume: undefined, force: undefined, encoder: spec.encoder.sha256, n: examples.length });
+  let state: PartialState = { configKey, epoch: 0, bestEpoch: 0, bestWer: base.wer, bestLoss: base.loss, sinceBest: 0, history: [], elapsedSec: 0 };
+  let weights = fresh, best = fresh;
+  const model = new AdapterModel(tf, weights);
+  const optA = tf.train.adam(cfg.lr, 0.9, 0.98);
+  const optH = tf.train.adam(Math.max(cfg.headLr, 1e-12), 0.9, 0.98);
+  if (cfg.resume) {
+    const saved = JSON.parse(fs.readFileSync(path.join(partial, 'state.json'), 'utf8')) as PartialState & { meta: AdapterMeta };
+    if (saved.configKey !== configKey) throw new UsageError(`${cfg.out}: the interrupted run used other options or data; rerun without --resume (add --force)`);
+    state = saved;
+    weights = unpackWeights(fs.readFileSync(path.join(partial, 'current.bin')), saved.meta, partial);
+    best = unpackWeights(fs.readFileSync(path.join(partial, 'best.bin')), saved.meta, partial);
+    for (const [k, v] of Object.entries(model.vars)) v.assign(tf.tensor((weights as unknown as Record<string, Float32Array>)[k], v.shape));
+    log(`resuming after epoch ${state.epoch}`);
+  }
+  const groups = model.groups();
+  const d = spec.encoder.hiddenSize;
+  const tStart = performance.now() - state.elapsedSec * 1000;
+  try {
+    for (let epoch = state.epoch + 1; epoch <= cfg.epochs && state.sinceBest < cfg.patience; epoch++) {
+      options.signal?.throwIfAborted();
+      const r = rng(cfg.seed * 1000 + epoch);
+      let lossSum = 0, lossN = 0;
+      for (const batch of makeBatches(train, cfg.batchFrames, r)) {
+        const B = batch.length, T = Math.max(...batch.map((e) => e.T));
+        const x = new Float32Array(B * T * d);
+        batch.forEach((e, b) => {
+          x.set(e.frames, b * T * d);
+          maskInPlace(x, b * T * d, e.T, d, cfg.timeMask, cfg.featureMask, r);
+        });
+        const labels = batch.map((e) => e.labels), lengths = batch.map((e) => e.T);
+        const labelLen = tf.tensor1d(batch.map((e) => e.labels.length));
+        const dropSeed = Math.floor(r() * 1e9);
+        const vars = cfg.headLr > 0 || cfg.method === 'head' ? [...groups.adapter, ...groups.head] : groups.adapter;
+        const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
+          const h = tf.tensor3d(x, [B, T, d]);
+          const logits = model.logits(h, cfg.dropout, dropSeed);
+          const nll = ctcLoss(tf, tf.logSoftmax(logits) as import('@tensorflow/tfjs').Tensor3D, labels, lengths, vocab.blank);
+          return tf.mean(tf.div(nll, labelLen)) as import('@tensorflow/tfjs').Scalar;
+        }), vars);
+        clipGlobalNorm(tf, grads, 5);
+        const gA: Record<string, import('@tensorflow/tfjs').Tensor> = {}, gH: Record<string, import('@tensorflow/tfjs').Tensor> = {};
+        for (const v of groups.adapter) if (grads[v.name]) gA[v.name] = grads[v.name];
+        for (const v of groups.head) if (grads[v.name]) gH[v.name] = grads[v.name];
+        const named = (g: Record<string, import('@tensorflow/tfjs').Tensor>) => Object.entries(g).map(([name, tensor]) => ({ name, tensor }));
+        if (cfg.method === 'head') optA.applyGradients(named({ ...gA, ...gH }));
+        else {
+          if (Object.keys(gA).length) optA.applyGradients(named(gA));
+          if (Object.keys(gH).length) optH.applyGradients(named(gH));
+        }
+        if (cfg.weightDecay > 0) {
+          tf.tidy(() => {
+            for (const v of [...groups.adapter, ...groups.head]) if (v.shape.length === 2) v.assign(tf.mul(v, 1 - (v === groups.head[0] ? cfg.headLr : cfg.lr) * cfg.weightDecay));
+          });
+        }
+        lossSum += (await value.data())[0] * B;
+        lossN += B;
+        tf.dispose([value, labelLen, ...Object.values(grads)]);
+      }
+      weights = model.read();
+      const s = devScore(weights, dev, vocab, spec.encoder.frameShift);
+      const improved = s.wer < state.bestWer - 1e-9 || (Math.abs(s.wer - state.bestWer) < 1e-9 && s.loss < state.bestLoss);
+      if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; state.sinceBest = 0; best = weights; } else state.sinceBest++;
+      const elapsedSec = (performance.now() - tStart) / 1000;
+      const rep: EpochReport = { epoch, trainLoss: lossSum / Math.max(1, lossN), devLoss: s.loss, devWer: s.wer, devCer: s.cer, elapsedSec, etaSec: (elapsedSec / epoch) * (cfg.epochs - epoch) };
+      state.history.push(rep);
+      state.epoch = epoch;
+      state.elapsedSec = elapsedSec;
+      options.onEpoch?.(rep);
+      writeCheckpoint(partial, state, weights, best, cfg.accent, cfg.method);
+    }
+  } finally {
+    model.dispose();
+    optA.dispose();
+    optH.dispose();
+  }
+
+  // 4. Guard.
+  const after = devScore(best, dev, vocab, spec.encoder.frameShift);
+  const gain = base.wer > 0 ? (base.wer - after.wer) / base.wer : 0;
+  let verdict: string, accepted: boolean;
+  if (after.words < cfg.minDevWords) {
+    accepted = false;
+    verdict = `not judged: the dev set has only ${after.words} words (need ${cfg.minDevWords}); the adapter may not help`;
+  } else if (gain >= cfg.acceptMargin) {
+    accepted = true;
+    verdict = `better than the base model on held-out dev data: WER ${(100 * base.wer).toFixed(1)}% -> ${(100 * after.wer).toFixed(1)}% (${(100 * gain).toFixed(1)}% relative)`;
+  } else {
+    accepted = false;
+    verdict = `NOT better than the base model on held-out dev data: WER ${(100 * base.wer).toFixed(1)}% -> ${(100 * after.wer).toFixed(1)}% (needs ${(100 * cfg.acceptMargin).toFixed(0)}% relative); using it may make recognition worse`;
+  }
+  log(verdict);
+
+  // 5. Write.
+  const { toolkitVersion } = await import('../cli/version.js');
+  const meta = saveAdapter(out, {
+    format: 'adapt-asr-adapter', version: 1, accent: cfg.accent, method: cfg.method,
+    base: { name: spec.name, modelVersion: spec.modelVersion, encoderSha256: spec.encoder.sha256 },
+    hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, ...(cfg.minutes ? { minutes: cfg.minutes } : {}) },
+    data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: dev.length, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data) },
+    dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, accepted, verdict },
+    training: { epochs: state.epoch, bestEpoch: state.bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend },
+    toolkitVersion: toolkitVersion(), date: new Date().toISOString(),
+  }, best, cfg.force || cfg.resume, { 'report.json': Buffer.from(JSON.stringify({ history: state.history, skipped }, null, 2) + '\n') });
+  fs.rmSync(partial, { recursive: true, force: true });
+  return { out, meta, history: state.history, skipped };
+}
+
+function estimateSeconds(file: string): number {
+  try {
+    return Math.max(0, fs.statSync(file).size - 44) / 32000; // 16-bit mono 16 kHz; a rough guide for --minutes
+  } catch {
+    return 0;
+  }
+}
+
+/** SpecAugment-style masking of encoder outputs (T, d) at `off`: time spans and channel spans set to zero. */
+function maskInPlace(x: Float32Array, off: number, T: number, d: number, timeFrac: number, featFrac: number, r: () => number): void {
+  let masked = 0;
+  while (masked < timeFrac * T) {
+    const w = 1 + Math.floor(r() * Math.min(10, Math.max(1, T * timeFrac)));
+    const t0 = Math.floor(r() * Math.max(1, T - w));
+    x.fill(0, off + t0 * d, off + (t0 + w) * d);
+    masked += w;
+  }
+  const fw = Math.floor(r() * featFrac * d * 2);
+  if (fw > 0) {
+    const f0 = Math.floor(r() * (d - fw));
+    for (let t = 0; t < T; t++) x.fill(0, off + t * d + f0, off + t * d + f0 + fw);
+  }
+}
+
+function clipGlobalNorm(tf: typeof import('@tensorflow/tfjs'), grads: Record<string, import('@tensorflow/tfjs').Tensor>, maxNorm: number): void {
+  const norm = Math.sqrt(Object.values(grads).reduce((a, g) => a + (tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0])), 0));
+  if (norm > maxNorm) {
+    for (const k of Object.keys(grads)) {
+      const old = grads[k];
+      grads[k] = tf.mul(old, maxNorm / norm);
+      old.dispose();
+    }
+  }
+}
+
+function writeCheckpoint(dir: string, state: PartialState, current: AdapterWeights, best: AdapterWeights, accent: string, method: AdapterMethod): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const write = (name: string, data: Buffer): void => {
+    const tmp = path.join(dir, `${name}.tmp`);
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, path.join(dir, name));
+  };
+  const c = packWeights(current), b = packWeights(best);
+  const meta = { method, accent, weights: { tensors: c.tensors, dim: current.dim, vocabSize: current.vocabSize, bottleneck: current.bottleneck, context: current.context } };
+  write('current.bin', c.blob);
+  write('best.bin', b.blob);
+  write('state.json', Buffer.from(JSON.stringify({ ...state, meta })));
+}

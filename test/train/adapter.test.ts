@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type * as TF from '@tensorflow/tfjs';
+import { CtcHead } from '../../lib/decode/ctc-head.js';
+import { adapterLogits } from '../../lib/train/adapter-math.js';
+import { AdapterModel, initAdapter } from '../../lib/train/adapter-model.js';
+import { loadAdapter } from '../../lib/train/adapter-io.js';
+import { initTraining } from '../../lib/train/backend.js';
+import { ctcLoss } from '../../lib/train/ctc-loss.js';
+import { trainAdapter } from '../../lib/train/trainer.js';
+import { logSoftmaxRows } from '../../lib/decode/ctc-greedy.js';
+import { ROOT, wavFixture } from '../helpers/fixtures.js';
+import { importTestModelWithHead } from '../helpers/models.js';
+import { rng } from '../helpers/signals.js';
+
+const D = 8, V = 29;
+const randn = (n: number, seed: number, scale = 1): Float32Array => { const r = rng(seed); return Float32Array.from({ length: n }, () => (r() - 0.5) * 2 * scale); };
+
+describe('train: adapter head', function () {
+  this.timeout(180000);
+
+  it('at step 0 the adapted model equals the base model exactly', () => {
+    const head = new CtcHead(randn(D * V, 1), randn(V, 2), D, V);
+    const w = initAdapter('adapter', D, V, head.weight, head.bias, 16, 3, 7);
+    const h = randn(50 * D, 3, 2);
+    const a = adapterLogits(w, h, 50);
+    logSoftmaxRows(a, 50, V);
+    assert.deepEqual(Array.from(a), Array.from(head.logProbs(h, 50)));
+  });
+
+  it('the TensorFlow.js forward pass equals the typed-array one (random non-zero weights, context 5)', async () => {
+    const { tf } = await initTraining();
+    const w = initAdapter('adapter', D, V, randn(D * V, 4), randn(V, 5), 16, 5, 9);
+    w.upW = randn(16 * D, 6, 0.3);
+    w.lnGain = randn(D, 8, 1);
+    const h = randn(2 * 30 * D, 10, 2);
+    const m = new AdapterModel(tf, w);
+    const before = tf.memory().numTensors;
+    const got = tf.tidy(() => m.logits(tf.tensor3d(h, [2, 30, D])).dataSync());
+    assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+    for (let b = 0; b < 2; b++) {
+      const want = adapterLogits(w, h.subarray(b * 30 * D, (b + 1) * 30 * D), 30);
+      for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[b * 30 * V + i] - want[i]) < 1e-4, `b${b} i${i}: ${got[b * 30 * V + i]} vs ${want[i]}`);
+    }
+    m.dispose();
+  });
+
+  it('overfits one example: the CTC loss falls below 10% of its start', async () => {
+    const { tf } = await initTraining();
+    const w = initAdapter('adapter', D, V, randn(D * V, 11, 0.5), new Float32Array(V), 64, 5, 12);
+    const m = new AdapterModel(tf, w);
+    const h = tf.tensor3d(randn(60 * D, 13, 1.5), [1, 60, D]);
+    const labels = [Int32Array.from([22, 10, 7, 1, 5, 3, 22])]; // "the cat"
+    const opt = tf.train.adam(0.01);
+    const loss = (): TF.Scalar => tf.tidy(() => tf.sum(ctcLoss(tf, tf.logSoftmax(m.logits(h)) as TF.Tensor3D, labels, [60])) as TF.Scalar);
+    const first = loss().dataSync()[0];
+    let last = first;
+    for (let i = 0; i < 150; i++) {
+      const l = opt.minimize(loss, true)!;
+      last = l.dataSync()[0];
+      l.dispose();
+    }
+    assert.ok(last < 0.1 * first, `loss ${first} -> ${last}`);
+    tf.dispose([h]);
+    m.dispose();
+    opt.dispose();
+  });
+});
+
+describe('train: trainAdapter end to end (tiny model)', function () {
+  this.timeout(300000);
+  let dir: string, data: string, model: string;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-train-'));
+    model = (await importTestModelWithHead(dir, 'tiny')).dir;
+    // 16 utterances of the bundled Scottish data, 4 speakers.
+    data = path.join(dir, 'data');
+    fs.mkdirSync(data);
+    const src = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train');
+    const lines = fs.readFileSync(path.join(src, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(0, 16);
+    for (const l of lines) fs.copyFileSync(path.join(src, l.split('\t')[0]), path.join(data, l.split('\t')[0]));
+    fs.writeFileSync(path.join(data, 'transcripts.tsv'), lines.join('\n') + '\n');
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes an adapter with its record; the guard refuses an adapter that does not clearly help', async () => {
+    const out = path.join(dir, 'adapters', 'scots');
+    const epochs: number[] = [];
+    const r = await trainAdapter({ accent: 'scots', data, model, out, epochs: 3, threads: 1, onEpoch: (e) => epochs.push(e.epoch) });
+    assert.deepEqual(epochs, [1, 2, 3]);
+    const { meta, weights } = loadAdapter(out);
+    assert.equal(meta.format, 'adapt-asr-adapter');
+    assert.equal(meta.accent, 'scots');
+    assert.equal(meta.base.name, 'tiny');
+    assert.equal(meta.data.utterances, 16);
+    assert.ok(meta.data.devSpeakers.length >= 1, 'dev set held out by speaker');
+    assert.equal(meta.dev.accepted, false, 'a random encoder cannot make a useful adapter');
+    assert.match(meta.dev.verdict, /NOT better|not judged/);
+    assert.equal(weights.dim, D);
+    assert.ok(fs.existsSync(path.join(out, 'report.json')));
+    assert.equal(r.history.length, 3);
+    assert.deepEqual(fs.readdirSync(path.dirname(out)), ['scots'], 'no partial or temporary folders left');
+  });
+
+  it('refuses to overwrite an adapter without --force; the same seed gives the same adapter', async () => {
+    const out = path.join(dir, 'adapters', 'scots');
+    await assert.rejects(trainAdapter({ accent: 'scots', data, model, out, epochs: 3, threads: 1 }), /already holds an adapter; use --force/);
+    const before = fs.readFileSync(path.join(out, 'weights.bin'));
+    await trainAdapter({ accent: 'scots', data, model, out, epochs: 3, threads: 1, force: true });
+    assert.ok(before.equals(fs.readFileSync(path.join(out, 'weights.bin'))), 'same seed, same weights');
+  });
+
+  it('an interrupted run resumes from its checkpoint and finishes', async () => {
+    const out = path.join(dir, 'adapters', 'resumed');
+    const ac = new AbortController();
+    await assert.rejects(trainAdapter({ accent: 'r', data, model, out, epochs: 4, threads: 1, signal: ac.signal, onEpoch: (e) => { if (e.epoch === 2) ac.abort(); } }));
+    assert.ok(!fs.existsSync(out), 'no adapter after an interruption');
+    assert.ok(fs.existsSync(path.join(dir, 'adapters', '.resumed.partial', 'state.json')));
+    const seen: number[] = [];
+    const r = await trainAdapter({ accent: 'r', data, model, out, epochs: 4, threads: 1, resume: true, onEpoch: (e) => seen.push(e.epoch) });
+    assert.deepEqual(seen, [3, 4]);
+    assert.equal(r.history.length, 4);
+    assert.ok(fs.existsSync(path.join(out, 'adapter.json')));
+    await assert.rejects(trainAdapter({ accent: 'r', data, model, out, epochs: 4, threads: 1, resume: true }), /already finished; there is nothing to resume/);
+  });
+
+  it('bad data is skipped with reasons; nothing usable is a clear error and writes nothing', async () => {
+    const bad = path.join(dir, 'bad');
+    fs.mkdirSync(bad);
+    fs.copyFileSync(wavFixture('truncated-data.wav'), path.join(bad, 'broken.wav'));
+    fs.copyFileSync(wavFixture('tone-16k-pcm16.wav'), path.join(bad, 'short.wav'));
+    fs.writeFileSync(path.join(bad, 'transcripts.tsv'), 'broken.wav\thello\nmissing.wav\thello\nshort.wav\tthis transcript is far too long for half a second of audio at fifty frames per second\nsilent.wav\t!!!\n');
+    fs.copyFileSync(wavFixture('tone-16k-pcm16.wav'), path.join(bad, 'silent.wav'));
+    const logs: string[] = [];
+    await assert.rejects(trainAdapter({ accent: 'b', data: bad, model, out: path.join(dir, 'adapters', 'b'), threads: 1, onLog: (l) => logs.push(l) }), /no usable training data: 0 utterance\(s\) left after skipping 4/);
+    assert.ok(logs.some((l) => /skipped 2 utterance\(s\): unreadable audio/.test(l)), logs.join('\n'));
+    assert.ok(logs.some((l) => /skipped 1 utterance\(s\): empty transcript/.test(l)));
+    assert.ok(logs.some((l) => /skipped 1 utterance\(s\): audio too short for its transcript/.test(l)));
+    assert.ok(!fs.existsSync(path.join(dir, 'adapters', 'b')));
+  });
+
+  it('an unknown accent without data names the bundled ones', async () => {
+    await assert.rejects(trainAdapter({ accent: 'martian', model }), /no bundled data for accent 'martian' \(bundled: scottish\)/);
+  });
+});
