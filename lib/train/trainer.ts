@@ -22,6 +22,7 @@ import { adapterLogits, type AdapterMethod, type AdapterWeights } from './adapte
 import { AdapterModel, initAdapter } from './adapter-model.js';
 import { packWeights, saveAdapter, unpackWeights, type AdapterMeta } from './adapter-io.js';
 import { initTraining } from './backend.js';
+import { panelsPlot } from '../io/plot-png.js';
 import { ctcLoss, ctcSequence } from './ctc-loss.js';
 import { prepareExamples, rng, shuffled, splitDev, takeMinutes, type Example, type Skipped } from './data.js';
 
@@ -319,9 +320,23 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
     dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, accepted, verdict },
     training: { epochs: state.epoch, bestEpoch: state.bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend },
     toolkitVersion: toolkitVersion(), date: new Date().toISOString(),
-  }, best, cfg.force || cfg.resume, { 'report.json': Buffer.from(JSON.stringify({ history: state.history, skipped }, null, 2) + '\n') });
+  }, best, cfg.force || cfg.resume, {
+    'report.json': Buffer.from(JSON.stringify({ history: state.history, skipped }, null, 2) + '\n'),
+    'report.png': reportPlot(cfg.accent, state.history, base.wer),
+  });
   fs.rmSync(partial, { recursive: true, force: true });
   return { out, meta, history: state.history, skipped };
+}
+
+/** Loss and dev WER per epoch, two panels. */
+function reportPlot(accent: string, history: EpochReport[], baseWer: number): Buffer {
+  const x = history.map((h) => h.epoch);
+  return panelsPlot([
+    { series: [{ name: 'train loss', x, y: history.map((h) => h.trainLoss), color: [30, 100, 200] }, { name: 'dev loss', x, y: history.map((h) => h.devLoss), color: [220, 80, 30] }],
+      options: { title: `${accent} adapter: CTC loss per label`, xLabel: 'epoch', yLabel: 'loss' } },
+    { series: [{ name: 'dev WER %', x, y: history.map((h) => 100 * h.devWer), color: [220, 80, 30] }, { name: 'base model', x, y: x.map(() => 100 * baseWer), color: [120, 120, 120] }],
+      options: { title: 'dev WER (held-out speakers)', xLabel: 'epoch', yLabel: 'WER %' } },
+  ]);
 }
 
 function estimateSeconds(file: string): number {

@@ -100,6 +100,7 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     assert.match(meta.dev.verdict, /NOT better|not judged/);
     assert.equal(weights.dim, D);
     assert.ok(fs.existsSync(path.join(out, 'report.json')));
+    assert.equal(fs.readFileSync(path.join(out, 'report.png')).subarray(1, 4).toString(), 'PNG');
     assert.equal(r.history.length, 3);
     assert.deepEqual(fs.readdirSync(path.dirname(out)), ['scots'], 'no partial or temporary folders left');
   });
