@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchAdaptation } from './adaptation.js';
 import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
 
@@ -15,6 +16,7 @@ const FILE = path.join(ROOT, 'BENCHMARKS.md');
 const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   features: benchFeatures,
   encoders: benchEncoders,
+  adaptation: benchAdaptation,
 };
 
 function replaceSection(doc: string, name: string, body: string): string {

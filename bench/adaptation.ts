@@ -1,0 +1,102 @@
+/**
+ * bench/adaptation: accent adaptation with the bundled base model. For each amount of adaptation
+ * data, `adapt-asr train` runs in a child process (wall time and peak memory measured, encoding
+ * included), then base and adapted models are scored on the test split with the default decoding
+ * (beam 8 + LM) and with greedy decoding.
+ *   scottish: bundled audio-fixtures/accents/scottish/{train,test} (held-out TTS voices)
+ *   zh-L1:    ../shared/corpora/real/zh-L1_speechocean762_adults, 16 train speakers -> 16 test speakers
+ * Writes the BENCHMARKS.md section and docs/adaptation-data-efficiency.png.
+ * Usage: node dist/bench/adaptation.js [--quick]
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { evaluateVariants } from '../lib/pipeline/evaluate.js';
+import { loadRecognizer } from '../lib/pipeline/recognizer.js';
+import { linePlot } from '../lib/io/plot-png.js';
+import { readDataset, type Utterance } from '../lib/data/manifest.js';
+import { machine, table } from './common.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
+const ZH = path.resolve(ROOT, '..', 'shared', 'corpora', 'real', 'zh-L1_speechocean762_adults');
+
+interface Row { set: string; minutes: number | 'all'; trainSec: number; peakMB: number; accepted: boolean; base: { wer: number; cer: number }; adapted: { wer: number; cer: number }; baseGreedy: { wer: number }; adaptedGreedy: { wer: number } }
+
+/** zh-L1 split as JSONL manifests with speakers (train and test speakers from speakers.tsv). */
+function zhManifests(tmp: string): { train: string; test: Utterance[] } | null {
+  if (!fs.existsSync(ZH)) return null;
+  const info = new Map(fs.readFileSync(path.join(ZH, 'speakers.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')).map((c) => [c[0], { speaker: c[1], split: c[4] }]));
+  const all = readDataset(ZH).utterances.map((u) => ({ ...u, speaker: info.get(path.basename(u.audio))!.speaker, split: info.get(path.basename(u.audio))!.split }));
+  const train = path.join(tmp, 'zh-train.jsonl');
+  fs.writeFileSync(train, all.filter((u) => u.split === 'train').map((u) => JSON.stringify({ audio_filepath: u.audio, text: u.text, speaker: u.speaker })).join('\n') + '\n');
+  return { train, test: all.filter((u) => u.split === 'test') };
+}
+
+async function score(adapter: string | undefined, test: string | Utterance[]): Promise<[{ wer: number; cer: number }, { wer: number; cer: number }]> {
+  const rec = await loadRecognizer({ adapter, threads: os.cpus().length });
+  try {
+    const [d, g] = await evaluateVariants(rec, test, [{}, { beam: 1, useLm: false }]);
+    return [{ wer: d.wer, cer: d.cer }, { wer: g.wer, cer: g.cer }];
+  } finally {
+    await rec.release();
+  }
+}
+
+export async function benchAdaptation(quick = false): Promise<string> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-bench-adapt-'));
+  const rows: Row[] = [];
+  try {
+    const zh = zhManifests(tmp);
+    const plans: [string, string, string | Utterance[], (number | 'all')[]][] = [
+      ['scottish', path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train'), path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'test'), quick ? ['all'] : [1, 2, 5, 'all']],
+    ];
+    if (zh) plans.push(['zh-L1', zh.train, zh.test, quick ? [5] : [1, 2, 5, 10, 20]]);
+    for (const [set, train, test, sizes] of plans) {
+      const [base, baseGreedy] = await score(undefined, test);
+      for (const minutes of sizes) {
+        const out = path.join(tmp, `${set}-${minutes}`);
+        const args = [BIN, 'train', '--accent', set, '--data', train, '--out', out, '--seed', '1', ...(minutes === 'all' ? [] : ['--minutes', String(minutes)])];
+        const t0 = performance.now();
+        const timed = fs.existsSync('/usr/bin/time'); // Debian package `time`: peak RSS of the child
+        const r = timed ? spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', cwd: tmp }) : spawnSync(process.execPath, args, { encoding: 'utf8', cwd: tmp });
+        const trainSec = (performance.now() - t0) / 1000;
+        if (r.status !== 0) throw new Error(`train failed (${set}, ${minutes}): ${r.stderr.slice(-500)}`);
+        const peakMB = timed ? Number(r.stderr.trim().split('\n').pop()) / 1024 : NaN;
+        const meta = JSON.parse(fs.readFileSync(path.join(out, 'adapter.json'), 'utf8'));
+        const [adapted, adaptedGreedy] = await score(out, test);
+        rows.push({ set, minutes: minutes === 'all' ? Math.round(meta.data.minutes * 10) / 10 : minutes, trainSec, peakMB, accepted: meta.dev.accepted, base, adapted, baseGreedy, adaptedGreedy });
+        process.stderr.write(`${set} ${minutes} min: WER ${base.wer.toFixed(3)} -> ${adapted.wer.toFixed(3)} (${trainSec.toFixed(0)} s, ${peakMB.toFixed(0)} MB, accepted ${meta.dev.accepted})\n`);
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  const rel = (b: number, a: number): string => (b > 0 ? `${(100 * (b - a) / b).toFixed(1)}%` : '-');
+  const docs = path.join(ROOT, 'docs');
+  fs.mkdirSync(docs, { recursive: true });
+  const colors: [number, number, number][] = [[30, 100, 200], [220, 80, 30]];
+  const sets = [...new Set(rows.map((r) => r.set))];
+  fs.writeFileSync(path.join(docs, 'adaptation-data-efficiency.png'), linePlot(sets.flatMap((s, i) => {
+    const rs = rows.filter((r) => r.set === s);
+    return [{ name: `${s} adapted`, x: rs.map((r) => Number(r.minutes)), y: rs.map((r) => 100 * r.adapted.wer), color: colors[i % 2] },
+      { name: `${s} base`, x: rs.map((r) => Number(r.minutes)), y: rs.map((r) => 100 * r.base.wer), color: [160, 160, 160] as [number, number, number] }];
+  }), { title: 'WER vs minutes of adaptation data', xLabel: 'minutes of adaptation data', yLabel: 'WER %' }));
+  const date = new Date().toISOString().slice(0, 10);
+  return [
+    '## Accent adaptation (`bench/adaptation`)', '',
+    `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; adapter method \`adapter\` with default settings, seed 1. `
+      + 'WER/CER on the test split with the default decoding (beam 8 + bundled LM; greedy in the last columns). Train time is the whole `adapt-asr train` process (encoding, training, writing, and the final test scoring when the data has a test split); peak memory is its maximum RSS. '
+      + '"guard" says whether training judged the adapter better on its held-out dev speakers.', '',
+    table(['set', 'minutes', 'base WER', 'adapted WER', 'relative change', 'base CER', 'adapted CER', 'greedy base / adapted WER', 'guard', 'train time', 'peak memory'],
+      rows.map((r) => [r.set, r.minutes, p(r.base.wer), p(r.adapted.wer), rel(r.base.wer, r.adapted.wer), p(r.base.cer), p(r.adapted.cer), `${p(r.baseGreedy.wer)} / ${p(r.adaptedGreedy.wer)}`, r.accepted ? 'accepted' : 'rejected', `${r.trainSec.toFixed(0)} s`, `${r.peakMB.toFixed(0)} MB`])), '',
+    '![WER against minutes of adaptation data](docs/adaptation-data-efficiency.png)', '',
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  process.stdout.write((await benchAdaptation(process.argv.includes('--quick'))) + '\n');
+}
