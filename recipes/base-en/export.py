@@ -39,11 +39,13 @@ def main():
     ck = torch.load(a.ckpt, map_location='cpu')
     model = CtcModel(**ck['config'])
     model.load_state_dict(ck['model'])
-    model.eval()
+    # One wrapper, in eval mode: torch.onnx.export restores the module's training flag when it
+    # returns, and a new nn.Module starts in training mode (dropout on).
+    enc = EncoderOnly(model).eval()
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, 'encoder.onnx')
     dummy = torch.randn(1, 400, 80)
-    torch.onnx.export(EncoderOnly(model), (dummy,), onnx_path + '.tmp', input_names=['features'], output_names=['encoder_out'],
+    torch.onnx.export(enc, (dummy,), onnx_path + '.tmp', input_names=['features'], output_names=['encoder_out'],
                       dynamic_axes={'features': {0: 'batch', 1: 'time'}, 'encoder_out': {0: 'batch', 1: 'frames'}}, opset_version=14)
     os.replace(onnx_path + '.tmp', onnx_path)
     w = model.head.weight.detach().numpy().T.astype('<f4')  # (d, V)
@@ -72,9 +74,10 @@ def main():
         f.write('\n')
     # Parity: ONNX Runtime is not available to Python here, so the recipe checks it from Node
     # (recipes/base-en/check-export.ts); save a reference output for that check.
+    enc.eval()
     with torch.no_grad():
         x = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 500, 80)).astype(np.float32))
-        y = EncoderOnly(model)(x).numpy()
+        y = enc(x).numpy()
     run_dir = os.path.dirname(os.path.abspath(a.ckpt))
     np.save(os.path.join(run_dir, 'export-check-in.npy'), x.numpy()[0])
     np.save(os.path.join(run_dir, 'export-check-out.npy'), y[0])
