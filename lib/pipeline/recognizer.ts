@@ -19,6 +19,7 @@ import { adapterLogits, type AdapterWeights } from '../train/adapter-math.js';
 import { loadAdapter, type AdapterMeta } from '../train/adapter-io.js';
 import { logSoftmaxRows } from '../decode/ctc-greedy.js';
 import type { Waveform } from '../types.js';
+import { RecognitionStream, type StreamOptions } from './stream.js';
 
 export interface DecodeOptions {
   /** Beam width; 1 = greedy (default 8 when an LM is used, else 1). */
@@ -121,6 +122,11 @@ export class Recognizer {
     const audio = typeof input === 'string' ? loadAudio(input) : toModelRate(input, SAMPLE_RATE);
     const { logp, T, V, frameShift } = await this.logProbs(audio);
     return { ...this.decode(logp, T, V, frameShift, options), duration: audio.samples.length / audio.sampleRate };
+  }
+
+  /** A stream for audio that arrives in chunks (see lib/pipeline/stream.ts). */
+  createStream(options: StreamOptions = {}): RecognitionStream {
+    return new RecognitionStream(this, { ...this.defaults, ...definedOnly(options) });
   }
 
   async release(): Promise<void> {
