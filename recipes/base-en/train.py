@@ -203,7 +203,12 @@ def main():
         save_atomic(blob, ckpt_path)
         with open(os.path.join(run_dir, 'history.json'), 'w') as f:
             json.dump(state['history'], f, indent=1)
+        hours_seen = state['frames_seen'] / 360000 if 'frames_seen' in state else 0
+        with open(os.path.join(run_dir, 'train-info.json'), 'w') as f:
+            json.dump({'config': cfg, 'params': count_params(model), 'steps': state['step'], 'epochs': state['epoch'] + state['batch_in_epoch'] / max(1, n_batches[0]),
+                       'computeMinutes': state['elapsed'] / 60, 'audioHoursSeen': hours_seen, 'args': ' '.join(sys.argv[1:])}, f, indent=1)
 
+    n_batches = [len(batches(train, a.max_frames, random.Random(1000)))]
     rng_np = np.random.default_rng(state['step'])
     t_run = time.time()
     last_ckpt = time.time()
@@ -228,6 +233,7 @@ def main():
             state['elapsed'] += time.time() - t0
             losses.append(loss.item())
             frames_done += int(lengths.sum())
+            state['frames_seen'] = state.get('frames_seen', 0) + int(lengths.sum())
             if state['step'] % a.log_every == 0:
                 dt = time.time() - t_log
                 eta = (total_s - state['elapsed']) / 60
