@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { benchAdaptation } from './adaptation.js';
 import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
+import { benchTranscribe } from './transcribe.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FILE = path.join(ROOT, 'BENCHMARKS.md');
@@ -16,6 +17,7 @@ const FILE = path.join(ROOT, 'BENCHMARKS.md');
 const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   features: benchFeatures,
   encoders: benchEncoders,
+  transcribe: benchTranscribe,
   adaptation: benchAdaptation,
 };
 

@@ -66,6 +66,8 @@ export interface ModelManifest {
   frontEnd: FrontEnd;
   encoder: EncoderSpec;
   ctcHead?: CtcHeadSpec;
+  /** Decoding defaults tuned for this model (on its dev sets). */
+  decoding?: { beam?: number; lmWeight?: number; wordBonus?: number };
 }
 
 /** A manifest with the directory it came from. */
@@ -148,10 +150,18 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
       blank: num(h, 'blank', 'ctcHead.blank', (x) => Number.isInteger(x) && x >= 0 && x < vocab.length, `an index into vocab (0 to ${vocab.length - 1})`),
     };
   }
+  let decoding: ModelManifest['decoding'];
+  if (m.decoding !== undefined) {
+    const dd = obj(m.decoding, 'decoding');
+    decoding = {};
+    if (dd.beam !== undefined) decoding.beam = num(dd, 'beam', 'decoding.beam', (x) => Number.isInteger(x) && x >= 1 && x <= 1000, 'an integer from 1 to 1000');
+    if (dd.lmWeight !== undefined) decoding.lmWeight = num(dd, 'lmWeight', 'decoding.lmWeight', (x) => x >= 0 && x <= 10, 'a number from 0 to 10');
+    if (dd.wordBonus !== undefined) decoding.wordBonus = num(dd, 'wordBonus', 'decoding.wordBonus', (x) => x >= -20 && x <= 20, 'a number from -20 to 20');
+  }
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT, version: MANIFEST_VERSION, name,
     modelVersion: m.modelVersion as string, description: m.description as string, license: m.license as string, trainingData: m.trainingData as string,
-    frontEnd, encoder: spec, ...(ctcHead ? { ctcHead } : {}),
+    frontEnd, encoder: spec, ...(ctcHead ? { ctcHead } : {}), ...(decoding ? { decoding } : {}),
   };
   return Object.freeze(manifest);
 }

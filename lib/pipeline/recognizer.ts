@@ -49,7 +49,7 @@ export interface Transcript extends Hypothesis {
   duration: number;
 }
 
-/** Tuned on the base-en dev sets (recipes/base-en/evaluate.ts); see MODEL_CARD.md. */
+/** Used when neither the caller nor model.json's `decoding` sets them (base-en tunes its own: recipes/base-en/tune-decoding.ts). */
 export const DEFAULT_LM_WEIGHT = 0.5;
 export const DEFAULT_WORD_BONUS = 1.0;
 
@@ -89,8 +89,9 @@ export class Recognizer {
       if (adapter.weights.dim !== md.manifest.encoder.hiddenSize || adapter.weights.vocabSize !== h.vocab.length) throw new ModelError('adapter sizes do not fit the model');
     }
     const encoder = await Encoder.create(md, { threads: options.threads });
+    const tuned = md.manifest.decoding ?? {};
     return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, lm, {
-      beam: options.beam, useLm: options.useLm, lmWeight: options.lmWeight, wordBonus: options.wordBonus, hotwords: options.hotwords,
+      beam: options.beam ?? tuned.beam, useLm: options.useLm, lmWeight: options.lmWeight ?? tuned.lmWeight, wordBonus: options.wordBonus ?? tuned.wordBonus, hotwords: options.hotwords,
     }, adapter);
   }
 
