@@ -96,8 +96,24 @@ export function saveAdapter(dir: string, meta: Omit<AdapterMeta, 'weights'>, w: 
   return full;
 }
 
+/**
+ * Replacing an adapter is two renames (old aside, new in place). A process killed between them
+ * leaves the old adapter under its hidden name: put it back. Leftover temporary folders go.
+ */
+export function recoverAdapter(dir: string): void {
+  const parent = path.dirname(path.resolve(dir)), base = path.basename(dir);
+  if (!fs.existsSync(parent)) return;
+  for (const f of fs.readdirSync(parent)) {
+    if (!f.startsWith(`.${base}.writing-`)) continue;
+    const p = path.join(parent, f);
+    if (f.endsWith('.old') && !fs.existsSync(dir)) fs.renameSync(p, dir);
+    else fs.rmSync(p, { recursive: true, force: true });
+  }
+}
+
 /** Load and verify an adapter folder. */
 export function loadAdapter(dir: string): { meta: AdapterMeta; weights: AdapterWeights } {
+  recoverAdapter(dir);
   const file = path.join(dir, 'adapter.json');
   let meta: AdapterMeta;
   try {

@@ -20,7 +20,7 @@ import { ConfigError, InputError, ModelError, UsageError } from '../errors.js';
 import { addCounts, rate, scoreUtterance, zeroCounts } from '../eval/wer.js';
 import { adapterLogits, type AdapterMethod, type AdapterWeights } from './adapter-math.js';
 import { AdapterModel, initAdapter } from './adapter-model.js';
-import { packWeights, saveAdapter, unpackWeights, type AdapterMeta } from './adapter-io.js';
+import { packWeights, recoverAdapter, saveAdapter, unpackWeights, type AdapterMeta } from './adapter-io.js';
 import { initTraining } from './backend.js';
 import { panelsPlot } from '../io/plot-png.js';
 import { ctcLoss, ctcSequence } from './ctc-loss.js';
@@ -175,6 +175,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const log = options.onLog ?? (() => undefined);
   const out = path.resolve(cfg.out);
   const partial = path.join(path.dirname(out), `.${path.basename(out)}.partial`);
+  recoverAdapter(out);
   if (fs.existsSync(out) && !cfg.force && !cfg.resume) throw new UsageError(`${cfg.out} already holds an adapter; use --force to replace it (or --out elsewhere)`);
   if (cfg.resume && !fs.existsSync(path.join(partial, 'state.json'))) {
     if (fs.existsSync(path.join(out, 'adapter.json'))) throw new UsageError(`${cfg.out}: that run already finished; there is nothing to resume`);
