@@ -62,6 +62,9 @@ describe('cli: transcribe and eval (tiny model)', function () {
     assert.equal(o.utterances, 2);
     assert.equal(o.words, 9 + 15);
     assert.equal(run('eval', '--model', 'tiny').code, 2);
+    const cmp = run('eval', '--data', data, '--model', 'tiny', '--compare');
+    assert.equal(cmp.code, 2);
+    assert.match(cmp.stderr, /--compare needs --accent or --adapter/);
     const missing = run('transcribe', audioFixture('speech-en-us-16k.wav'), '--model', 'nope');
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no model 'nope'/);
