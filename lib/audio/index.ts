@@ -12,6 +12,15 @@ export { SAMPLE_RATE } from './constants.js';
 export { Resampler, resample, type ResampleConfig } from './resample.js';
 export { decodeWav, parseWavHeader, type WavInfo, type ReadWavOptions } from './wav.js';
 
+/** Limits applied when loadAudio is not given its own (the CLI's --max-audio-seconds and --max-file-mb set them). */
+const limits = { maxBytes: 2 ** 32, maxDurationSec: 4 * 3600 };
+
+/** Change the default limits on input size: bytes per file and seconds of audio. */
+export function setAudioLimits(l: { maxBytes?: number; maxDurationSec?: number }): void {
+  if (l.maxBytes !== undefined) limits.maxBytes = l.maxBytes;
+  if (l.maxDurationSec !== undefined) limits.maxDurationSec = l.maxDurationSec;
+}
+
 /** Options for loadAudio. */
 export interface LoadAudioOptions extends ReadWavOptions {
   /** Rate to resample to, in Hz (default 16000, the model rate). */
@@ -25,8 +34,8 @@ export interface LoadAudioOptions extends ReadWavOptions {
  */
 export function loadAudio(path: string, options: LoadAudioOptions = {}): Waveform {
   const outRate = options.sampleRate ?? SAMPLE_RATE;
-  const maxBytes = options.maxBytes ?? 2 ** 32;
-  const maxDurationSec = options.maxDurationSec ?? 4 * 3600;
+  const maxBytes = options.maxBytes ?? limits.maxBytes;
+  const maxDurationSec = options.maxDurationSec ?? limits.maxDurationSec;
   const fd = openForReading(path);
   try {
     const size = fs.fstatSync(fd).size;

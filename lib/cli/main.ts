@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import yargs from 'yargs';
+import { setAudioLimits } from '../audio/index.js';
 import { describeError, UsageError } from '../errors.js';
 import { evalCommand } from './eval.command.js';
 import { featuresCommand } from './features.command.js';
@@ -36,6 +37,13 @@ export async function main(argv: string[]): Promise<number> {
       .command(modelsCommand)
       .command(infoCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Print timings, and the stack trace of any error.' })
+      .option('max-audio-seconds', { type: 'number', default: 4 * 3600, describe: 'Refuse audio files longer than this many seconds (protects memory; 1 hour of audio needs about 0.4 GB).' })
+      .option('max-file-mb', { type: 'number', default: 4096, describe: 'Refuse input files larger than this many megabytes.' })
+      .middleware((argv) => {
+        const s = Number(argv.maxAudioSeconds), mb = Number(argv.maxFileMb);
+        if (!(s > 0) || !(mb > 0)) throw new UsageError('--max-audio-seconds and --max-file-mb must be positive numbers');
+        setAudioLimits({ maxDurationSec: s, maxBytes: Math.floor(mb * 2 ** 20) });
+      }, true)
       .demandCommand(1, 'Name a command; run `adapt-asr --help` to see them.')
       .recommendCommands()
       .strict()
