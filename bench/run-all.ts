@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { benchAdaptation } from './adaptation.js';
 import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
+import { benchReliability } from './reliability.js';
 import { benchTranscribe } from './transcribe.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -19,6 +20,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   encoders: benchEncoders,
   transcribe: benchTranscribe,
   adaptation: benchAdaptation,
+  reliability: benchReliability,
 };
 
 function replaceSection(doc: string, name: string, body: string): string {

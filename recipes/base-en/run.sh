@@ -3,13 +3,17 @@
 # Stages (each resumable; rerun the same command after an interruption):
 #   0 install Debian tools   1 plan the corpus   2 synthesise   3 features   4 LM
 #   5 train (long; runs until its planned compute is spent)   6 export to models/base-en   7 evaluate
-# Environment: WORK (default ~/adapt-asr-work/base-en), SHARED (default ../shared), RUN (default main),
-#   HOURS (planned training compute, default 6), THREADS (default 1).
+#   6 export to models/base-en (parity-checked against PyTorch), add the LM, tune LM weight and word bonus
+#     on the dev sets   7 evaluate on the four test sets and write MODEL_CARD.md
+# Environment: WORK (default ~/adapt-asr-work/base-en), SHARED (default ../shared), RUN (default conv),
+#   HOURS (planned training compute, default 6), THREADS (default 1), TRAIN_ARGS (extra train.py options).
+# The shipped model: RUN=conv TRAIN_ARGS="--arch conv --d 256 --layers 12 --stack 4 --max-frames 6000
+#   --warmup 150 --lr 1.5e-3" (see MODEL_CARD.md for the compute it got).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-$HOME/adapt-asr-work/base-en}
 SHARED=${SHARED:-../shared}
-RUN=${RUN:-main}
+RUN=${RUN:-conv}
 HOURS=${HOURS:-6}
 THREADS=${THREADS:-1}
 FROM=${1:-0}
@@ -38,5 +42,10 @@ fi
 if stage 6; then
   /usr/bin/python3 recipes/base-en/export.py --ckpt "$WORK/runs/$RUN/best.pt" --out models/base-en
   node dist/recipes/base-en/check-export.js --model models/base-en --run "$WORK/runs/$RUN"
+  cp "$WORK/lm/lm.arpa.gz" models/base-en/lm.arpa.gz
+  node dist/recipes/base-en/tune-decoding.js --work "$WORK" --model models/base-en
 fi
-if stage 7; then node dist/recipes/base-en/evaluate.js --work "$WORK" --model models/base-en; fi
+if stage 7; then
+  node dist/recipes/base-en/evaluate.js --work "$WORK" --model models/base-en --shared "$SHARED"
+  node dist/recipes/base-en/model-card.js --work "$WORK" --run "$RUN" --model models/base-en
+fi
