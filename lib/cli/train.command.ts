@@ -3,7 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
 interface TrainArgs {
   accent: string; data?: string; model: string; modelsDir?: string; out?: string; method: string; minutes?: number; epochs?: number;
-  seed: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number;
+  seed: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number; asBase: boolean;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -21,6 +21,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     .option('minutes', { type: 'number', describe: 'Train on a deterministic subset of about this many minutes (for data-efficiency curves).' })
     .option('epochs', { type: 'number', describe: 'Most passes over the data (default 40; training stops earlier when the held-out dev WER stops improving).' })
     .option('seed', { type: 'number', default: 1, describe: 'Random seed; the same seed and data give the same adapter.' })
+    .option('as-base', { type: 'boolean', default: false, describe: 'With --method head: train a CTC head for a model that has none (an imported Whisper or wav2vec2 encoder) on general English data, and store it as the model\'s base head, so accent adapters can build on it.' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted run from its last checkpoint.' })
     .option('force', { type: 'boolean', default: false, describe: 'Replace an existing adapter at the output folder.' })
     .option('threads', { type: 'number', describe: 'ONNX Runtime threads for encoding the data (default: all cores).' })
@@ -29,7 +30,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     .option('lr', { type: 'number', describe: 'Learning rate of the adapter (default 3e-3).' })
     .option('head-lr', { type: 'number', describe: 'Learning rate of the base CTC head (default 3e-4; 0 keeps it frozen).' })
     .example('$0 train --accent scottish', 'Adapter from the bundled Scottish recordings; prints base vs adapted WER on the bundled test set.')
-    .example('$0 train --accent glasgow --data recordings/ --out adapters/glasgow', 'Adapter from your own recordings.') as unknown as Argv<TrainArgs>,
+    .example('$0 train --accent glasgow --data recordings/ --out adapters/glasgow', 'Adapter from your own recordings.')
+    .example('$0 train --accent en --model whisper-tiny --method head --as-base --data english.jsonl', 'A base CTC head for an imported Whisper encoder.') as unknown as Argv<TrainArgs>,
   handler: async (argv: ArgumentsCamelCase<TrainArgs>) => {
     const { trainAdapter } = await import('../train/trainer.js');
     const { progressBar } = await import('./progress.js');
@@ -38,7 +40,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const r = await trainAdapter({
       accent: argv.accent, data: argv.data, model: argv.model, modelsDir: argv.modelsDir, out: argv.out, method: argv.method as 'adapter',
       minutes: argv.minutes, epochs: argv.epochs, seed: argv.seed, resume: argv.resume, force: argv.force, threads: argv.threads,
-      bottleneck: argv.bottleneck, context: argv.context, lr: argv.lr, headLr: argv.headLr,
+      bottleneck: argv.bottleneck, context: argv.context, lr: argv.lr, headLr: argv.headLr, asBase: argv.asBase,
       onEncodeProgress: (i, n) => { bar.update(i, n); if (i === n) bar.stop(); },
       onLog: (line) => err(line),
       onEpoch: (e) => err(`epoch ${String(e.epoch).padStart(2)}  train loss ${e.trainLoss.toFixed(3)}  dev loss ${e.devLoss.toFixed(3)}  dev WER ${pct(e.devWer)}  CER ${pct(e.devCer)}  elapsed ${e.elapsedSec.toFixed(0)} s  ETA ${e.etaSec.toFixed(0)} s`),

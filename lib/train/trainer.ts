@@ -22,6 +22,8 @@ import { adapterLogits, type AdapterMethod, type AdapterWeights } from './adapte
 import { AdapterModel, initAdapter } from './adapter-model.js';
 import { packWeights, recoverAdapter, saveAdapter, unpackWeights, type AdapterMeta } from './adapter-io.js';
 import { initTraining } from './backend.js';
+import { encodeNpy } from '../io/npy.js';
+import { CHAR_VOCAB } from '../text/normalize.js';
 import { panelsPlot } from '../io/plot-png.js';
 import { ctcLoss, ctcSequence } from './ctc-loss.js';
 import { prepareExamples, rng, shuffled, splitDev, takeMinutes, type Example, type Skipped } from './data.js';
@@ -43,6 +45,11 @@ export interface TrainOptions {
   method?: AdapterMethod;
   /** Train on a deterministic subset of about this many minutes. */
   minutes?: number;
+  /**
+   * Train a CTC head for a model that has none (e.g. an imported Whisper or wav2vec2 encoder) on
+   * general data and store it in the model's folder as its base head (method 'head' only).
+   */
+  asBase?: boolean;
   /** Most epochs (default 40; early stopping usually ends sooner). */
   epochs?: number;
   /** Random seed (default 1): the same seed and data give the same adapter. */
@@ -92,7 +99,7 @@ export function bundledAccents(): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'train', 'transcripts.tsv'))).sort() : [];
 }
 
-type Resolved = Required<Omit<TrainOptions, 'testData' | 'modelsDir' | 'minutes' | 'threads' | 'onEpoch' | 'onLog' | 'onEncodeProgress' | 'signal'>> & Pick<TrainOptions, 'testData' | 'modelsDir' | 'minutes' | 'threads'>;
+type Resolved = Required<Omit<TrainOptions, 'testData' | 'modelsDir' | 'minutes' | 'threads' | 'onEpoch' | 'onLog' | 'onEncodeProgress' | 'signal' | 'asBase'>> & Pick<TrainOptions, 'testData' | 'modelsDir' | 'minutes' | 'threads' | 'asBase'>;
 
 function resolve(o: TrainOptions): Resolved {
   if (!o.accent || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.accent)) throw new ConfigError(`accent must be a name of letters, digits, '.', '_' or '-', got ${JSON.stringify(o.accent)}`);
@@ -115,8 +122,10 @@ function resolve(o: TrainOptions): Resolved {
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, resume: o.resume ?? false, force: o.force ?? false,
     bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? 3e-3, headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
-    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, minDevWords: o.minDevWords ?? 100, threads: o.threads,
+    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, minDevWords: o.minDevWords ?? 100, threads: o.threads, asBase: o.asBase,
   };
+  if (r.asBase && o.method !== 'head') throw new UsageError('--as-base trains a base CTC head: use it with --method head');
+  if (r.asBase && o.lr === undefined) r.lr = 1e-2; // a head from scratch learns faster than an adapter
   const bad = (f: string, want: string): never => { throw new ConfigError(`train: ${f} must be ${want}, got ${JSON.stringify((r as Record<string, unknown>)[f])}`); };
   if (r.method !== 'adapter' && r.method !== 'head') bad('method', "'adapter' or 'head'");
   if (r.minutes !== undefined && !(r.minutes > 0)) bad('minutes', 'a positive number');
@@ -185,9 +194,12 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   // 1. Model and data.
   const md = resolveModel(cfg.model, cfg.modelsDir);
   const spec = md.manifest;
-  if (!spec.ctcHead) throw new ModelError(`model '${spec.name}' has no base CTC head to adapt`, md.dir);
-  const vocab = { symbols: spec.ctcHead.vocab, blank: spec.ctcHead.blank };
-  const baseHead = CtcHead.load(md.dir, spec.ctcHead.weights, spec.ctcHead.bias, spec.encoder.hiddenSize, spec.ctcHead.vocab.length);
+  if (!spec.ctcHead && !cfg.asBase) throw new ModelError(`model '${spec.name}' has no base CTC head to adapt; train one first: adapt-asr train --model ${spec.name} --method head --as-base --data <general English data>`, md.dir);
+  if (cfg.asBase && spec.encoder.output.type === 'logits') throw new ModelError(`model '${spec.name}' outputs CTC logits of its own; a base head on top of logits is not supported`, md.dir);
+  const vocab = spec.ctcHead ? { symbols: spec.ctcHead.vocab, blank: spec.ctcHead.blank } : { symbols: CHAR_VOCAB, blank: 0 };
+  const baseHead = spec.ctcHead && !cfg.asBase
+    ? CtcHead.load(md.dir, spec.ctcHead.weights, spec.ctcHead.bias, spec.encoder.hiddenSize, spec.ctcHead.vocab.length)
+    : randomHead(spec.encoder.hiddenSize, vocab.symbols.length, cfg.seed);
   let utts: Utterance[] = readDataset(cfg.data).utterances;
   if (utts.length === 0) throw new InputError('dataset has no utterances', cfg.data);
   if (cfg.minutes !== undefined) {
@@ -312,6 +324,10 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   log(verdict);
 
   // 5. Write.
+  if (cfg.asBase) {
+    writeBaseHead(md.dir, best, vocab.symbols);
+    log(`stored the trained head as the base CTC head of ${md.dir}`);
+  }
   const { toolkitVersion } = await import('../cli/version.js');
   const meta = saveAdapter(out, {
     format: 'adapt-asr-adapter', version: 1, accent: cfg.accent, method: cfg.method,
@@ -327,6 +343,29 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   });
   fs.rmSync(partial, { recursive: true, force: true });
   return { out, meta, history: state.history, skipped };
+}
+
+/** A fresh head (d, V) with small seeded weights and a blank-favouring bias, for --as-base. */
+function randomHead(d: number, V: number, seed: number): CtcHead {
+  const r = rng(seed ^ 0xbead);
+  const w = Float32Array.from({ length: d * V }, () => (r() - 0.5) * 2 / Math.sqrt(d));
+  const b = new Float32Array(V);
+  b[0] = 2;
+  return new CtcHead(w, b, d, V);
+}
+
+/** Save a trained head into a model folder as its base CTC head (files first, model.json last, atomically). */
+function writeBaseHead(dir: string, w: AdapterWeights, vocab: readonly string[]): void {
+  const write = (name: string, data: Buffer): void => {
+    const tmp = path.join(dir, `.${name}.tmp`);
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, path.join(dir, name));
+  };
+  write('head.weight.npy', Buffer.concat(encodeNpy(w.headW, [w.dim, w.vocabSize])));
+  write('head.bias.npy', Buffer.concat(encodeNpy(w.headB, [w.vocabSize])));
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  m.ctcHead = { weights: 'head.weight.npy', bias: 'head.bias.npy', vocab: [...vocab], blank: 0 };
+  write('model.json', Buffer.from(JSON.stringify(m, null, 2) + '\n'));
 }
 
 /** Loss and dev WER per epoch, two panels. */

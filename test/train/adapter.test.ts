@@ -146,3 +146,27 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     await assert.rejects(trainAdapter({ accent: 'martian', model }), /no bundled data for accent 'martian' \(bundled: scottish\)/);
   });
 });
+
+describe('train: --as-base gives an imported encoder a CTC head', function () {
+  this.timeout(120000);
+  it('a Whisper-kind encoder without a head gets one; then it can transcribe and take adapters', async () => {
+    const { importModel, loadManifest } = await import('../../lib/encoder/index.js');
+    const { loadRecognizer } = await import('../../lib/pipeline/recognizer.js');
+    const { encoderFixture } = await import('../helpers/models.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-asbase-'));
+    try {
+      const md = await importModel(encoderFixture('whisper/encoder_model.onnx'), { kind: 'whisper', name: 'wt', modelsDir: dir });
+      await assert.rejects(loadRecognizer({ model: md.dir, threads: 1 }), /has no CTC head; train one with/);
+      await assert.rejects(trainAdapter({ accent: 'x', model: md.dir, data: path.join(ROOT, 'audio-fixtures'), threads: 1 }), /has no base CTC head to adapt; train one first/);
+      await assert.rejects(trainAdapter({ accent: 'x', model: md.dir, data: path.join(ROOT, 'audio-fixtures'), threads: 1, asBase: true }), /use it with --method head/);
+      await trainAdapter({ accent: 'en', model: md.dir, data: path.join(ROOT, 'audio-fixtures'), method: 'head', asBase: true, epochs: 3, threads: 1, out: path.join(dir, 'head-run') });
+      const after = loadManifest(md.dir).manifest;
+      assert.equal(after.ctcHead?.vocab.length, 29);
+      const rec = await loadRecognizer({ model: md.dir, threads: 1 });
+      assert.equal(typeof (await rec.transcribe(path.join(ROOT, 'audio-fixtures', 'speech-en-us-16k.wav'))).text, 'string');
+      await rec.release();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
