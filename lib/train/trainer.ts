@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readWavInfo } from '../audio/wav.js';
 import { readDataset, type Utterance } from '../data/manifest.js';
 import { CtcHead } from '../decode/ctc-head.js';
 import { ctcGreedy, logSoftmaxRows } from '../decode/ctc-greedy.js';
@@ -379,9 +380,16 @@ function reportPlot(accent: string, history: EpochReport[], baseWer: number): Bu
   ]);
 }
 
+/** Duration from the WAV header (0 for an unreadable file, which is reported when it is encoded). */
 function estimateSeconds(file: string): number {
   try {
-    return Math.max(0, fs.statSync(file).size - 44) / 32000; // 16-bit mono 16 kHz; a rough guide for --minutes
+    const fd = fs.openSync(file, 'r');
+    try {
+      const info = readWavInfo(file, fd, fs.fstatSync(fd).size);
+      return info.numFrames / info.sampleRate;
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
     return 0;
   }
