@@ -15,7 +15,7 @@ import { readDataset } from '../lib/data/manifest.js';
 import { AdaptAsrError } from '../lib/errors.js';
 import { loadAdapter } from '../lib/train/adapter-io.js';
 import { mutate } from '../test/helpers/mutate.js';
-import { importTestModelWithHead } from '../test/helpers/models.js';
+import { importTestModelWithHead, smallScottishData } from '../test/helpers/models.js';
 import { rng } from '../test/helpers/signals.js';
 import { machine } from './common.js';
 
@@ -52,12 +52,7 @@ export async function benchReliability(quick = false): Promise<string> {
   }
   // Kills.
   const model = (await importTestModelWithHead(tmp, 'tiny')).dir;
-  const data = path.join(tmp, 'data');
-  fs.mkdirSync(data);
-  const src = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train');
-  const lines = fs.readFileSync(path.join(src, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(0, 24);
-  for (const l of lines) fs.copyFileSync(path.join(src, l.split('\t')[0]), path.join(data, l.split('\t')[0]));
-  fs.writeFileSync(path.join(data, 'transcripts.tsv'), lines.join('\n') + '\n');
+  const data = smallScottishData(tmp, 24);
   const out = path.join(tmp, 'adapters', 'k');
   const base = ['train', '--accent', 'k', '--data', data, '--model', model, '--out', out, '--epochs', '12', '--threads', '1'];
   spawnSync(process.execPath, [BIN, ...base]);

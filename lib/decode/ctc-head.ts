@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ModelError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
 import { logSoftmaxRows } from './ctc-greedy.js';
+import { matmulBias } from '../train/adapter-math.js';
 
 export class CtcHead {
   readonly dim: number;
@@ -31,19 +32,9 @@ export class CtcHead {
 
   /** Log-probabilities (T, V) for hidden frames (T, dim). */
   logProbs(hidden: Float32Array, T: number): Float32Array {
-    const { dim: D, vocabSize: V, weight: W, bias } = this;
-    const out = new Float32Array(T * V);
-    for (let t = 0; t < T; t++) {
-      const o = t * V, h = t * D;
-      for (let v = 0; v < V; v++) out[o + v] = bias[v];
-      for (let d = 0; d < D; d++) {
-        const x = hidden[h + d];
-        if (x === 0) continue;
-        const w = d * V;
-        for (let v = 0; v < V; v++) out[o + v] += x * W[w + v];
-      }
-    }
-    logSoftmaxRows(out, T, V);
+    const out = new Float32Array(T * this.vocabSize);
+    matmulBias(hidden, T, this.dim, this.weight, this.bias, this.vocabSize, out);
+    logSoftmaxRows(out, T, this.vocabSize);
     return out;
   }
 }

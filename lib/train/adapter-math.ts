@@ -32,8 +32,8 @@ export interface AdapterWeights {
 
 export const LN_EPS = 1e-5;
 
-/** out (T, N) = x (T, K) W (K, N) + b. */
-function matmulBias(x: Float32Array, T: number, K: number, W: Float32Array, b: Float32Array, N: number, out: Float32Array): void {
+/** out (T, N) = x (T, K) W (K, N) + b, all row-major; zero inputs are skipped. */
+export function matmulBias(x: Float32Array, T: number, K: number, W: Float32Array, b: Float32Array, N: number, out: Float32Array): void {
   for (let t = 0; t < T; t++) {
     const o = t * N, xi = t * K;
     for (let n = 0; n < N; n++) out[o + n] = b[n];

@@ -6,6 +6,9 @@ import { loadAudio } from '../audio/index.js';
 import type { Utterance } from '../data/manifest.js';
 import type { Encoder } from '../encoder/encoder.js';
 import { normalizeText } from '../text/normalize.js';
+import { rng, shuffled } from '../util/random.js';
+
+export { rng, shuffled } from '../util/random.js';
 
 export interface Example {
   id: string;
@@ -19,26 +22,6 @@ export interface Example {
 }
 
 export interface Skipped { reason: string; files: string[] }
-
-/** mulberry32. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function shuffled<T>(xs: readonly T[], r: () => number): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
 
 /** CTC needs one frame per label, plus one between repeated labels. */
 export function framesNeeded(labels: ArrayLike<number>): number {

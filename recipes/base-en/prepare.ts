@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { normalizeText } from '../../lib/text/normalize.js';
+import { rng, shuffled } from '../../lib/util/random.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,22 +21,8 @@ const WORK = path.resolve(arg('work', path.join(process.env.HOME ?? '.', 'adapt-
 const SHARED = path.resolve(arg('shared', '../shared'));
 const TRAIN_UTTS = Number(arg('train-utts', '20000'));
 
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function shuffle<T>(xs: T[], r: () => number): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [xs[i], xs[j]] = [xs[j], xs[i]];
-  }
-  return xs;
+  return shuffled(xs, r);
 }
 const pick = <T>(xs: readonly T[], r: () => number): T => xs[Math.floor(r() * xs.length)];
 

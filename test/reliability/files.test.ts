@@ -8,7 +8,7 @@ import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
 import { loadAdapter } from '../../lib/train/adapter-io.js';
 import { trainAdapter } from '../../lib/train/trainer.js';
 import { audioFixture, ROOT } from '../helpers/fixtures.js';
-import { importTestModelWithHead } from '../helpers/models.js';
+import { importTestModelWithHead, smallScottishData } from '../helpers/models.js';
 
 const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
 
@@ -18,12 +18,7 @@ describe('reliability: adapter files, limits, concurrency', function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-files-'));
     model = (await importTestModelWithHead(dir, 'tiny')).dir;
-    data = path.join(dir, 'data');
-    fs.mkdirSync(data);
-    const src = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train');
-    const lines = fs.readFileSync(path.join(src, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(0, 12);
-    for (const l of lines) fs.copyFileSync(path.join(src, l.split('\t')[0]), path.join(data, l.split('\t')[0]));
-    fs.writeFileSync(path.join(data, 'transcripts.tsv'), lines.join('\n') + '\n');
+    data = smallScottishData(dir, 12);
     good = path.join(dir, 'adapters', 'good');
     await trainAdapter({ accent: 'good', data, model, out: good, epochs: 2, threads: 1 });
   });

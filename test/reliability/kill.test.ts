@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadAdapter } from '../../lib/train/adapter-io.js';
 import { ROOT } from '../helpers/fixtures.js';
-import { importTestModelWithHead } from '../helpers/models.js';
+import { importTestModelWithHead, smallScottishData } from '../helpers/models.js';
 import { rng } from '../helpers/signals.js';
 
 const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
@@ -35,12 +35,7 @@ describe('reliability: killing training', function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-kill-'));
     model = (await importTestModelWithHead(dir, 'tiny')).dir;
-    data = path.join(dir, 'data');
-    fs.mkdirSync(data);
-    const src = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train');
-    const lines = fs.readFileSync(path.join(src, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(0, 24);
-    for (const l of lines) fs.copyFileSync(path.join(src, l.split('\t')[0]), path.join(data, l.split('\t')[0]));
-    fs.writeFileSync(path.join(data, 'transcripts.tsv'), lines.join('\n') + '\n');
+    data = smallScottishData(dir, 24);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -12,7 +12,7 @@ import { ctcLoss } from '../../lib/train/ctc-loss.js';
 import { trainAdapter } from '../../lib/train/trainer.js';
 import { logSoftmaxRows } from '../../lib/decode/ctc-greedy.js';
 import { ROOT, wavFixture } from '../helpers/fixtures.js';
-import { importTestModelWithHead } from '../helpers/models.js';
+import { importTestModelWithHead, smallScottishData } from '../helpers/models.js';
 import { rng } from '../helpers/signals.js';
 
 const D = 8, V = 29;
@@ -75,13 +75,7 @@ describe('train: trainAdapter end to end (tiny model)', function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-train-'));
     model = (await importTestModelWithHead(dir, 'tiny')).dir;
-    // 16 utterances of the bundled Scottish data, 4 speakers.
-    data = path.join(dir, 'data');
-    fs.mkdirSync(data);
-    const src = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train');
-    const lines = fs.readFileSync(path.join(src, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(0, 16);
-    for (const l of lines) fs.copyFileSync(path.join(src, l.split('\t')[0]), path.join(data, l.split('\t')[0]));
-    fs.writeFileSync(path.join(data, 'transcripts.tsv'), lines.join('\n') + '\n');
+    data = smallScottishData(dir, 16);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
