@@ -54,6 +54,25 @@ describe('pipeline: recognizer, evaluation, captions (tiny model with a random h
     }
   });
 
+  it('two recognizers in one process, used at the same time, each give their own sequential results', async () => {
+    const { initAdapter } = await import('../../lib/train/adapter-model.js');
+    const plain = await loadRecognizer({ model: modelDir, threads: 1 });
+    const head = plain.head;
+    const w = initAdapter('adapter', head.dim, head.vocabSize, head.weight, head.bias, 8, 3, 5);
+    w.upW = Float32Array.from(w.upW!, (_, i) => Math.sin(i) * 0.5); // a non-trivial adapter
+    const adapted = await loadRecognizer({ model: modelDir, threads: 1, adapter: { weights: w } });
+    try {
+      const f = audioFixture('speech-en-gb-f3-16k.wav');
+      const a0 = (await plain.transcribe(f)).text, b0 = (await adapted.transcribe(f)).text;
+      const [a1, b1] = await Promise.all([plain.transcribe(f), adapted.transcribe(f)]);
+      assert.equal(a1.text, a0);
+      assert.equal(b1.text, b0);
+    } finally {
+      await plain.release();
+      await adapted.release();
+    }
+  });
+
   it('evaluate counts errors against normalised references, per speaker, and skips unreadable files', async () => {
     const rec = await loadRecognizer({ model: modelDir, threads: 1 });
     try {
