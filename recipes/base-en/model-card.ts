@@ -62,13 +62,13 @@ ${[...bySource].sort((a, b) => b[1].sec - a[1].sec).map(([k, e]) => `| ${k} | ${
 ## Training
 
 PyTorch (Debian python3-torch ${'1.13'}), CTC loss, AdamW, linear warm-up then cosine decay over the planned compute,
-SpecAugment-style masking, batches of about 60 s of audio. Command: \`${train.args}\`.
+SpecAugment-style masking, batches of about 60 s of audio. Last invocation: \`train.py ${train.args}\`.
 Compute spent: ${train.computeMinutes.toFixed(0)} CPU-minutes on one thread of a shared 2-core machine (${os.cpus()[0]?.model?.trim()}),
 ${train.steps} steps, ${train.epochs.toFixed(2)} epochs. Architecture choice: the first 7 compute-minutes of a Conformer
 (d=144, 8 blocks, 2.59M parameters, 7 audio-s/s) and of this convolutional model (22 audio-s/s) were compared at equal
 compute: dev CER 1.00 (still emitting only blanks after 57 steps) against 0.695; the convolutional model was kept.
 
-Dev CER/WER (greedy, 60 TTS + 60 Kathleen dev utterances) during training:
+${fs.existsSync(path.join(work, 'runs', run, 'NOTES.md')) ? fs.readFileSync(path.join(work, 'runs', run, 'NOTES.md'), 'utf8').trim() + '\n\n' : ''}Dev CER/WER (greedy, 60 TTS + 60 Kathleen dev utterances) during training:
 
 | compute (min) | step | dev CER | dev WER |
 | --- | --- | --- | --- |
