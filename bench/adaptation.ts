@@ -91,7 +91,7 @@ export async function benchAdaptation(quick = false): Promise<string> {
     `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; adapter method \`adapter\` with default settings, seed 1. `
       + 'WER/CER on the test split with the default decoding (beam 8 + bundled LM; greedy in the last columns). Train time is the whole `adapt-asr train` process (encoding, training, writing, and the final test scoring when the data has a test split); peak memory is its maximum RSS. '
       + '"guard" says whether training judged the adapter better on its held-out dev speakers.', '',
-    table(['set', 'minutes', 'base WER', 'adapted WER', 'relative change', 'base CER', 'adapted CER', 'greedy base / adapted WER', 'guard', 'train time', 'peak memory'],
+    table(['set', 'minutes', 'base WER', 'adapted WER', 'relative WER reduction (negative: worse)', 'base CER', 'adapted CER', 'greedy base / adapted WER', 'guard', 'train time', 'peak memory'],
       rows.map((r) => [r.set, r.minutes, p(r.base.wer), p(r.adapted.wer), rel(r.base.wer, r.adapted.wer), p(r.base.cer), p(r.adapted.cer), `${p(r.baseGreedy.wer)} / ${p(r.adaptedGreedy.wer)}`, r.accepted ? 'accepted' : 'rejected', `${r.trainSec.toFixed(0)} s`, `${r.peakMB.toFixed(0)} MB`])), '',
     '![WER against minutes of adaptation data](docs/adaptation-data-efficiency.png)', '',
   ].join('\n');
