@@ -6,7 +6,7 @@ import { ConfigError, InputError } from '../errors.js';
 import type { Waveform } from '../types.js';
 import { SAMPLE_RATE } from './constants.js';
 import { Resampler, resample } from './resample.js';
-import { forEachBlock, openForReading, readWavInfo, type ReadWavOptions } from './wav.js';
+import { checkFinite, forEachBlock, openForReading, readWavInfo, type ReadWavOptions } from './wav.js';
 
 export { SAMPLE_RATE } from './constants.js';
 export { Resampler, resample, type ResampleConfig } from './resample.js';
@@ -46,14 +46,8 @@ export function loadAudio(path: string, options: LoadAudioOptions = {}): Wavefor
     if (durationSec > maxDurationSec) {
       throw new InputError(`audio is ${durationSec.toFixed(0)} s long, over the limit of ${maxDurationSec} s`, path);
     }
-    const checkFinite = info.encoding === 'float';
     const visitFinite = (block: Float32Array, offset: number): void => {
-      if (!checkFinite) return;
-      for (let i = 0; i < block.length; i++) {
-        if (!Number.isFinite(block[i])) {
-          throw new InputError(`WAV file contains a non-finite sample (NaN or Infinity) at sample ${offset + i}`, path);
-        }
-      }
+      if (info.encoding === 'float') checkFinite(block, path, offset);
     };
     if (info.sampleRate === outRate) {
       const samples = new Float32Array(info.numFrames);

@@ -209,10 +209,11 @@ export function decodeFrames(
   }
 }
 
-function checkFinite(samples: Float32Array, file?: string): void {
+/** Throw if a float WAV held NaN or Infinity; `offset` numbers the first sample of `samples`. */
+export function checkFinite(samples: Float32Array, file?: string, offset = 0): void {
   for (let i = 0; i < samples.length; i++) {
     if (!Number.isFinite(samples[i])) {
-      throw new InputError(`WAV file contains a non-finite sample (NaN or Infinity) at sample ${i}`, file);
+      throw new InputError(`WAV file contains a non-finite sample (NaN or Infinity) at sample ${offset + i}`, file);
     }
   }
 }

@@ -2,7 +2,6 @@
  * The command-line program: a yargs root that registers one module per command and maps every
  * error to an exit code (0 ok, 1 runtime, 2 usage) and one line on stderr.
  */
-import fs from 'node:fs';
 import yargs from 'yargs';
 import { setAudioLimits } from '../audio/index.js';
 import { describeError, UsageError } from '../errors.js';
@@ -12,12 +11,9 @@ import { infoCommand } from './info.command.js';
 import { modelsCommand } from './models.command.js';
 import { trainCommand } from './train.command.js';
 import { transcribeCommand } from './transcribe.command.js';
+import { toolkitVersion } from './version.js';
 
-/** Toolkit version, from package.json. */
-export function toolkitVersion(): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+export { toolkitVersion } from './version.js';
 
 /**
  * Run the CLI with `argv` (without node and script path). Resolves to the exit code; never calls

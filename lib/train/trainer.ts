@@ -24,6 +24,7 @@ import { AdapterModel, initAdapter } from './adapter-model.js';
 import { packWeights, recoverAdapter, saveAdapter, unpackWeights, type AdapterMeta } from './adapter-io.js';
 import { initTraining } from './backend.js';
 import { encodeNpy } from '../io/npy.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { CHAR_VOCAB } from '../text/normalize.js';
 import { panelsPlot } from '../io/plot-png.js';
 import { ctcLoss, ctcSequence } from './ctc-loss.js';
@@ -357,13 +358,9 @@ function randomHead(d: number, V: number, seed: number): CtcHead {
 
 /** Save a trained head into a model folder as its base CTC head (files first, model.json last, atomically). */
 function writeBaseHead(dir: string, w: AdapterWeights, vocab: readonly string[]): void {
-  const write = (name: string, data: Buffer): void => {
-    const tmp = path.join(dir, `.${name}.tmp`);
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, path.join(dir, name));
-  };
-  write('head.weight.npy', Buffer.concat(encodeNpy(w.headW, [w.dim, w.vocabSize])));
-  write('head.bias.npy', Buffer.concat(encodeNpy(w.headB, [w.vocabSize])));
+  const write = (name: string, data: Uint8Array | Uint8Array[]): void => writeFileAtomic(path.join(dir, name), data);
+  write('head.weight.npy', encodeNpy(w.headW, [w.dim, w.vocabSize]));
+  write('head.bias.npy', encodeNpy(w.headB, [w.vocabSize]));
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
   m.ctcHead = { weights: 'head.weight.npy', bias: 'head.bias.npy', vocab: [...vocab], blank: 0 };
   write('model.json', Buffer.from(JSON.stringify(m, null, 2) + '\n'));
@@ -424,11 +421,7 @@ function clipGlobalNorm(tf: typeof import('@tensorflow/tfjs'), grads: Record<str
 
 function writeCheckpoint(dir: string, state: PartialState, current: AdapterWeights, best: AdapterWeights, accent: string, method: AdapterMethod): void {
   fs.mkdirSync(dir, { recursive: true });
-  const write = (name: string, data: Buffer): void => {
-    const tmp = path.join(dir, `${name}.tmp`);
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, path.join(dir, name));
-  };
+  const write = (name: string, data: Buffer): void => writeFileAtomic(path.join(dir, name), data);
   const c = packWeights(current), b = packWeights(best);
   const meta = { method, accent, weights: { tensors: c.tensors, dim: current.dim, vocabSize: current.vocabSize, bottleneck: current.bottleneck, context: current.context } };
   write('current.bin', c.blob);
