@@ -4,7 +4,8 @@
  * Each hypothesis is a node in a prefix trie with p_b / p_nb (log probability of the prefix ending
  * in blank / non-blank). Its score adds lmWeight * ln P_LM of every completed word, wordBonus per
  * word, and hotword bonuses. Words end at a space symbol; the final partial word and </s> are
- * scored at the end. Symbols are pruned per frame to those within `pruneLogp` of the best.
+ * scored at the end. Symbols are pruned per frame to the `maxSymbols` likeliest within `pruneLogp`
+ * of the best. Prefixes are parent-pointer trie nodes, so extending one costs O(1) whatever its length.
  * Word timings of the result come from forced alignment (ctc-align.ts).
  */
 import type { ArpaLm } from './arpa.js';
@@ -24,6 +25,12 @@ export interface BeamOptions {
   hotwords?: Hotword[];
   /** Symbols more than this below the frame's best are skipped (default 10, in nats). */
   pruneLogp?: number;
+  /** At most this many non-blank symbols are tried per frame, the likeliest (default max(beam, 8)). */
+  maxSymbols?: number;
+  /** Words before this stretch of audio (LM context when a long recording is decoded in segments). */
+  history?: readonly string[];
+  /** Score the end of the sentence with the LM (default true; false for all but a recording's last segment). */
+  sentenceEnd?: boolean;
 }
 
 export interface Hotword { phrase: string; boost: number }
@@ -45,15 +52,16 @@ function hotwordTrie(hotwords: Hotword[]): TrieNode {
   return root;
 }
 
+/** A prefix in the search: a node of a parent-pointer trie (no copying of symbol arrays). */
+interface Prefix { id: number; parent: Prefix | null; sym: number }
+
 interface Beam {
-  /** Symbol ids of the prefix (spaces collapsed). */
-  ids: number[];
-  key: string;
+  prefix: Prefix;
   pb: number;
   pnb: number;
   /** LM + word bonus + committed hotword bonus so far. */
   extra: number;
-  /** Completed words (for the LM history) and the word being spelled. */
+  /** The last few completed words (the LM history) and the word being spelled. */
   words: string[];
   partial: string;
   hot: TrieNode | null;
@@ -61,12 +69,16 @@ interface Beam {
   pending: number;
 }
 
+/** Completed words kept as LM history (enough for a 5-gram). */
+const HISTORY = 4;
+
 const lse = (a: number, b: number): number => (a === -Infinity ? b : b === -Infinity ? a : a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b)));
 // Pending hotword bonus counts while the match lasts, so the hypothesis survives pruning.
 const total = (b: Beam): number => lse(b.pb, b.pnb) + b.extra + b.pending;
 
 export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: Vocabulary, frameShift: number, options: BeamOptions = {}): Hypothesis {
   const beamSize = options.beam ?? 8;
+  const maxSymbols = options.maxSymbols ?? Math.max(beamSize, 8);
   const lm = options.lm;
   const lmWeight = lm ? options.lmWeight ?? 0.5 : 0;
   const wordBonus = options.wordBonus ?? (lm ? 1.0 : 0);
@@ -77,51 +89,65 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
 
   const wordScore = (history: string[], word: string): number => (lm ? lmWeight * lm.logProb(history.length ? history : ['<s>'], word) : 0) + wordBonus;
 
-  let beams = new Map<string, Beam>();
-  beams.set('', { ids: [], key: '', pb: 0, pnb: -Infinity, extra: 0, words: [], partial: '', hot: trie, pending: 0 });
+  let nextId = 0;
+  const root: Prefix = { id: nextId++, parent: null, sym: -1 };
+  let beams: Beam[] = [{ prefix: root, pb: 0, pnb: -Infinity, extra: 0, words: (options.history ?? []).slice(-HISTORY), partial: '', hot: trie, pending: 0 }];
+  const cand = new Int32Array(V);
+  const next = new Map<number, Beam>(); // prefix id -> beam of this frame
+  const known = new Map<number, Prefix>(); // parent id * V + symbol -> prefix of a live beam
 
   for (let t = 0; t < T; t++) {
     const o = t * V;
+    // Candidate symbols: within `prune` of the best, at most `maxSymbols` of them.
     let best = -Infinity;
     for (let v = 0; v < V; v++) if (logp[o + v] > best) best = logp[o + v];
-    const next = new Map<string, Beam>();
-    const get = (src: Beam, ids: number[], key: string, init: () => Partial<Beam>): Beam => {
-      let b = next.get(key);
+    let nc = 0;
+    for (let v = 0; v < V; v++) if (v !== blank && logp[o + v] >= best - prune) cand[nc++] = v;
+    if (nc > maxSymbols) {
+      const top = Array.from(cand.subarray(0, nc)).sort((a, b) => logp[o + b] - logp[o + a]);
+      for (let i = 0; i < maxSymbols; i++) cand[i] = top[i];
+      nc = maxSymbols;
+    }
+    next.clear();
+    known.clear();
+    for (const b of beams) if (b.prefix.parent) known.set(b.prefix.parent.id * V + b.prefix.sym, b.prefix);
+    const get = (src: Beam, prefix: Prefix, init: () => Partial<Beam>): Beam => {
+      let b = next.get(prefix.id);
       if (!b) {
-        b = { ...src, ids, key, pb: -Infinity, pnb: -Infinity, ...init() };
-        next.set(key, b);
+        b = { ...src, prefix, pb: -Infinity, pnb: -Infinity, ...init() };
+        next.set(prefix.id, b);
       }
       return b;
     };
-    for (const b of beams.values()) {
+    for (const b of beams) {
       const pAll = lse(b.pb, b.pnb);
       // Blank: same prefix, now ending in blank.
-      const same = get(b, b.ids, b.key, () => ({}));
+      const same = get(b, b.prefix, () => ({}));
       same.pb = lse(same.pb, pAll + logp[o + blank]);
-      const last = b.ids.length ? b.ids[b.ids.length - 1] : -1;
-      for (let c = 0; c < V; c++) {
-        if (c === blank) continue;
+      const last = b.prefix.sym;
+      for (let i = 0; i < nc; i++) {
+        const c = cand[i];
         const p = logp[o + c];
-        if (p < best - prune) continue;
         if (c === last) {
           // Repeat without a blank in between: still the same prefix.
           same.pnb = lse(same.pnb, b.pnb + p);
         }
         const from = c === last ? b.pb : pAll;
         if (from === -Infinity) continue;
-        if (c === space && (b.ids.length === 0 || last === space)) {
+        if (c === space && (b.prefix === root || last === space)) {
           // Leading or doubled space: no new symbol.
           same.pnb = lse(same.pnb, from + p);
           continue;
         }
-        const ids = [...b.ids, c];
-        const key = `${b.key},${c}`;
-        const ext = get(b, ids, key, () => extend(b, c));
+        const key = b.prefix.id * V + c;
+        let prefix = known.get(key);
+        if (!prefix) { prefix = { id: nextId++, parent: b.prefix, sym: c }; known.set(key, prefix); }
+        const ext = get(b, prefix, () => extend(b, c));
         ext.pnb = lse(ext.pnb, from + p);
       }
     }
     // Keep the best beams.
-    beams = new Map([...next.values()].sort((x, y) => total(y) - total(x)).slice(0, beamSize).map((b) => [b.key, b]));
+    beams = [...next.values()].sort((x, y) => total(y) - total(x)).slice(0, beamSize);
   }
 
   function extend(b: Beam, c: number): Partial<Beam> {
@@ -130,7 +156,7 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
     let words = b.words, partial = b.partial;
     if (c === space) {
       extra += wordScore(words, partial);
-      words = [...words, partial];
+      words = words.length < HISTORY ? [...words, partial] : [...words.slice(1 - HISTORY), partial];
       partial = '';
       if (trie) {
         // A hotword ending with this word keeps its bonus; a phrase may go on to its next word.
@@ -152,7 +178,7 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
 
   // Finish: score the last partial word and the sentence end.
   let bestBeam: Beam | null = null, bestScore = -Infinity;
-  for (const b of beams.values()) {
+  for (const b of beams) {
     let extra = b.extra;
     let words = b.words;
     if (b.partial) {
@@ -160,11 +186,13 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
       words = [...words, b.partial];
       if (b.hot?.end) extra += b.pending; // a hotword at the very end
     }
-    if (lm) extra += lmWeight * lm.logProb(words.length ? words : ['<s>'], '</s>');
+    if (lm && options.sentenceEnd !== false) extra += lmWeight * lm.logProb(words.length ? words : ['<s>'], '</s>');
     const s = lse(b.pb, b.pnb) + extra;
     if (s > bestScore) { bestScore = s; bestBeam = b; }
   }
-  const ids = bestBeam ? [...bestBeam.ids] : [];
+  const ids: number[] = [];
+  for (let p = bestBeam?.prefix ?? null; p && p.parent; p = p.parent) ids.push(p.sym);
+  ids.reverse();
   while (ids.length && ids[ids.length - 1] === space) ids.pop();
   const emissions = ctcAlign(logp, T, V, ids, blank) ?? [];
   return wordsFromEmissions(emissions, vocab, frameShift);

@@ -10,6 +10,7 @@ import { SAMPLE_RATE } from '../audio/constants.js';
 import { ArpaLm } from '../decode/arpa.js';
 import { ctcBeamSearch, type Hotword } from '../decode/ctc-beam.js';
 import { ctcGreedy } from '../decode/ctc-greedy.js';
+import { decodeInSegments } from '../decode/segment.js';
 import { CtcHead } from '../decode/ctc-head.js';
 import type { Hypothesis, Vocabulary } from '../decode/types.js';
 import { Encoder } from '../encoder/encoder.js';
@@ -52,6 +53,8 @@ export interface Transcript extends Hypothesis {
 /** Used when neither the caller nor model.json's `decoding` sets them (base-en tunes its own: recipes/base-en/tune-decoding.ts). */
 export const DEFAULT_LM_WEIGHT = 0.5;
 export const DEFAULT_WORD_BONUS = 1.0;
+/** Beam search runs on segments of at most this many seconds, cut in pauses (lib/decode/segment.ts). */
+export const BEAM_SEGMENT_SECONDS = 30;
 
 export class Recognizer {
   readonly encoder: Encoder;
@@ -113,9 +116,10 @@ export class Recognizer {
     const beam = o.beam ?? (lm || o.hotwords?.length ? 8 : 1);
     if (!Number.isInteger(beam) || beam < 1 || beam > 1000) throw new ConfigError(`beam must be an integer from 1 to 1000, got ${beam}`);
     if (beam === 1 && !o.hotwords?.length && !lm) return ctcGreedy(logp, T, V, this.vocab, frameShift);
-    return ctcBeamSearch(logp, T, V, this.vocab, frameShift, {
-      beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords: o.hotwords,
-    });
+    const beamOptions = { beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords: o.hotwords };
+    const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
+    return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>
+      ctcBeamSearch(seg, frames, V, this.vocab, frameShift, { ...beamOptions, history, sentenceEnd: last }));
   }
 
   /** Transcribe a WAV file path or a waveform. */

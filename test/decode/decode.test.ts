@@ -3,6 +3,7 @@ import { ArpaLm } from '../../lib/decode/arpa.js';
 import { ctcAlign } from '../../lib/decode/ctc-align.js';
 import { ctcBeamSearch } from '../../lib/decode/ctc-beam.js';
 import { ctcGreedy } from '../../lib/decode/ctc-greedy.js';
+import { decodeInSegments, splitAtPauses } from '../../lib/decode/segment.js';
 import { CHAR_VOCAB } from '../../lib/text/normalize.js';
 
 const VOCAB = { symbols: CHAR_VOCAB, blank: 0 };
@@ -98,5 +99,59 @@ describe('decode', () => {
     const e = ctcAlign(lp, 9, V, [id('c'), id('a'), id('t')], 0)!;
     assert.deepEqual(e.map((x) => [x.first, x.last]), [[2, 3], [5, 6], [8, 8]]);
     assert.equal(ctcAlign(lp, 2, V, [id('c'), id('a'), id('t')], 0), null, 'too few frames for three labels');
+  });
+
+  it('long recordings: cuts fall in pauses, within the limit, and cover every frame', () => {
+    // "ab" then 3 blanks, repeated: the pauses are frames 2-4, 7-9, ...
+    const lp = frames(spell('ab___'.repeat(20)));
+    const T = 100;
+    const segs = splitAtPauses(lp, T, V, 0, 12);
+    assert.equal(segs[0][0], 0);
+    assert.equal(segs[segs.length - 1][1], T);
+    for (let i = 0; i < segs.length; i++) {
+      const [s, e] = segs[i];
+      assert.ok(e - s >= 1 && e - s <= 12, `segment ${s}-${e}`);
+      if (i) assert.equal(s, segs[i - 1][1]);
+      if (e < T) assert.equal(e % 5, 3, `cut ${e} is the middle of a pause`);
+    }
+    assert.ok(segs.length >= 9 && segs.length <= 10, `${segs.length} segments`);
+    // With no pause at all, the cut goes where blank is likeliest.
+    const noPause = frames(Array.from({ length: 20 }, (_, t) => (t === 13 ? { a: 0.6, _: 0.3 } : { a: 0.9, _: 0.05 })));
+    assert.deepEqual(splitAtPauses(noPause, 20, V, 0, 16), [[0, 13], [13, 20]]);
+  });
+
+  it('segmented beam search equals one search when cuts are in pauses; times refer to the whole recording', () => {
+    const text = 'the cat sat on the mat and the dog ran';
+    const lp = frames(spell(text.split(' ').map((w) => `${w} __`).join('')));
+    const T = lp.length / V;
+    const lm = ArpaLm.parse(ARPA);
+    const whole = ctcBeamSearch(lp, T, V, VOCAB, 0.04, { beam: 8, lm });
+    let calls = 0;
+    const seg = decodeInSegments(lp, T, V, 0, 0.04, 10, (x, n, history, last) => {
+      calls++;
+      return ctcBeamSearch(x, n, V, VOCAB, 0.04, { beam: 8, lm, history, sentenceEnd: last });
+    });
+    assert.ok(calls >= 5, `${calls} segments`);
+    assert.equal(seg.text, text);
+    assert.equal(seg.text, whole.text);
+    assert.deepEqual(seg.words.map((w) => [w.start, w.end]), whole.words.map((w) => [w.start, w.end]));
+  });
+
+  it('beam search with an LM decodes an hour of frames in bounded time', function () {
+    this.timeout(120000);
+    // 1 hour at 40 ms: 90,000 frames of words and pauses.
+    const unit = spell('red__ rad__ tim___ ');
+    const T = 90000;
+    const lp = frames(Array.from({ length: T }, (_, t) => unit[t % unit.length]));
+    const lm = ArpaLm.parse(ARPA);
+    const t0 = performance.now();
+    const h = decodeInSegments(lp, T, V, 0, 0.04, 750, (x, n, history, last) =>
+      ctcBeamSearch(x, n, V, VOCAB, 0.04, { beam: 8, lm, history, sentenceEnd: last }));
+    const seconds = (performance.now() - t0) / 1000;
+    const greedy = ctcGreedy(lp, T, V, VOCAB, 0.04);
+    assert.equal(h.words.length, greedy.words.length);
+    assert.equal(h.text, greedy.text);
+    assert.ok(h.words[h.words.length - 1].end <= 3600 && h.words[h.words.length - 1].end > 3599);
+    assert.ok(seconds < 60, `${seconds.toFixed(1)} s for an hour`);
   });
 });
