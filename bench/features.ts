@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadAudio } from '../lib/audio/index.js';
 import { getExtractor, PRESET_NAMES } from '../lib/features/index.js';
 import { readNpy } from '../lib/io/npy.js';
-import { machine, table, timeMs } from './common.js';
+import { machine, median, table, timeMs, writeWav16 } from './common.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KATHLEEN = path.resolve(ROOT, '..', 'shared', 'corpora', 'real', 'en-US_kathleen');
@@ -146,14 +146,70 @@ function parity(tmp: string): string {
     + 'Against the float64 run, which removes that noise, ours agrees to the figure in the last row.';
 }
 
-export function benchFeatures(quick = false): string {
+/**
+ * The peers on the same minute of audio in the same run: openai/whisper's log-mel and torchaudio's
+ * Kaldi fbank (PyTorch, one thread) and the WhisperFeatureExtractor of @huggingface/transformers
+ * (transformers.js, built from a config object, no download).
+ */
+export async function peers(tmp: string, quick: boolean): Promise<string> {
+  const { samples: raw, source } = speechMinute();
+  const file = path.join(tmp, 'minute.wav');
+  writeWav16(file, raw, 1);
+  const audio = loadAudio(file); // the 16-bit samples every implementation sees
+  const runs = quick ? 3 : 7;
+  const ours: Record<string, number> = {};
+  for (const p of ['whisper-80', 'kaldi-fbank-80']) {
+    const ex = getExtractor(p);
+    const out = new Float32Array(ex.numFrames(audio.samples.length) * ex.config.nMels);
+    ours[p] = timeMs(() => ex.compute(audio, out), runs, 2) / 1000;
+  }
+  const rows: string[][] = [];
+  const row = (impl: string, preset: string, sec: number, diff: string): void => {
+    rows.push([impl, preset, `${(60 / sec).toFixed(0)}x`, (sec / ours[preset]).toFixed(2), diff]);
+  };
+  row('adapt-asr (TypeScript)', 'whisper-80', ours['whisper-80'], '-');
+  row('adapt-asr (TypeScript)', 'kaldi-fbank-80', ours['kaldi-fbank-80'], '-');
+  const py = spawnSync('/usr/bin/python3', [path.join(ROOT, 'bench', 'reference_speed.py'), file, String(runs)], { encoding: 'utf8' });
+  if (py.status === 0) {
+    const t = JSON.parse(py.stdout) as Record<string, number>;
+    row('openai/whisper log_mel_spectrogram (PyTorch 1 thread)', 'whisper-80', t['whisper-80'], 'parity table below');
+    row('torchaudio compliance.kaldi.fbank (PyTorch 1 thread)', 'kaldi-fbank-80', t['kaldi-fbank-80'], 'parity table below');
+  } else {
+    rows.push(['PyTorch references', '-', 'skipped (needs Debian python3-torch, python3-torchaudio)', '-', '-']);
+  }
+  try {
+    const { WhisperFeatureExtractor } = await import('@huggingface/transformers');
+    // One 60 s call: n_samples and nb_max_frames raised from Whisper's 30 s so that nothing is padded or cut.
+    const fe = new WhisperFeatureExtractor({ feature_size: 80, sampling_rate: 16000, hop_length: 160, n_fft: 400, n_samples: audio.samples.length, nb_max_frames: 6000 });
+    const run = async (): Promise<Float32Array> => (await fe._call(audio.samples)).input_features.data as Float32Array;
+    await run(); await run();
+    const ts: number[] = [];
+    let hf: Float32Array = new Float32Array(0);
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      hf = await run();
+      ts.push((performance.now() - t0) / 1000);
+    }
+    const mine = getExtractor('whisper-80').compute(audio);
+    const F = Math.min(mine.numFrames, hf.length / 80);
+    let diff = 0;
+    for (let t = 0; t < F; t++) for (let m = 0; m < 80; m++) diff = Math.max(diff, Math.abs(mine.data[t * 80 + m] - hf[m * (hf.length / 80) + t]));
+    row('@huggingface/transformers WhisperFeatureExtractor (JS)', 'whisper-80', median(ts), diff.toExponential(2));
+  } catch (e) {
+    rows.push(['@huggingface/transformers', '-', `skipped (${(e as Error).message.split('\n')[0]})`, '-', '-']);
+  }
+  return `Against the peers, same 60 s of audio (${source}, as 16-bit WAV), same run, one thread each, median of ${runs} runs after 2 warm-ups:\n\n`
+    + table(['implementation', 'preset', 'audio s / s', 'time / ours', 'max abs diff to ours'], rows);
+}
+
+export async function benchFeatures(quick = false): Promise<string> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-bench-'));
   try {
     const date = new Date().toISOString().slice(0, 10);
     return [
       '## Feature extraction (`bench/features`)', '',
       `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/features.js\`.`, '',
-      speed(quick), '', decoding(tmp), '', memory(tmp), '', parity(tmp), '',
+      speed(quick), '', await peers(tmp, quick), '', decoding(tmp), '', memory(tmp), '', parity(tmp), '',
     ].join('\n');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -161,5 +217,5 @@ export function benchFeatures(quick = false): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  process.stdout.write(benchFeatures(process.argv.includes('--quick')) + '\n');
+  process.stdout.write((await benchFeatures(process.argv.includes('--quick'))) + '\n');
 }

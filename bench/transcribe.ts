@@ -11,27 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluateVariants } from '../lib/pipeline/evaluate.js';
 import { loadRecognizer } from '../lib/pipeline/recognizer.js';
-import { machine, median, table } from './common.js';
+import { machine, median, table, writeWav16 } from './common.js';
 import { speechMinute } from './features.js';
-
-/** A 16-bit mono 16 kHz WAV of `samples` repeated `times` times, written block by block. */
-function writeLoopedWav(file: string, samples: Float32Array, times: number): void {
-  const bytes = samples.length * 2 * times;
-  const head = Buffer.alloc(44);
-  head.write('RIFF', 0); head.writeUInt32LE(36 + bytes, 4); head.write('WAVE', 8);
-  head.write('fmt ', 12); head.writeUInt32LE(16, 16); head.writeUInt16LE(1, 20); head.writeUInt16LE(1, 22);
-  head.writeUInt32LE(16000, 24); head.writeUInt32LE(32000, 28); head.writeUInt16LE(2, 32); head.writeUInt16LE(16, 34);
-  head.write('data', 36); head.writeUInt32LE(bytes, 40);
-  const pcm = Buffer.alloc(samples.length * 2);
-  for (let i = 0; i < samples.length; i++) pcm.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767))), 2 * i);
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeSync(fd, head);
-    for (let k = 0; k < times; k++) fs.writeSync(fd, pcm);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -83,7 +64,7 @@ export async function benchTranscribe(quick = false): Promise<string> {
   let hour = 'skipped (--quick)';
   if (!quick) {
     const file = path.join(tmp, 'hour.wav');
-    writeLoopedWav(file, samples, 60);
+    writeWav16(file, samples, 60);
     const minute = (await (async () => {
       const r1 = await loadRecognizer({ threads: os.cpus().length });
       try { return (await r1.transcribe(audio)).words.length; } finally { await r1.release(); }
