@@ -23,10 +23,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
 const ZH = path.resolve(ROOT, '..', 'shared', 'corpora', 'real', 'zh-L1_speechocean762_adults');
 
-interface Row { set: string; minutes: number | 'all'; trainSec: number; peakMB: number; accepted: boolean; base: { wer: number; cer: number }; adapted: { wer: number; cer: number }; baseGreedy: { wer: number }; adaptedGreedy: { wer: number } }
+export interface AdaptationRow { set: string; minutes: number | 'all'; trainSec: number; peakMB: number; accepted: boolean; base: { wer: number; cer: number }; adapted: { wer: number; cer: number }; baseGreedy: { wer: number }; adaptedGreedy: { wer: number } }
 
 /** zh-L1 split as JSONL manifests with speakers (train and test speakers from speakers.tsv). */
-function zhManifests(tmp: string): { train: string; test: Utterance[] } | null {
+export function zhManifests(tmp: string): { train: string; test: Utterance[] } | null {
   if (!fs.existsSync(ZH)) return null;
   const info = new Map(fs.readFileSync(path.join(ZH, 'speakers.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')).map((c) => [c[0], { speaker: c[1], split: c[4] }]));
   const all = readDataset(ZH).utterances.map((u) => ({ ...u, speaker: info.get(path.basename(u.audio))!.speaker, split: info.get(path.basename(u.audio))!.split }));
@@ -47,7 +47,7 @@ async function score(adapter: string | undefined, test: string | Utterance[]): P
 
 export async function benchAdaptation(quick = false): Promise<string> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-bench-adapt-'));
-  const rows: Row[] = [];
+  const rows: AdaptationRow[] = [];
   try {
     const zh = zhManifests(tmp);
     const plans: [string, string, string | Utterance[], (number | 'all')[]][] = [
@@ -86,6 +86,7 @@ export async function benchAdaptation(quick = false): Promise<string> {
       { name: `${s} base`, x: rs.map((r) => Number(r.minutes)), y: rs.map((r) => 100 * r.base.wer), color: [160, 160, 160] as [number, number, number] }];
   }), { title: 'WER vs minutes of adaptation data', xLabel: 'minutes of adaptation data', yLabel: 'WER %' }));
   const date = new Date().toISOString().slice(0, 10);
+  fs.writeFileSync(path.join(docs, 'adaptation-results.json'), JSON.stringify({ date, machine: machine(), command: 'node dist/bench/adaptation.js', rows }, null, 1) + '\n');
   return [
     '## Accent adaptation (`bench/adaptation`)', '',
     `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; adapter method \`adapter\` with default settings, seed 1. `

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { benchAdaptation } from './adaptation.js';
 import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
+import { benchPocketsphinx } from './pocketsphinx.js';
 import { benchReliability } from './reliability.js';
 import { benchTranscribe } from './transcribe.js';
 
@@ -20,6 +21,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   encoders: benchEncoders,
   transcribe: benchTranscribe,
   adaptation: benchAdaptation,
+  pocketsphinx: benchPocketsphinx, // reads the adaptation results, so it runs after them
   reliability: benchReliability,
 };
 

@@ -2,7 +2,9 @@
  * Training data for adapters: read, normalise and check utterances, take a deterministic subset,
  * split off a dev set (by speaker when speakers are known), and cache encoder outputs.
  */
+import fs from 'node:fs';
 import { loadAudio } from '../audio/index.js';
+import { readWavInfo } from '../audio/wav.js';
 import type { Utterance } from '../data/manifest.js';
 import type { Encoder } from '../encoder/encoder.js';
 import { normalizeText } from '../text/normalize.js';
@@ -58,6 +60,26 @@ export async function prepareExamples(utts: Utterance[], encoder: Encoder, vocab
     onProgress?.(i + 1, utts.length);
   }
   return { examples, skipped: [...skipped].map(([reason, files]) => ({ reason, files })) };
+}
+
+/** Duration from the WAV header (0 for an unreadable file, which is reported when it is encoded). */
+export function estimateSeconds(file: string): number {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const info = readWavInfo(file, fd, fs.fstatSync(fd).size);
+      return info.numFrames / info.sampleRate;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/** `train --minutes`: the deterministic subset of a dataset (durations from the manifest, else from the WAV header). */
+export function subsetMinutes(utts: Utterance[], minutes: number, seed: number): Utterance[] {
+  return takeMinutes(utts.map((u) => ({ ...u, duration: u.duration ?? estimateSeconds(u.audio) })), minutes, seed);
 }
 
 /** A deterministic subset of about `minutes` of audio (seeded order, whole utterances). */

@@ -11,7 +11,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readWavInfo } from '../audio/wav.js';
 import { readDataset, type Utterance } from '../data/manifest.js';
 import { CtcHead } from '../decode/ctc-head.js';
 import { ctcGreedy, logSoftmaxRows } from '../decode/ctc-greedy.js';
@@ -28,7 +27,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { CHAR_VOCAB } from '../text/normalize.js';
 import { panelsPlot } from '../io/plot-png.js';
 import { ctcLoss, ctcSequence } from './ctc-loss.js';
-import { prepareExamples, rng, shuffled, splitDev, takeMinutes, type Example, type Skipped } from './data.js';
+import { prepareExamples, rng, shuffled, splitDev, subsetMinutes, type Example, type Skipped } from './data.js';
 
 /** Options of trainAdapter; every field has a default. */
 export interface TrainOptions {
@@ -204,11 +203,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
     : randomHead(spec.encoder.hiddenSize, vocab.symbols.length, cfg.seed);
   let utts: Utterance[] = readDataset(cfg.data).utterances;
   if (utts.length === 0) throw new InputError('dataset has no utterances', cfg.data);
-  if (cfg.minutes !== undefined) {
-    // Durations come from the manifest when present, else from the file size.
-    const withDur = utts.map((u) => ({ ...u, duration: u.duration ?? estimateSeconds(u.audio) }));
-    utts = takeMinutes(withDur, cfg.minutes, cfg.seed);
-  }
+  if (cfg.minutes !== undefined) utts = subsetMinutes(utts, cfg.minutes, cfg.seed);
   const t0 = performance.now();
   const encoder = await Encoder.create(md, { threads: cfg.threads });
   let examples: Example[], skipped: Skipped[];
@@ -375,21 +370,6 @@ function reportPlot(accent: string, history: EpochReport[], baseWer: number): Bu
     { series: [{ name: 'dev WER %', x, y: history.map((h) => 100 * h.devWer), color: [220, 80, 30] }, { name: 'base model', x, y: x.map(() => 100 * baseWer), color: [120, 120, 120] }],
       options: { title: 'dev WER (held-out speakers)', xLabel: 'epoch', yLabel: 'WER %' } },
   ]);
-}
-
-/** Duration from the WAV header (0 for an unreadable file, which is reported when it is encoded). */
-function estimateSeconds(file: string): number {
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const info = readWavInfo(file, fd, fs.fstatSync(fd).size);
-      return info.numFrames / info.sampleRate;
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return 0;
-  }
 }
 
 /** SpecAugment-style masking of encoder outputs (T, d) at `off`: time spans and channel spans set to zero. */
