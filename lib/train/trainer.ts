@@ -17,7 +17,8 @@ import { ctcGreedy, logSoftmaxRows } from '../decode/ctc-greedy.js';
 import { Encoder } from '../encoder/encoder.js';
 import { resolveModel } from '../encoder/registry.js';
 import { ConfigError, InputError, ModelError, UsageError } from '../errors.js';
-import { addCounts, rate, scoreUtterance, zeroCounts } from '../eval/wer.js';
+import { pairedBootstrap } from '../eval/significance.js';
+import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '../eval/wer.js';
 import { adapterLogits, type AdapterMethod, type AdapterWeights } from './adapter-math.js';
 import { AdapterModel, initAdapter } from './adapter-model.js';
 import { packWeights, recoverAdapter, saveAdapter, unpackWeights, type AdapterMeta } from './adapter-io.js';
@@ -75,6 +76,8 @@ export interface TrainOptions {
   /** Relative dev-WER gain required to accept the adapter (default 0.03) and minimum dev words (default 100). */
   acceptMargin?: number;
   minDevWords?: number;
+  /** Largest paired-bootstrap p-value (chance that the dev gain is luck) at which an adapter is accepted (default 0.05). */
+  acceptP?: number;
   threads?: number;
   /** Progress per epoch and phase messages. */
   onEpoch?: (e: EpochReport) => void;
@@ -123,7 +126,7 @@ function resolve(o: TrainOptions): Resolved {
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, resume: o.resume ?? false, force: o.force ?? false,
     bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? 3e-3, headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
-    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, minDevWords: o.minDevWords ?? 100, threads: o.threads, asBase: o.asBase,
+    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, threads: o.threads, asBase: o.asBase,
   };
   if (r.asBase && o.method !== 'head') throw new UsageError('--as-base trains a base CTC head: use it with --method head');
   if (r.asBase && o.lr === undefined) r.lr = 1e-2; // a head from scratch learns faster than an adapter
@@ -134,25 +137,27 @@ function resolve(o: TrainOptions): Resolved {
   if (!Number.isInteger(r.seed)) bad('seed', 'an integer');
   if (!(Number.isInteger(r.bottleneck) && r.bottleneck >= 1 && r.bottleneck <= 4096)) bad('bottleneck', 'an integer from 1 to 4096');
   if (!(Number.isInteger(r.context) && r.context >= 1 && r.context % 2 === 1 && r.context <= 15)) bad('context', 'an odd integer from 1 to 15');
-  for (const f of ['lr', 'headLr', 'weightDecay', 'dropout', 'timeMask', 'featureMask', 'acceptMargin'] as const) if (!(r[f] >= 0 && r[f] < (f.endsWith('r') ? 1 : 10))) bad(f, 'a non-negative number');
+  for (const f of ['lr', 'headLr', 'weightDecay', 'dropout', 'timeMask', 'featureMask', 'acceptMargin', 'acceptP'] as const) if (!(r[f] >= 0 && r[f] < (f.endsWith('r') ? 1 : 10))) bad(f, 'a non-negative number');
   if (!(r.lr > 0)) bad('lr', 'positive');
   return r;
 }
 
 /** Dev metrics of weights on examples: greedy WER/CER and mean CTC loss per label. */
-function devScore(w: AdapterWeights, dev: Example[], vocab: { symbols: readonly string[]; blank: number }, frameShift: number): { wer: number; cer: number; loss: number; words: number } {
+function devScore(w: AdapterWeights, dev: Example[], vocab: { symbols: readonly string[]; blank: number }, frameShift: number): { wer: number; cer: number; loss: number; words: number; perUtterance: ErrorCounts[] } {
   let wc = zeroCounts(), cc = zeroCounts(), loss = 0;
+  const perUtterance: ErrorCounts[] = [];
   for (const e of dev) {
     const lp = adapterLogits(w, e.frames, e.T);
     logSoftmaxRows(lp, e.T, w.vocabSize);
     const hyp = ctcGreedy(lp, e.T, w.vocabSize, vocab, frameShift).text;
     const s = scoreUtterance(e.text, hyp);
+    perUtterance.push(s.words);
     wc = addCounts(wc, s.words);
     cc = addCounts(cc, s.chars);
     const nll = ctcSequence(lp, 0, e.T, w.vocabSize, e.labels, vocab.blank);
     loss += Number.isFinite(nll) ? nll / e.labels.length : 0;
   }
-  return { wer: rate(wc), cer: rate(cc), loss: loss / Math.max(1, dev.length), words: wc.ref };
+  return { wer: rate(wc), cer: rate(cc), loss: loss / Math.max(1, dev.length), words: wc.ref, perUtterance };
 }
 
 /** Length-sorted batches of at most `maxFrames` padded frames, in seeded order. */
@@ -307,16 +312,19 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   // 4. Guard.
   const after = devScore(best, dev, vocab, spec.encoder.frameShift);
   const gain = base.wer > 0 ? (base.wer - after.wer) / base.wer : 0;
+  // The gain must be both large enough and unlikely to be luck of the dev sample.
+  const pValue = pairedBootstrap(base.perUtterance, after.perUtterance, 2000, cfg.seed);
+  const change = `WER ${(100 * base.wer).toFixed(1)}% -> ${(100 * after.wer).toFixed(1)}% (${(100 * gain).toFixed(1)}% relative, p = ${pValue.toFixed(3)})`;
   let verdict: string, accepted: boolean;
   if (after.words < cfg.minDevWords) {
     accepted = false;
     verdict = `not judged: the dev set has only ${after.words} words (need ${cfg.minDevWords}); the adapter may not help`;
-  } else if (gain >= cfg.acceptMargin) {
+  } else if (gain >= cfg.acceptMargin && pValue <= cfg.acceptP) {
     accepted = true;
-    verdict = `better than the base model on held-out dev data: WER ${(100 * base.wer).toFixed(1)}% -> ${(100 * after.wer).toFixed(1)}% (${(100 * gain).toFixed(1)}% relative)`;
+    verdict = `better than the base model on held-out dev data: ${change}`;
   } else {
     accepted = false;
-    verdict = `NOT better than the base model on held-out dev data: WER ${(100 * base.wer).toFixed(1)}% -> ${(100 * after.wer).toFixed(1)}% (needs ${(100 * cfg.acceptMargin).toFixed(0)}% relative); using it may make recognition worse`;
+    verdict = `NOT clearly better than the base model on held-out dev data: ${change}; needs ${(100 * cfg.acceptMargin).toFixed(0)}% relative at p <= ${cfg.acceptP}; using it may make recognition worse`;
   }
   log(verdict);
 
@@ -329,9 +337,9 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const meta = saveAdapter(out, {
     format: 'adapt-asr-adapter', version: 1, accent: cfg.accent, method: cfg.method,
     base: { name: spec.name, modelVersion: spec.modelVersion, encoderSha256: spec.encoder.sha256 },
-    hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, ...(cfg.minutes ? { minutes: cfg.minutes } : {}) },
+    hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, acceptP: cfg.acceptP, ...(cfg.minutes ? { minutes: cfg.minutes } : {}) },
     data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: dev.length, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data) },
-    dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, accepted, verdict },
+    dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, pValue, accepted, verdict },
     training: { epochs: state.epoch, bestEpoch: state.bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend },
     toolkitVersion: toolkitVersion(), date: new Date().toISOString(),
   }, best, cfg.force || cfg.resume, {

@@ -45,6 +45,8 @@ describe('base-en: the bundled model', function () {
       const meta = JSON.parse(fs.readFileSync(path.join(dir, 'adapters', 'scottish', 'adapter.json'), 'utf8'));
       assert.equal(meta.base.name, 'base-en');
       assert.equal(typeof meta.dev.accepted, 'boolean');
+      assert.ok(meta.dev.pValue >= 0 && meta.dev.pValue <= 1, 'the guard records its paired-bootstrap p-value');
+      assert.equal(meta.dev.accepted, meta.dev.pValue <= 0.05 && (meta.dev.baseWer - meta.dev.adaptedWer) / meta.dev.baseWer >= 0.03);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
