@@ -11,6 +11,7 @@ import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
 import { benchPocketsphinx } from './pocketsphinx.js';
 import { benchReliability } from './reliability.js';
+import { benchTrainSpeed } from './train-speed.js';
 import { benchTranscribe } from './transcribe.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,6 +23,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   transcribe: benchTranscribe,
   adaptation: benchAdaptation,
   pocketsphinx: benchPocketsphinx, // reads the adaptation results, so it runs after them
+  'train-speed': benchTrainSpeed,
   reliability: benchReliability,
 };
 

@@ -86,7 +86,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
 }
 
-export interface EpochReport { epoch: number; trainLoss: number; devLoss: number; devWer: number; devCer: number; elapsedSec: number; etaSec: number }
+/** One epoch: losses, dev scores, and times (trainSec: gradient steps only; elapsedSec: the whole run so far). */
+export interface EpochReport { epoch: number; trainLoss: number; devLoss: number; devWer: number; devCer: number; trainSec: number; elapsedSec: number; etaSec: number }
 
 export interface TrainResult {
   out: string;
@@ -255,6 +256,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
       options.signal?.throwIfAborted();
       const r = rng(cfg.seed * 1000 + epoch);
       let lossSum = 0, lossN = 0;
+      const tEpoch = performance.now();
       for (const batch of makeBatches(train, cfg.batchFrames, r)) {
         const B = batch.length, T = Math.max(...batch.map((e) => e.T));
         const x = new Float32Array(B * T * d);
@@ -291,12 +293,13 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
         lossN += B;
         tf.dispose([value, labelLen, ...Object.values(grads)]);
       }
+      const trainSec = (performance.now() - tEpoch) / 1000;
       weights = model.read();
       const s = devScore(weights, dev, vocab, spec.encoder.frameShift);
       const improved = s.wer < state.bestWer - 1e-9 || (Math.abs(s.wer - state.bestWer) < 1e-9 && s.loss < state.bestLoss);
       if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; state.sinceBest = 0; best = weights; } else state.sinceBest++;
       const elapsedSec = (performance.now() - tStart) / 1000;
-      const rep: EpochReport = { epoch, trainLoss: lossSum / Math.max(1, lossN), devLoss: s.loss, devWer: s.wer, devCer: s.cer, elapsedSec, etaSec: (elapsedSec / epoch) * (cfg.epochs - epoch) };
+      const rep: EpochReport = { epoch, trainLoss: lossSum / Math.max(1, lossN), devLoss: s.loss, devWer: s.wer, devCer: s.cer, trainSec, elapsedSec, etaSec: (elapsedSec / epoch) * (cfg.epochs - epoch) };
       state.history.push(rep);
       state.epoch = epoch;
       state.elapsedSec = elapsedSec;
