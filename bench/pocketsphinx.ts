@@ -33,8 +33,10 @@ function run(cmd: string, args: string[], log: string): string {
 }
 
 /** Decode ids with pocketsphinx_batch in parallel processes; returns id -> text and wall seconds. */
+let jobs = os.cpus().length;
+
 async function decode(tmp: string, hmm: string, ids: string[], tag: string, mllr?: string): Promise<{ hyp: Map<string, string>; seconds: number }> {
-  const n = Math.min(os.cpus().length, ids.length);
+  const n = Math.min(jobs, ids.length);
   const t0 = performance.now();
   const parts = await Promise.all(Array.from({ length: n }, (_, k) => new Promise<string>((resolve, reject) => {
     const ctl = path.join(tmp, `${tag}.${k}.ctl`), hyp = path.join(tmp, `${tag}.${k}.hyp`);
@@ -152,10 +154,17 @@ export async function benchPocketsphinx(quick = false, onlySet?: string): Promis
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  return report(rows, decodeSec, audioSec);
+  const results = { date: new Date().toISOString().slice(0, 10), machine: machine(), jobs, decodeSec, audioSec, rows };
+  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+  fs.writeFileSync(RESULTS, JSON.stringify(results, null, 1) + '\n');
+  return report(results);
 }
 
-function report(rows: PeerRow[], decodeSec: number, audioSec: number): string {
+const RESULTS = path.join(ROOT, 'docs', 'pocketsphinx-results.json');
+interface PeerResults { date: string; machine: string; jobs: number; decodeSec: number; audioSec: number; rows: PeerRow[] }
+
+/** The section from saved results (docs/pocketsphinx-results.json) and ours (docs/adaptation-results.json). */
+export function report({ date, machine: where, jobs: nJobs, decodeSec, audioSec, rows }: PeerResults): string {
   const oursFile = path.join(ROOT, 'docs', 'adaptation-results.json');
   const ours: AdaptationRow[] = fs.existsSync(oursFile) ? (JSON.parse(fs.readFileSync(oursFile, 'utf8')) as { rows: AdaptationRow[] }).rows : [];
   const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -180,19 +189,23 @@ function report(rows: PeerRow[], decodeSec: number, audioSec: number): string {
   const docs = path.join(ROOT, 'docs');
   fs.mkdirSync(docs, { recursive: true });
   if (series.length) fs.writeFileSync(path.join(docs, 'data-efficiency-vs-pocketsphinx.png'), linePlot(series, { title: 'WER vs minutes of adaptation data: adapt-asr and PocketSphinx', xLabel: 'minutes of adaptation data', yLabel: 'WER %' }));
-  const date = new Date().toISOString().slice(0, 10);
   return [
     '## Peer: PocketSphinx + SphinxTrain adaptation (`bench/pocketsphinx`)', '',
-    `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/pocketsphinx.js\` (after \`node dist/bench/adaptation.js\`, whose results it reads). `
+    `Measured ${date} on ${where}. Command: \`npm run build && node dist/bench/pocketsphinx.js\` (after \`node dist/bench/adaptation.js\`, whose results it reads; \`--report\` rebuilds this section from docs/pocketsphinx-results.json when only ours changed). `
       + 'PocketSphinx 5prealpha (Debian) with its US English PTM model, en-us.lm.bin and cmudict; adaptation as in the CMUSphinx tutorial: sphinx_fe (the model\'s feat.params), bw, then mllr_solve (MLLR, decoded with -mllr) or map_adapt + mk_s2sendump (MAP). '
       + 'Same adaptation subsets (`--minutes N --seed 1`) and test sets as ours, scored by adapt-asr\'s WER code. bw needs every word in the dictionary, so adaptation utterances with words outside cmudict are left out ("used").', '',
     table(['set', 'minutes', 'used', 'PocketSphinx WER base -> MLLR (relative)', 'MAP (relative)', 'adapt-asr WER base -> adapted (relative)', 'PocketSphinx adaptation time', 'adapt-asr train time'], body), '',
-    `PocketSphinx decoding speed on the test sets: ${(decodeSec > 0 ? decodeSec / audioSec : 0).toFixed(3)} x real time summed over ${os.cpus().length} parallel processes' wall time (so about ${(os.cpus().length * decodeSec / audioSec).toFixed(2)} per core).`, '',
+    `PocketSphinx decoding speed on the test sets (base model): real-time factor ${(nJobs * decodeSec / audioSec).toFixed(2)} per core (${nJobs} parallel process${nJobs > 1 ? 'es' : ''}).`, '',
     '![WER against minutes of adaptation data, adapt-asr and PocketSphinx](docs/data-efficiency-vs-pocketsphinx.png)', '',
   ].join('\n');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const i = process.argv.indexOf('--set');
+  const i = process.argv.indexOf('--set'), j = process.argv.indexOf('--jobs');
+  if (j > 0) jobs = Number(process.argv[j + 1]);
+  if (process.argv.includes('--report')) {
+    process.stdout.write(report(JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as PeerResults) + '\n');
+    process.exit(0);
+  }
   process.stdout.write((await benchPocketsphinx(process.argv.includes('--quick'), i > 0 ? process.argv[i + 1] : undefined)) + '\n');
 }

@@ -109,6 +109,8 @@ export class Encoder {
     const out = session.outputs.find((t) => t.name === spec.output.name);
     if (!inp) throw new ModelError(`model.json names input '${spec.input.name}' but the model's inputs are: ${session.inputs.map((t) => t.name).join(', ')}`, file);
     if (!out) throw new ModelError(`model.json names output '${spec.output.name}' but the model's outputs are: ${session.outputs.map((t) => t.name).join(', ')}`, file);
+    const top = md.manifest.trainableTop;
+    if (top && !session.outputs.some((t) => t.name === top.output)) throw new ModelError(`model.json names trainableTop.output '${top.output}' but the model's outputs are: ${session.outputs.map((t) => t.name).join(', ')}`, file);
     const preset = md.manifest.frontEnd.type === 'features' ? md.manifest.frontEnd.preset : undefined;
     const fit = checkKind(spec.kind, session.inputs, session.outputs, preset);
     if (!fit.ok) throw new ModelError(`does not fit encoder kind '${spec.kind}': ${fit.problems.join('; ')}`, file);
@@ -116,12 +118,21 @@ export class Encoder {
     if (typeof d === 'number' && d !== spec.hiddenSize) throw new ModelError(`model.json says hiddenSize ${spec.hiddenSize} but output ${out.name} has ${d}`, file);
   }
 
-  /** Encode mono audio (any rate; resampled to 16 kHz). */
-  async encode(audio: Waveform): Promise<EncoderOutput> {
+  /**
+   * Encode mono audio (any rate; resampled to 16 kHz).
+   * @param output the ONNX output to return (default the encoder output of model.json; a model with
+   *   trainable top blocks also offers the hidden states that enter them)
+   */
+  async encode(audio: Waveform, output?: string): Promise<EncoderOutput> {
     if (this.released) throw new ModelError('encoder was released');
+    const spec = this.manifest.encoder;
+    if (output !== undefined && output !== spec.output.name && output !== this.manifest.trainableTop?.output) {
+      throw new ModelError(`encoder has no output '${output}' (outputs: ${[spec.output.name, this.manifest.trainableTop?.output].filter(Boolean).join(', ')})`, this.dir);
+    }
+    const name = output ?? spec.output.name;
     const wave = toModelRate(audio, SAMPLE_RATE);
-    const kind = this.manifest.encoder.kind;
-    const pieces = kind === 'whisper' ? await this.encodeWhisper(wave.samples) : kind === 'waveform' ? await this.encodeWaveform(wave.samples) : await this.encodeFeatures(wave);
+    const kind = spec.kind;
+    const pieces = kind === 'whisper' ? await this.encodeWhisper(wave.samples, name) : kind === 'waveform' ? await this.encodeWaveform(wave.samples, name) : await this.encodeFeatures(wave, name);
     let numFrames = 0;
     for (const p of pieces) numFrames += p.length / this.dim;
     const frames = new Float32Array(numFrames * this.dim);
@@ -131,11 +142,11 @@ export class Encoder {
   }
 
   /** Run one chunk and return its kept output rows. */
-  private async runChunk(chunk: Chunk, last: boolean, data: Float32Array, dims: number[]): Promise<Float32Array> {
+  private async runChunk(chunk: Chunk, last: boolean, data: Float32Array, dims: number[], name: string): Promise<Float32Array> {
     const spec = this.manifest.encoder;
-    const out = await this.session.run(spec.input.name, data, dims, spec.output.name);
+    const out = await this.session.run(spec.input.name, data, dims, name);
     const [b, n, d] = out.dims;
-    if (out.dims.length !== 3 || b !== 1 || d !== this.dim) throw new ModelError(`output ${spec.output.name} has shape [${out.dims.join(', ')}], expected [1, frames, ${this.dim}]`, this.dir);
+    if (out.dims.length !== 3 || b !== 1 || d !== this.dim) throw new ModelError(`output ${name} has shape [${out.dims.join(', ')}], expected [1, frames, ${this.dim}]`, this.dir);
     for (let i = 0; i < out.data.length; i++) {
       if (!Number.isFinite(out.data[i])) throw new ModelError(`encoder produced a non-finite value (NaN or Infinity) at output frame ${chunk.start + Math.floor(i / d)}; the model is broken or its input is out of range`, path.join(this.dir, spec.file));
     }
@@ -147,7 +158,7 @@ export class Encoder {
     return out.data.slice(from * d, Math.max(from, to) * d);
   }
 
-  private async encodeFeatures(wave: Waveform): Promise<Float32Array[]> {
+  private async encodeFeatures(wave: Waveform, name: string): Promise<Float32Array[]> {
     const fe = this.manifest.frontEnd;
     if (fe.type !== 'features' || !this.extractor) throw new ModelError('features encoder without a feature front end');
     const feats = this.extractor.compute(wave);
@@ -168,12 +179,12 @@ export class Encoder {
         for (let t = 0; t < n; t++) for (let f = 0; f < F; f++) tr[f * n + t] = input[t * F + f];
         input = tr;
       }
-      pieces.push(await this.runChunk(c, k === chunks.length - 1, input, bft ? [1, F, n] : [1, n, F]));
+      pieces.push(await this.runChunk(c, k === chunks.length - 1, input, bft ? [1, F, n] : [1, n, F], name));
     }
     return pieces;
   }
 
-  private async encodeWhisper(samples: Float32Array): Promise<Float32Array[]> {
+  private async encodeWhisper(samples: Float32Array, name: string): Promise<Float32Array[]> {
     const ex = this.extractor!;
     const F = ex.config.nMels;
     const N = samples.length;
@@ -190,13 +201,13 @@ export class Encoder {
       ex.compute({ samples: window, sampleRate: SAMPLE_RATE }, mel); // whisper-N: exactly 3000 frames
       for (let t = 0; t < WHISPER_FRAMES; t++) for (let f = 0; f < F; f++) input[f * WHISPER_FRAMES + t] = mel[t * F + f];
       // Trim the padding: keep frames up to the chunk's real end.
-      const piece = await this.runChunk({ ...c, keepEnd: k === chunks.length - 1 ? c.end : c.keepEnd }, false, input, [1, F, WHISPER_FRAMES]);
+      const piece = await this.runChunk({ ...c, keepEnd: k === chunks.length - 1 ? c.end : c.keepEnd }, false, input, [1, F, WHISPER_FRAMES], name);
       pieces.push(piece);
     }
     return pieces;
   }
 
-  private async encodeWaveform(samples: Float32Array): Promise<Float32Array[]> {
+  private async encodeWaveform(samples: Float32Array, name: string): Promise<Float32Array[]> {
     const fe = this.manifest.frontEnd;
     const x = fe.type === 'waveform' && fe.normalization === 'utterance' ? normalizeWaveform(samples) : samples;
     const N = x.length;
@@ -207,7 +218,7 @@ export class Encoder {
       const c = chunks[k];
       // wav2vec2 frame j covers samples [320 j, 320 j + 400): a chunk of m frames needs 320 m + 80 samples.
       const s0 = c.start * this.stride, s1 = Math.min(N, c.end * this.stride + 80);
-      pieces.push(await this.runChunk(c, k === chunks.length - 1, x.slice(s0, s1), [1, s1 - s0]));
+      pieces.push(await this.runChunk(c, k === chunks.length - 1, x.slice(s0, s1), [1, s1 - s0], name));
     }
     return pieces;
   }

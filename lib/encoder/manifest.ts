@@ -55,6 +55,20 @@ export interface CtcHeadSpec {
   blank: number;
 }
 
+/**
+ * The encoder's last blocks in trainable form (`train --method top` fine-tunes them per accent).
+ * The ONNX file has a second output, `output`, holding the hidden states that enter these blocks;
+ * each block is a residual conv block  x + SiLU(LayerNorm(pointwise(depthwise_conv_k(x))))  with
+ * tensors <prefix>.dwW.npy (kernel, d), .dwB (d), .pwW (d, d) as x W, .pwB, .lnG, .lnB (d).
+ */
+export interface TrainableTopSpec {
+  output: string;
+  block: 'conv';
+  kernel: number;
+  /** File prefixes, one per block, in order. */
+  blocks: string[];
+}
+
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
   version: number;
@@ -66,6 +80,7 @@ export interface ModelManifest {
   frontEnd: FrontEnd;
   encoder: EncoderSpec;
   ctcHead?: CtcHeadSpec;
+  trainableTop?: TrainableTopSpec;
   /** Decoding defaults tuned for this model (on its dev sets). */
   decoding?: { beam?: number; lmWeight?: number; wordBonus?: number };
 }
@@ -150,6 +165,19 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
       blank: num(h, 'blank', 'ctcHead.blank', (x) => Number.isInteger(x) && x >= 0 && x < vocab.length, `an index into vocab (0 to ${vocab.length - 1})`),
     };
   }
+  let trainableTop: TrainableTopSpec | undefined;
+  if (m.trainableTop !== undefined) {
+    const t = obj(m.trainableTop, 'trainableTop');
+    const blocks = Array.isArray(t.blocks) && t.blocks.length >= 1 && t.blocks.every((b) => typeof b === 'string' && !path.isAbsolute(b) && !b.split(/[\\/]/).includes('..'))
+      ? (t.blocks as string[]) : fail('trainableTop.blocks', 'a non-empty array of file prefixes inside the model directory', t.blocks);
+    trainableTop = {
+      output: str(t, 'output', 'trainableTop.output'),
+      block: oneOf(t, 'block', 'trainableTop.block', ['conv'] as const),
+      kernel: num(t, 'kernel', 'trainableTop.kernel', (x) => Number.isInteger(x) && x >= 1 && x % 2 === 1 && x <= 255, 'an odd integer from 1 to 255'),
+      blocks,
+    };
+    if (spec.output.type !== 'hidden') fail('trainableTop', 'absent for an encoder whose output is logits', 'present');
+  }
   let decoding: ModelManifest['decoding'];
   if (m.decoding !== undefined) {
     const dd = obj(m.decoding, 'decoding');
@@ -161,7 +189,7 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT, version: MANIFEST_VERSION, name,
     modelVersion: m.modelVersion as string, description: m.description as string, license: m.license as string, trainingData: m.trainingData as string,
-    frontEnd, encoder: spec, ...(ctcHead ? { ctcHead } : {}), ...(decoding ? { decoding } : {}),
+    frontEnd, encoder: spec, ...(ctcHead ? { ctcHead } : {}), ...(trainableTop ? { trainableTop } : {}), ...(decoding ? { decoding } : {}),
   };
   return Object.freeze(manifest);
 }

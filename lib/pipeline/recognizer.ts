@@ -90,6 +90,7 @@ export class Recognizer {
         throw new ModelError(`adapter was trained for base model '${a.base.name}' ${a.base.modelVersion} (encoder ${a.base.encoderSha256.slice(0, 12)}...), not '${md.manifest.name}' ${md.manifest.modelVersion} (${md.manifest.encoder.sha256.slice(0, 12)}...); use --model ${a.base.name} or retrain the adapter`, typeof options.adapter === 'string' ? options.adapter : undefined);
       }
       if (adapter.weights.dim !== md.manifest.encoder.hiddenSize || adapter.weights.vocabSize !== h.vocab.length) throw new ModelError('adapter sizes do not fit the model');
+      if (adapter.weights.method === 'top' && !md.manifest.trainableTop) throw new ModelError(`adapter fine-tunes top blocks that model '${md.manifest.name}' does not ship`);
     }
     const encoder = await Encoder.create(md, { threads: options.threads });
     const tuned = md.manifest.decoding ?? {};
@@ -100,7 +101,8 @@ export class Recognizer {
 
   /** Log-probabilities (T, V) of the CTC head for audio. */
   async logProbs(audio: Waveform): Promise<{ logp: Float32Array; T: number; V: number; frameShift: number }> {
-    const enc = await this.encoder.encode(audio);
+    // A 'top' adapter replaces the encoder's last blocks: it starts from the hidden states that enter them.
+    const enc = await this.encoder.encode(audio, this.adapter?.weights.method === 'top' ? this.encoder.manifest.trainableTop!.output : undefined);
     if (this.adapter) {
       const logp = adapterLogits(this.adapter.weights, enc.frames, enc.numFrames);
       logSoftmaxRows(logp, enc.numFrames, this.head.vocabSize);

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError } from '../errors.js';
-import type { AdapterWeights } from './adapter-math.js';
+import type { AdapterMethod, AdapterWeights, TopBlock } from './adapter-math.js';
 
 export const ADAPTER_FORMAT = 'adapt-asr-adapter';
 export const ADAPTER_VERSION = 1;
@@ -16,7 +16,7 @@ export interface AdapterMeta {
   format: typeof ADAPTER_FORMAT;
   version: number;
   accent: string;
-  method: 'adapter' | 'head';
+  method: AdapterMethod;
   base: { name: string; modelVersion: string; encoderSha256: string };
   hyperParameters: Record<string, number | string | boolean>;
   data: { minutes: number; utterances: number; speakers: number; devUtterances: number; devSpeakers: string[]; skipped: number; source: string };
@@ -25,7 +25,7 @@ export interface AdapterMeta {
   training: { epochs: number; bestEpoch: number; seconds: number; backend: string };
   toolkitVersion: string;
   date: string;
-  weights: { file: string; sha256: string; tensors: { name: string; shape: number[]; offset: number }[]; dim: number; vocabSize: number; bottleneck: number; context: number };
+  weights: { file: string; sha256: string; tensors: { name: string; shape: number[]; offset: number }[]; dim: number; vocabSize: number; bottleneck: number; context: number; kernel?: number };
 }
 
 const TENSORS: [keyof AdapterWeights, (w: AdapterWeights) => number[]][] = [
@@ -38,29 +38,43 @@ export function packWeights(w: AdapterWeights): { blob: Buffer; tensors: Adapter
   const parts: Buffer[] = [];
   const tensors: AdapterMeta['weights']['tensors'] = [];
   let offset = 0;
-  for (const [name, shape] of TENSORS) {
-    const t = w[name] as Float32Array | undefined;
-    if (!t) continue;
+  const add = (name: string, t: Float32Array, shape: number[]): void => {
     const b = Buffer.alloc(t.length * 4);
     for (let i = 0; i < t.length; i++) b.writeFloatLE(t[i], 4 * i);
     parts.push(b);
-    tensors.push({ name, shape: shape(w), offset });
+    tensors.push({ name, shape, offset });
     offset += b.length;
+  };
+  w.top?.forEach((blk, i) => {
+    for (const [k, t] of Object.entries(blk) as [keyof TopBlock, Float32Array][]) add(`top.${i}.${k}`, t, k === 'dwW' ? [w.kernel!, w.dim] : k === 'pwW' ? [w.dim, w.dim] : [w.dim]);
+  });
+  for (const [name, shape] of TENSORS) {
+    const t = w[name] as Float32Array | undefined;
+    if (t) add(name, t, shape(w));
   }
   return { blob: Buffer.concat(parts), tensors };
 }
 
 export function unpackWeights(blob: Buffer, meta: AdapterMeta, file: string): AdapterWeights {
   const m = meta.weights;
-  const w = { method: meta.method, dim: m.dim, vocabSize: m.vocabSize, bottleneck: m.bottleneck, context: m.context } as AdapterWeights;
+  const w = { method: meta.method, dim: m.dim, vocabSize: m.vocabSize, bottleneck: m.bottleneck, context: m.context, ...(m.kernel ? { kernel: m.kernel } : {}) } as AdapterWeights;
   for (const t of m.tensors) {
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (t.offset + 4 * n > blob.length) throw new ModelError(`weights.bin is shorter than adapter.json says (tensor ${t.name})`, file);
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++) a[i] = blob.readFloatLE(t.offset + 4 * i);
-    (w as unknown as Record<string, Float32Array>)[t.name] = a;
+    const top = /^top\.(\d+)\.(\w+)$/.exec(t.name);
+    if (top) {
+      w.top ??= [];
+      const i = Number(top[1]);
+      w.top[i] ??= {} as TopBlock;
+      w.top[i][top[2] as keyof TopBlock] = a;
+    } else {
+      (w as unknown as Record<string, Float32Array>)[t.name] = a;
+    }
   }
-  if (!w.headW || !w.headB || (w.method === 'adapter' && !(w.downW && w.upW && w.lnGain))) throw new ModelError('weights.bin lacks tensors the method needs', file);
+  const topOk = !!w.kernel && !!w.top?.length && w.top.every((b) => b && b.dwW && b.dwB && b.pwW && b.pwB && b.lnG && b.lnB);
+  if (!w.headW || !w.headB || (w.method === 'adapter' && !(w.downW && w.upW && w.lnGain)) || (w.method === 'top' && !topOk)) throw new ModelError('weights.bin lacks tensors the method needs', file);
   return w;
 }
 
@@ -69,7 +83,7 @@ export function saveAdapter(dir: string, meta: Omit<AdapterMeta, 'weights'>, w: 
   const { blob, tensors } = packWeights(w);
   const full: AdapterMeta = {
     ...meta,
-    weights: { file: 'weights.bin', sha256: crypto.createHash('sha256').update(blob).digest('hex'), tensors, dim: w.dim, vocabSize: w.vocabSize, bottleneck: w.bottleneck, context: w.context },
+    weights: { file: 'weights.bin', sha256: crypto.createHash('sha256').update(blob).digest('hex'), tensors, dim: w.dim, vocabSize: w.vocabSize, bottleneck: w.bottleneck, context: w.context, ...(w.kernel ? { kernel: w.kernel } : {}) },
   };
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });

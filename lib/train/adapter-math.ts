@@ -6,11 +6,27 @@
  *   y = h + relu(c W_down + b_down) W_up + b_up      (residual bottleneck; W_up starts at zero)
  *   logits = y W_head + b_head
  *
- * Method 'head' skips the adapter (y = h). lib/train/adapter-model.ts computes the same thing in
- * TensorFlow.js for training; test/train/adapter.test.ts checks that the two agree.
+ * Method 'head' skips the adapter (y = h). Method 'top' replaces it with the encoder's own last
+ * blocks, fine-tuned (h is then the hidden state that enters them, see TrainableTopSpec):
+ *
+ *   u = depthwise_conv_k(x) + b_dw       per channel, zero-padded, cross-correlation as in PyTorch
+ *   x' = x + SiLU(LayerNorm(u W_pw + b_pw))
+ *
+ * lib/train/adapter-model.ts computes the same thing in TensorFlow.js for training;
+ * test/train/adapter.test.ts checks that the two agree.
  */
 
-export type AdapterMethod = 'adapter' | 'head';
+export type AdapterMethod = 'adapter' | 'head' | 'top';
+
+/** One residual conv block of the encoder (method 'top'). */
+export interface TopBlock {
+  dwW: Float32Array; // (kernel, d)
+  dwB: Float32Array; // (d,)
+  pwW: Float32Array; // (d, d)
+  pwB: Float32Array; // (d,)
+  lnG: Float32Array; // (d,)
+  lnB: Float32Array; // (d,)
+}
 
 /** Weights of an adapter head; matrices row-major (in, out). */
 export interface AdapterWeights {
@@ -28,6 +44,9 @@ export interface AdapterWeights {
   upB?: Float32Array; // (d,)
   headW: Float32Array; // (d, V)
   headB: Float32Array; // (V,)
+  /** Method 'top': the fine-tuned blocks and their kernel size. */
+  kernel?: number;
+  top?: TopBlock[];
 }
 
 export const LN_EPS = 1e-5;
@@ -46,20 +65,52 @@ export function matmulBias(x: Float32Array, T: number, K: number, W: Float32Arra
   }
 }
 
+/** In-place LayerNorm of each row of x (T, d). */
+function layerNormRows(x: Float32Array, T: number, d: number, gain: Float32Array, bias: Float32Array, out: Float32Array): void {
+  for (let t = 0; t < T; t++) {
+    const o = t * d;
+    let mean = 0, sq = 0;
+    for (let i = 0; i < d; i++) mean += x[o + i];
+    mean /= d;
+    for (let i = 0; i < d; i++) sq += (x[o + i] - mean) ** 2;
+    const inv = 1 / Math.sqrt(sq / d + LN_EPS);
+    for (let i = 0; i < d; i++) out[o + i] = (x[o + i] - mean) * inv * gain[i] + bias[i];
+  }
+}
+
+/** One residual conv block: x (T, d) -> x + SiLU(LayerNorm(depthwise_conv(x) W_pw + b_pw)). */
+export function convBlockForward(x: Float32Array, T: number, d: number, kernel: number, b: TopBlock): Float32Array {
+  const half = (kernel - 1) >> 1;
+  const u = new Float32Array(T * d);
+  for (let t = 0; t < T; t++) {
+    const o = t * d;
+    u.set(b.dwB, o);
+    for (let j = 0; j < kernel; j++) {
+      const s = t + j - half;
+      if (s < 0 || s >= T) continue;
+      const xs = s * d, wj = j * d;
+      for (let c = 0; c < d; c++) u[o + c] += b.dwW[wj + c] * x[xs + c];
+    }
+  }
+  const z = new Float32Array(T * d);
+  matmulBias(u, T, d, b.pwW, b.pwB, d, z);
+  layerNormRows(z, T, d, b.lnG, b.lnB, z);
+  for (let i = 0; i < z.length; i++) z[i] = x[i] + z[i] / (1 + Math.exp(-z[i]));
+  return z;
+}
+
 /** Adapted hidden frames y (T, d) for encoder frames h (T, d). */
 export function adaptFrames(w: AdapterWeights, h: Float32Array, T: number): Float32Array {
   const d = w.dim;
   if (w.method === 'head') return h;
+  if (w.method === 'top') {
+    let y = h;
+    for (const b of w.top!) y = convBlockForward(y, T, d, w.kernel!, b);
+    return y;
+  }
   const r = w.bottleneck, ctx = w.context, k = (ctx - 1) >> 1;
   const n = new Float32Array(T * d);
-  for (let t = 0; t < T; t++) {
-    let mean = 0, sq = 0;
-    for (let i = 0; i < d; i++) mean += h[t * d + i];
-    mean /= d;
-    for (let i = 0; i < d; i++) sq += (h[t * d + i] - mean) ** 2;
-    const inv = 1 / Math.sqrt(sq / d + LN_EPS);
-    for (let i = 0; i < d; i++) n[t * d + i] = (h[t * d + i] - mean) * inv * w.lnGain![i] + w.lnBias![i];
-  }
+  layerNormRows(h, T, d, w.lnGain!, w.lnBias!, n);
   const c = new Float32Array(T * ctx * d);
   for (let t = 0; t < T; t++) {
     for (let j = -k; j <= k; j++) {

@@ -4,7 +4,10 @@
  * concatenation are used, so every gradient exists on the wasm backend.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { LN_EPS, type AdapterWeights } from './adapter-math.js';
+import { depthwiseConv1d } from './depthwise.js';
+import { LN_EPS, type AdapterMethod, type AdapterWeights, type TopBlock } from './adapter-math.js';
+
+const TOP_TENSORS: (keyof TopBlock)[] = ['dwW', 'dwB', 'pwW', 'pwB', 'lnG', 'lnB'];
 
 export interface AdapterVariables {
   adapter: TF.Variable[];
@@ -27,6 +30,11 @@ export class AdapterModel {
         lnGain: v('lnGain', w.lnGain!, [d]), lnBias: v('lnBias', w.lnBias!, [d]),
         downW: v('downW', w.downW!, [ctx * d, r]), downB: v('downB', w.downB!, [r]),
         upW: v('upW', w.upW!, [r, d]), upB: v('upB', w.upB!, [d]),
+      });
+    }
+    if (w.method === 'top') {
+      w.top!.forEach((b, i) => {
+        for (const k of TOP_TENSORS) this.vars[`top.${i}.${k}`] = v(`top${i}${k}`, b[k], k === 'dwW' ? [w.kernel!, d] : k === 'pwW' ? [d, d] : [d]);
       });
     }
   }
@@ -55,6 +63,18 @@ export class AdapterModel {
       if (dropout > 0) z = tf.dropout(z, dropout, undefined, seed);
       y = tf.add(h, tf.reshape(tf.add(tf.matMul(z, V.upW), V.upB), [B, T, d])) as TF.Tensor3D;
     }
+    if (w.method === 'top') {
+      for (let i = 0; i < w.top!.length; i++) {
+        const g = (k: string): TF.Variable => V[`top.${i}.${k}`];
+        const u = depthwiseConv1d(tf, y, g('dwW') as TF.Tensor2D, g('dwB') as TF.Tensor1D);
+        const z = tf.reshape(tf.add(tf.matMul(tf.reshape(u, [B * T, d]), g('pwW')), g('pwB')), [B, T, d]);
+        const { mean, variance } = tf.moments(z, -1, true);
+        const n = tf.add(tf.mul(tf.div(tf.sub(z, mean), tf.sqrt(tf.add(variance, LN_EPS))), g('lnG')), g('lnB'));
+        let s = tf.mul(n, tf.sigmoid(n));
+        if (dropout > 0) s = tf.dropout(s, dropout, undefined, seed === undefined ? undefined : seed + i + 1);
+        y = tf.add(y, s) as TF.Tensor3D;
+      }
+    }
     return tf.reshape(tf.add(tf.matMul(tf.reshape(y, [B * T, d]), V.headW), V.headB), [B, T, w.vocabSize]) as TF.Tensor3D;
   }
 
@@ -63,6 +83,7 @@ export class AdapterModel {
     const get = (k: string): Float32Array => Float32Array.from(this.vars[k].dataSync() as Float32Array);
     const out: AdapterWeights = { ...this.w, headW: get('headW'), headB: get('headB') };
     if (this.w.method === 'adapter') Object.assign(out, { lnGain: get('lnGain'), lnBias: get('lnBias'), downW: get('downW'), downB: get('downB'), upW: get('upW'), upB: get('upB') });
+    if (this.w.method === 'top') out.top = this.w.top!.map((_, i) => Object.fromEntries(TOP_TENSORS.map((k) => [k, get(`top.${i}.${k}`)])) as unknown as TopBlock);
     return out;
   }
 
@@ -74,8 +95,10 @@ export class AdapterModel {
 /**
  * Fresh adapter weights on top of a base CTC head: LayerNorm at identity, W_down small random
  * (seeded), W_up and b_up zero, so the adapted model equals the base model exactly at step 0.
+ * Method 'top': copies of the model's own top blocks, so again the base model at step 0.
  */
-export function initAdapter(method: 'adapter' | 'head', dim: number, vocabSize: number, headW: Float32Array, headB: Float32Array, bottleneck: number, context: number, seed: number): AdapterWeights {
+export function initAdapter(method: AdapterMethod, dim: number, vocabSize: number, headW: Float32Array, headB: Float32Array, bottleneck: number, context: number, seed: number,
+  top?: { kernel: number; blocks: TopBlock[] }): AdapterWeights {
   let s = seed >>> 0 || 1;
   const rnd = (): number => { // Box-Muller on a xorshift stream
     s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
@@ -93,6 +116,11 @@ export function initAdapter(method: 'adapter' | 'head', dim: number, vocabSize: 
     w.downB = new Float32Array(bottleneck);
     w.upW = new Float32Array(bottleneck * dim);
     w.upB = new Float32Array(dim);
+  }
+  if (method === 'top') {
+    if (!top) throw new Error("method 'top' needs the model's top blocks");
+    w.kernel = top.kernel;
+    w.top = top.blocks.map((b) => ({ dwW: Float32Array.from(b.dwW), dwB: Float32Array.from(b.dwB), pwW: Float32Array.from(b.pwW), pwB: Float32Array.from(b.pwB), lnG: Float32Array.from(b.lnG), lnB: Float32Array.from(b.lnB) }));
   }
   return w;
 }

@@ -34,9 +34,11 @@ export function framesNeeded(labels: ArrayLike<number>): number {
 
 /**
  * Encode and check utterances. Unreadable audio, empty transcripts and utterances too short for
- * their transcript are skipped and reported by reason.
+ * their transcript are skipped and reported by reason. `output`: which encoder output to cache
+ * (method 'top' caches the hidden states that enter the trainable top blocks).
  */
-export async function prepareExamples(utts: Utterance[], encoder: Encoder, vocab: readonly string[], onProgress?: (i: number, n: number) => void, signal?: AbortSignal): Promise<{ examples: Example[]; skipped: Skipped[] }> {
+export async function prepareExamples(utts: Utterance[], encoder: Encoder, vocab: readonly string[], onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
+  output?: string): Promise<{ examples: Example[]; skipped: Skipped[] }> {
   const index = new Map(vocab.map((s, i) => [s, i]));
   const skipped = new Map<string, string[]>();
   const skip = (reason: string, file: string): void => { skipped.set(reason, [...(skipped.get(reason) ?? []), file]); };
@@ -54,7 +56,7 @@ export async function prepareExamples(utts: Utterance[], encoder: Encoder, vocab
       onProgress?.(i + 1, utts.length);
       continue;
     }
-    const enc = await encoder.encode(audio);
+    const enc = await encoder.encode(audio, output);
     if (enc.numFrames < framesNeeded(labels)) skip('audio too short for its transcript', u.audio);
     else examples.push({ id: u.id, speaker: u.speaker, text, labels, seconds: audio.samples.length / audio.sampleRate, frames: enc.frames, T: enc.numFrames });
     onProgress?.(i + 1, utts.length);

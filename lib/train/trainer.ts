@@ -20,6 +20,7 @@ import { ConfigError, InputError, ModelError, UsageError } from '../errors.js';
 import { pairedBootstrap } from '../eval/significance.js';
 import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '../eval/wer.js';
 import { adapterLogits, type AdapterMethod, type AdapterWeights } from './adapter-math.js';
+import { loadTopBlocks } from '../encoder/top.js';
 import { AdapterModel, initAdapter } from './adapter-model.js';
 import { packWeights, recoverAdapter, saveAdapter, unpackWeights, type AdapterMeta } from './adapter-io.js';
 import { initTraining } from './backend.js';
@@ -125,14 +126,14 @@ function resolve(o: TrainOptions): Resolved {
   const r: Resolved = {
     accent: o.accent, data, testData, model: o.model ?? 'base-en', modelsDir: o.modelsDir, out: o.out ?? path.join('adapters', o.accent),
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, resume: o.resume ?? false, force: o.force ?? false,
-    bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? 3e-3, headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
+    bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? (o.method === 'top' ? 5e-4 : 3e-3), headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
     patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, threads: o.threads, asBase: o.asBase,
   };
   if (r.asBase && o.method !== 'head') throw new UsageError('--as-base trains a base CTC head: use it with --method head');
   if (r.asBase && o.lr === undefined) r.lr = 1e-2; // a head from scratch learns faster than an adapter
   const bad = (f: string, want: string): never => { throw new ConfigError(`train: ${f} must be ${want}, got ${JSON.stringify((r as Record<string, unknown>)[f])}`); };
-  if (r.method !== 'adapter' && r.method !== 'head') bad('method', "'adapter' or 'head'");
+  if (r.method !== 'adapter' && r.method !== 'head' && r.method !== 'top') bad('method', "'adapter', 'head' or 'top'");
   if (r.minutes !== undefined && !(r.minutes > 0)) bad('minutes', 'a positive number');
   if (!(Number.isInteger(r.epochs) && r.epochs >= 1 && r.epochs <= 1000)) bad('epochs', 'an integer from 1 to 1000');
   if (!Number.isInteger(r.seed)) bad('seed', 'an integer');
@@ -204,6 +205,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   if (!spec.ctcHead && !cfg.asBase) throw new ModelError(`model '${spec.name}' has no base CTC head to adapt; train one first: adapt-asr train --model ${spec.name} --method head --as-base --data <general English data>`, md.dir);
   if (cfg.asBase && spec.encoder.output.type === 'logits') throw new ModelError(`model '${spec.name}' outputs CTC logits of its own; a base head on top of logits is not supported`, md.dir);
   const vocab = spec.ctcHead ? { symbols: spec.ctcHead.vocab, blank: spec.ctcHead.blank } : { symbols: CHAR_VOCAB, blank: 0 };
+  const top = cfg.method === 'top' ? loadTopBlocks(md) : undefined;
   const baseHead = spec.ctcHead && !cfg.asBase
     ? CtcHead.load(md.dir, spec.ctcHead.weights, spec.ctcHead.bias, spec.encoder.hiddenSize, spec.ctcHead.vocab.length)
     : randomHead(spec.encoder.hiddenSize, vocab.symbols.length, cfg.seed);
@@ -214,7 +216,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const encoder = await Encoder.create(md, { threads: cfg.threads });
   let examples: Example[], skipped: Skipped[];
   try {
-    ({ examples, skipped } = await prepareExamples(utts, encoder, vocab.symbols, options.onEncodeProgress, options.signal));
+    ({ examples, skipped } = await prepareExamples(utts, encoder, vocab.symbols, options.onEncodeProgress, options.signal, top?.output));
   } finally {
     await encoder.release();
   }
@@ -228,8 +230,8 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const rt = await initTraining();
   const tf = rt.tf;
   log(`training backend: ${rt.backend}`);
-  const fresh = initAdapter(cfg.method, spec.encoder.hiddenSize, vocab.symbols.length, baseHead.weight, baseHead.bias, cfg.bottleneck, cfg.context, cfg.seed);
-  const base = devScore(fresh, dev, vocab, spec.encoder.frameShift); // equals the base model: W_up = 0
+  const fresh = initAdapter(cfg.method, spec.encoder.hiddenSize, vocab.symbols.length, baseHead.weight, baseHead.bias, cfg.bottleneck, cfg.context, cfg.seed, top);
+  const base = devScore(fresh, dev, vocab, spec.encoder.frameShift); // equals the base model (W_up = 0, or the model's own top blocks)
   log(`base model on dev: WER ${(100 * base.wer).toFixed(1)}%, CER ${(100 * base.cer).toFixed(1)}% (${base.words} words)`);
 
   // 3. Epochs (resuming from the last checkpoint when asked).
@@ -414,7 +416,7 @@ function writeCheckpoint(dir: string, state: PartialState, current: AdapterWeigh
   fs.mkdirSync(dir, { recursive: true });
   const write = (name: string, data: Buffer): void => writeFileAtomic(path.join(dir, name), data);
   const c = packWeights(current), b = packWeights(best);
-  const meta = { method, accent, weights: { tensors: c.tensors, dim: current.dim, vocabSize: current.vocabSize, bottleneck: current.bottleneck, context: current.context } };
+  const meta = { method, accent, weights: { tensors: c.tensors, dim: current.dim, vocabSize: current.vocabSize, bottleneck: current.bottleneck, context: current.context, ...(current.kernel ? { kernel: current.kernel } : {}) } };
   write('current.bin', c.blob);
   write('best.bin', b.blob);
   write('state.json', Buffer.from(JSON.stringify({ ...state, meta })));

@@ -2,6 +2,8 @@
 
 - encoder.onnx: kind `features`: input `features` float32 [batch, time, 80] (utterance-normalised
   kaldi-fbank-80), output `encoder_out` float32 [batch, time // stack, d].
+  With --top N (default 2), a second output `encoder_top_in`: the input of the last N conv blocks,
+  whose weights are also saved as top.<j>.<tensor>.npy, so `train --method top` can fine-tune them.
 - head.weight.npy (d, 29) and head.bias.npy (29,): the base CTC head over CHAR_VOCAB.
 - model.json (validated by adapt-asr when loaded). The model card is written by the recipe's report step.
 Usage: /usr/bin/python3 recipes/base-en/export.py --ckpt RUN/best.pt --out models/base-en [--json-extra extra.json]
@@ -20,12 +22,44 @@ from model import VOCAB, CtcModel  # noqa: E402
 
 
 class EncoderOnly(torch.nn.Module):
-    def __init__(self, model):
+    """The encoder, with a second output: the hidden states that enter its last `top` blocks
+    (conv arch), which adapt-asr can fine-tune per accent (`train --method top`)."""
+
+    def __init__(self, model, top):
         super().__init__()
         self.encoder = model.encoder
+        self.top = top
 
     def forward(self, features):
-        return self.encoder(features)
+        e = self.encoder
+        if not self.top:
+            return e(features)
+        B, T, F = features.shape
+        T2 = T // e.stack
+        x = e.proj(features[:, : T2 * e.stack].reshape(B, T2, F * e.stack))
+        mid = x
+        for i, b in enumerate(e.blocks):
+            if i == len(e.blocks) - self.top:
+                mid = x
+            x = b(x)
+        return x, mid
+
+
+def save_top(model, top, out):
+    """Top conv blocks as .npy: dw (kernel, d) and bias; pw (d_in, d_out) and bias; LayerNorm gain and bias."""
+    names = []
+    blocks = model.encoder.blocks
+    for j, b in enumerate(blocks[len(blocks) - top:]):
+        prefix = f'top.{j}'
+        tensors = {
+            'dwW': b.dw.weight.detach()[:, 0, :].T, 'dwB': b.dw.bias.detach(),
+            'pwW': b.pw.weight.detach().T, 'pwB': b.pw.bias.detach(),
+            'lnG': b.ln.weight.detach(), 'lnB': b.ln.bias.detach(),
+        }
+        for k, v in tensors.items():
+            np.save(os.path.join(out, f'{prefix}.{k}.npy'), np.ascontiguousarray(v.numpy().astype('<f4')))
+        names.append(prefix)
+    return names
 
 
 def main():
@@ -35,18 +69,22 @@ def main():
     p.add_argument('--name', default='base-en')
     p.add_argument('--version', default='1.0.0')
     p.add_argument('--training-data', default='see MODEL_CARD.md')
+    p.add_argument('--top', type=int, default=2, help='conv blocks shipped in trainable form (0: none)')
+    p.add_argument('--description', default=None)
     a = p.parse_args()
     ck = torch.load(a.ckpt, map_location='cpu')
     model = CtcModel(**ck['config'])
     model.load_state_dict(ck['model'])
     # One wrapper, in eval mode: torch.onnx.export restores the module's training flag when it
     # returns, and a new nn.Module starts in training mode (dropout on).
-    enc = EncoderOnly(model).eval()
+    top = a.top if ck['config']['arch'] == 'conv' else 0
+    enc = EncoderOnly(model, top).eval()
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, 'encoder.onnx')
     dummy = torch.randn(1, 400, 80)
-    torch.onnx.export(enc, (dummy,), onnx_path + '.tmp', input_names=['features'], output_names=['encoder_out'],
-                      dynamic_axes={'features': {0: 'batch', 1: 'time'}, 'encoder_out': {0: 'batch', 1: 'frames'}}, opset_version=14)
+    outputs = ['encoder_out'] + (['encoder_top_in'] if top else [])
+    torch.onnx.export(enc, (dummy,), onnx_path + '.tmp', input_names=['features'], output_names=outputs,
+                      dynamic_axes={'features': {0: 'batch', 1: 'time'}, **{o: {0: 'batch', 1: 'frames'} for o in outputs}}, opset_version=14)
     os.replace(onnx_path + '.tmp', onnx_path)
     w = model.head.weight.detach().numpy().T.astype('<f4')  # (d, V)
     b = model.head.bias.detach().numpy().astype('<f4')
@@ -56,7 +94,7 @@ def main():
     sha = hashlib.sha256(open(onnx_path, 'rb').read()).hexdigest()
     manifest = {
         'format': 'adapt-asr-model', 'version': 1, 'name': a.name, 'modelVersion': a.version,
-        'description': f"English char-CTC {cfg['arch']} encoder ({cfg['layers']} layers, d={cfg['d']}), trained from scratch by recipes/base-en",
+        'description': a.description or f"English char-CTC {cfg['arch']} encoder ({cfg['layers']} layers, d={cfg['d']}), trained from scratch by recipes/base-en",
         'license': 'MIT (weights trained by the adapt-asr project on the corpus described in MODEL_CARD.md)',
         'trainingData': a.training_data,
         'frontEnd': {'type': 'features', 'preset': 'kaldi-fbank-80', 'normalization': {'type': 'utterance'}},
@@ -69,6 +107,8 @@ def main():
         },
         'ctcHead': {'weights': 'head.weight.npy', 'bias': 'head.bias.npy', 'vocab': VOCAB, 'blank': 0},
     }
+    if top:
+        manifest['trainableTop'] = {'output': 'encoder_top_in', 'block': 'conv', 'kernel': cfg.get('kernel', 15), 'blocks': save_top(model, top, a.out)}
     with open(os.path.join(a.out, 'model.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')
@@ -77,7 +117,8 @@ def main():
     enc.eval()
     with torch.no_grad():
         x = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 500, 80)).astype(np.float32))
-        y = enc(x).numpy()
+        y = enc(x)
+        y = (y[0] if top else y).numpy()
     run_dir = os.path.dirname(os.path.abspath(a.ckpt))
     np.save(os.path.join(run_dir, 'export-check-in.npy'), x.numpy()[0])
     np.save(os.path.join(run_dir, 'export-check-out.npy'), y[0])

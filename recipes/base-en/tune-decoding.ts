@@ -14,7 +14,7 @@ const arg = (name: string): string => process.argv[process.argv.indexOf(`--${nam
 const work = arg('work'), model = arg('model');
 const dev = [...readDataset(path.join(work, 'manifests', 'tts-dev.jsonl')).utterances, ...readDataset(path.join(work, 'manifests', 'kathleen-dev.jsonl')).utterances];
 const grid: { lmWeight: number; wordBonus: number }[] = [];
-for (const lmWeight of [0.3, 0.5, 0.8, 1.2]) for (const wordBonus of [0, 1, 2, 3]) grid.push({ lmWeight, wordBonus });
+for (const lmWeight of [0.15, 0.3, 0.5, 0.8, 1.2]) for (const wordBonus of [0, 1, 2, 3, 4]) grid.push({ lmWeight, wordBonus });
 const rec = await loadRecognizer({ model, threads: 1 });
 const variants = [{ beam: 1, useLm: false }, ...grid.map((g) => ({ beam: 8, ...g }))];
 const res = await evaluateVariants(rec, dev, variants);

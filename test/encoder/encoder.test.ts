@@ -202,6 +202,8 @@ describe('encoder: the three kinds on the test encoders', function () {
         [(m) => { m.frontEnd.normalization = { type: 'global', mean: [0], std: [1] }; }, /frontEnd\.normalization\.mean must be an array of 80 finite numbers/],
         [(m) => { m.ctcHead = { weights: 'w.npy', bias: 'b.npy', vocab: ['_', 'a'], blank: 2 }; }, /ctcHead\.blank must be an index into vocab/],
         [(m) => { m.encoder.file = '../x.onnx'; }, /encoder\.file must be a path inside the model directory/],
+        [(m) => { m.trainableTop = { output: 'mid', block: 'conv', kernel: 4, blocks: ['top.0'] }; }, /trainableTop\.kernel must be an odd integer/],
+        [(m) => { m.trainableTop = { output: 'mid', block: 'conv', kernel: 5, blocks: ['../top.0'] }; }, /trainableTop\.blocks must be a non-empty array of file prefixes/],
       ];
       for (const [edit, pattern] of cases) {
         const d = variantModel(models.features, dir, 'invalid', edit);
