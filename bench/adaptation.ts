@@ -17,13 +17,14 @@ import { evaluateVariants } from '../lib/pipeline/evaluate.js';
 import { loadRecognizer } from '../lib/pipeline/recognizer.js';
 import { linePlot } from '../lib/io/plot-png.js';
 import { readDataset, type Utterance } from '../lib/data/manifest.js';
+import { resolveModel } from '../lib/encoder/registry.js';
 import { machine, table } from './common.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
 const ZH = path.resolve(ROOT, '..', 'shared', 'corpora', 'real', 'zh-L1_speechocean762_adults');
 
-export interface AdaptationRow { set: string; minutes: number | 'all'; trainSec: number; peakMB: number; accepted: boolean; base: { wer: number; cer: number }; adapted: { wer: number; cer: number }; baseGreedy: { wer: number }; adaptedGreedy: { wer: number } }
+export interface AdaptationRow { set: string; method: string; minutes: number | 'all'; trainSec: number; peakMB: number; accepted: boolean; base: { wer: number; cer: number }; adapted: { wer: number; cer: number }; baseGreedy: { wer: number }; adaptedGreedy: { wer: number } }
 
 /** zh-L1 split as JSONL manifests with speakers (train and test speakers from speakers.tsv). */
 export function zhManifests(tmp: string): { train: string; test: Utterance[] } | null {
@@ -50,15 +51,18 @@ export async function benchAdaptation(quick = false): Promise<string> {
   const rows: AdaptationRow[] = [];
   try {
     const zh = zhManifests(tmp);
+    const hasTop = !!resolveModel('base-en').manifest.trainableTop;
     const plans: [string, string, string | Utterance[], (number | 'all')[]][] = [
       ['scottish', path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train'), path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'test'), quick ? ['all'] : [1, 2, 5, 'all']],
     ];
     if (zh) plans.push(['zh-L1', zh.train, zh.test, quick ? [5] : [1, 2, 5, 10, 20]]);
     for (const [set, train, test, sizes] of plans) {
       const [base, baseGreedy] = await score(undefined, test);
-      for (const minutes of sizes) {
-        const out = path.join(tmp, `${set}-${minutes}`);
-        const args = [BIN, 'train', '--accent', set, '--data', train, '--out', out, '--seed', '1', ...(minutes === 'all' ? [] : ['--minutes', String(minutes)])];
+      // The default method at every size; --method top (fine-tuning the encoder's last blocks) at the largest.
+      const runs: [string, number | 'all'][] = [...sizes.map((m) => ['adapter', m] as [string, number | 'all']), ...(hasTop ? [['top', sizes[sizes.length - 1]] as [string, number | 'all']] : [])];
+      for (const [method, minutes] of runs) {
+        const out = path.join(tmp, `${set}-${method}-${minutes}`);
+        const args = [BIN, 'train', '--accent', set, '--data', train, '--out', out, '--seed', '1', '--method', method, ...(minutes === 'all' ? [] : ['--minutes', String(minutes)])];
         const t0 = performance.now();
         const timed = fs.existsSync('/usr/bin/time'); // Debian package `time`: peak RSS of the child
         const r = timed ? spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', cwd: tmp }) : spawnSync(process.execPath, args, { encoding: 'utf8', cwd: tmp });
@@ -67,8 +71,8 @@ export async function benchAdaptation(quick = false): Promise<string> {
         const peakMB = timed ? Number(r.stderr.trim().split('\n').pop()) / 1024 : NaN;
         const meta = JSON.parse(fs.readFileSync(path.join(out, 'adapter.json'), 'utf8'));
         const [adapted, adaptedGreedy] = await score(out, test);
-        rows.push({ set, minutes: minutes === 'all' ? Math.round(meta.data.minutes * 10) / 10 : minutes, trainSec, peakMB, accepted: meta.dev.accepted, base, adapted, baseGreedy, adaptedGreedy });
-        process.stderr.write(`${set} ${minutes} min: WER ${base.wer.toFixed(3)} -> ${adapted.wer.toFixed(3)} (${trainSec.toFixed(0)} s, ${peakMB.toFixed(0)} MB, accepted ${meta.dev.accepted})\n`);
+        rows.push({ set, method, minutes: minutes === 'all' ? Math.round(meta.data.minutes * 10) / 10 : minutes, trainSec, peakMB, accepted: meta.dev.accepted, base, adapted, baseGreedy, adaptedGreedy });
+        process.stderr.write(`${set} ${method} ${minutes} min: WER ${base.wer.toFixed(3)} -> ${adapted.wer.toFixed(3)} (${trainSec.toFixed(0)} s, ${peakMB.toFixed(0)} MB, accepted ${meta.dev.accepted})\n`);
       }
     }
   } finally {
@@ -81,7 +85,7 @@ export async function benchAdaptation(quick = false): Promise<string> {
   const colors: [number, number, number][] = [[30, 100, 200], [220, 80, 30]];
   const sets = [...new Set(rows.map((r) => r.set))];
   fs.writeFileSync(path.join(docs, 'adaptation-data-efficiency.png'), linePlot(sets.flatMap((s, i) => {
-    const rs = rows.filter((r) => r.set === s);
+    const rs = rows.filter((r) => r.set === s && r.method === 'adapter');
     return [{ name: `${s} adapted`, x: rs.map((r) => Number(r.minutes)), y: rs.map((r) => 100 * r.adapted.wer), color: colors[i % 2] },
       { name: `${s} base`, x: rs.map((r) => Number(r.minutes)), y: rs.map((r) => 100 * r.base.wer), color: [160, 160, 160] as [number, number, number] }];
   }), { title: 'WER vs minutes of adaptation data', xLabel: 'minutes of adaptation data', yLabel: 'WER %' }));
@@ -89,11 +93,11 @@ export async function benchAdaptation(quick = false): Promise<string> {
   fs.writeFileSync(path.join(docs, 'adaptation-results.json'), JSON.stringify({ date, machine: machine(), command: 'node dist/bench/adaptation.js', rows }, null, 1) + '\n');
   return [
     '## Accent adaptation (`bench/adaptation`)', '',
-    `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; adapter method \`adapter\` with default settings, seed 1. `
+    `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; method \`adapter\` (default) at every size and \`top\` (fine-tuning the encoder's last two blocks and the head) at the largest, default settings, seed 1. `
       + 'WER/CER on the test split with the default decoding (beam 8 + bundled LM; greedy in the last columns). Train time is the whole `adapt-asr train` process (encoding, training, writing, and the final test scoring when the data has a test split); peak memory is its maximum RSS. '
       + '"guard" says whether training judged the adapter better on its held-out dev speakers.', '',
-    table(['set', 'minutes', 'base WER', 'adapted WER', 'relative WER reduction (negative: worse)', 'base CER', 'adapted CER', 'greedy base / adapted WER', 'guard', 'train time', 'peak memory'],
-      rows.map((r) => [r.set, r.minutes, p(r.base.wer), p(r.adapted.wer), rel(r.base.wer, r.adapted.wer), p(r.base.cer), p(r.adapted.cer), `${p(r.baseGreedy.wer)} / ${p(r.adaptedGreedy.wer)}`, r.accepted ? 'accepted' : 'rejected', `${r.trainSec.toFixed(0)} s`, `${r.peakMB.toFixed(0)} MB`])), '',
+    table(['set', 'method', 'minutes', 'base WER', 'adapted WER', 'relative WER reduction (negative: worse)', 'base CER', 'adapted CER', 'greedy base / adapted WER', 'guard', 'train time', 'peak memory'],
+      rows.map((r) => [r.set, r.method, r.minutes, p(r.base.wer), p(r.adapted.wer), rel(r.base.wer, r.adapted.wer), p(r.base.cer), p(r.adapted.cer), `${p(r.baseGreedy.wer)} / ${p(r.adaptedGreedy.wer)}`, r.accepted ? 'accepted' : 'rejected', `${r.trainSec.toFixed(0)} s`, `${r.peakMB.toFixed(0)} MB`])), '',
     '![WER against minutes of adaptation data](docs/adaptation-data-efficiency.png)', '',
   ].join('\n');
 }

@@ -169,7 +169,7 @@ export function report({ date, machine: where, jobs: nJobs, decodeSec, audioSec,
   const ours: AdaptationRow[] = fs.existsSync(oursFile) ? (JSON.parse(fs.readFileSync(oursFile, 'utf8')) as { rows: AdaptationRow[] }).rows : [];
   const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
   const rel = (b: number, a: number): string => `${(100 * (b - a) / b).toFixed(1)}%`;
-  const mine = (set: string, minutes: number): AdaptationRow | undefined => ours.find((r) => r.set === set && Math.abs(Number(r.minutes) - minutes) < 0.05);
+  const mine = (set: string, minutes: number): AdaptationRow | undefined => ours.find((r) => r.set === set && (r.method ?? 'adapter') === 'adapter' && Math.abs(Number(r.minutes) - minutes) < 0.05);
   const body = rows.map((r) => {
     const o = mine(r.set, r.minutes);
     return [r.set, r.minutes, `${r.used} of ${r.total}`, `${p(r.base)} -> ${p(r.mllr)} (${rel(r.base, r.mllr)})`, `${p(r.map)} (${rel(r.base, r.map)})`,
