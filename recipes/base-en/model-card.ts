@@ -44,6 +44,9 @@ by committed scripts (\`recipes/base-en/\`); the numbers are copied in by \`mode
   (${Number(train.config.stack) * 10} ms per output frame), Linear 320 -> ${train.config.d}, LayerNorm, then ${train.config.layers} residual blocks of
   depthwise Conv1d (kernel 15) -> Linear -> LayerNorm -> SiLU. Hidden size ${m.encoder.hiddenSize}.
 - CTC head (\`head.weight.npy\`, \`head.bias.npy\`): Linear ${m.encoder.hiddenSize} -> 29 over blank, space, apostrophe, a-z.
+${m.trainableTop ? `- Trainable top: the last ${m.trainableTop.blocks.length} blocks also ship as weights (\`top.<j>.*.npy\`), and \`encoder.onnx\` has a second output
+  \`${m.trainableTop.output}\` (the hidden states entering them), so \`adapt-asr train --method top\` can fine-tune them per accent
+  (\`recipes/base-en/check-export.ts\` checks that the blocks run in JavaScript reproduce the ONNX output).` : ''}
 - Parameters: ${(train.params / 1e6).toFixed(2)}M (encoder and head). Files: ${files.join(', ')}; ${sizeMB.toFixed(1)} MB in total.
 - LM (\`lm.arpa.gz\`): word trigram, modified Kneser-Ney (IRSTLM), from \`../shared/corpora/text\` minus every
   sentence an evaluation reads (all CMU ARCTIC prompts, the TTS dev/test sentences, the accent sentences); \`recipes/lm/build.sh\`.
