@@ -402,7 +402,8 @@ function maskInPlace(x: Float32Array, off: number, T: number, d: number, timeFra
 }
 
 function clipGlobalNorm(tf: typeof import('@tensorflow/tfjs'), grads: Record<string, import('@tensorflow/tfjs').Tensor>, maxNorm: number): void {
-  const norm = Math.sqrt(Object.values(grads).reduce((a, g) => a + (tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0])), 0));
+  // One read-back for the whole norm (a read per tensor stalls the backend once each).
+  const norm = Math.sqrt(tf.tidy(() => tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]));
   if (norm > maxNorm) {
     for (const k of Object.keys(grads)) {
       const old = grads[k];
