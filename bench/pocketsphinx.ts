@@ -169,11 +169,12 @@ export function report({ date, machine: where, jobs: nJobs, decodeSec, audioSec,
   const ours: AdaptationRow[] = fs.existsSync(oursFile) ? (JSON.parse(fs.readFileSync(oursFile, 'utf8')) as { rows: AdaptationRow[] }).rows : [];
   const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
   const rel = (b: number, a: number): string => `${(100 * (b - a) / b).toFixed(1)}%`;
-  const mine = (set: string, minutes: number): AdaptationRow | undefined => ours.find((r) => r.set === set && (r.method ?? 'adapter') === 'adapter' && Math.abs(Number(r.minutes) - minutes) < 0.05);
+  const mine = (set: string, minutes: number, method = 'adapter'): AdaptationRow | undefined => ours.find((r) => r.set === set && (r.method ?? 'adapter') === method && Math.abs(Number(r.minutes) - minutes) < 0.05);
   const body = rows.map((r) => {
-    const o = mine(r.set, r.minutes);
+    const o = mine(r.set, r.minutes), t = mine(r.set, r.minutes, 'top');
     return [r.set, r.minutes, `${r.used} of ${r.total}`, `${p(r.base)} -> ${p(r.mllr)} (${rel(r.base, r.mllr)})`, `${p(r.map)} (${rel(r.base, r.map)})`,
-      o ? `${p(o.base.wer)} -> ${p(o.adapted.wer)} (${rel(o.base.wer, o.adapted.wer)})` : 'not measured', `${r.adaptSec.toFixed(1)} s`, o ? `${o.trainSec.toFixed(0)} s` : '-'];
+      o ? `${p(o.base.wer)} -> ${p(o.adapted.wer)} (${rel(o.base.wer, o.adapted.wer)})` : 'not measured', t ? `${p(t.adapted.wer)} (${rel(t.base.wer, t.adapted.wer)})` : '-',
+      `${r.adaptSec.toFixed(1)} s`, o ? `${o.trainSec.toFixed(0)} s${t ? ` (top ${t.trainSec.toFixed(0)} s)` : ''}` : '-'];
   });
   // The data-efficiency plot: ours and the peer's best adaptation, per set.
   const sets = [...new Set(rows.map((r) => r.set))];
@@ -188,13 +189,13 @@ export function report({ date, machine: where, jobs: nJobs, decodeSec, audioSec,
   });
   const docs = path.join(ROOT, 'docs');
   fs.mkdirSync(docs, { recursive: true });
-  if (series.length) fs.writeFileSync(path.join(docs, 'data-efficiency-vs-pocketsphinx.png'), linePlot(series, { title: 'WER vs minutes of adaptation data: adapt-asr and PocketSphinx', xLabel: 'minutes of adaptation data', yLabel: 'WER %' }));
+  if (series.length) fs.writeFileSync(path.join(docs, 'data-efficiency-vs-pocketsphinx.png'), linePlot(series, { title: 'WER vs adaptation minutes, vs PocketSphinx', xLabel: 'minutes of adaptation data', yLabel: 'WER %' }));
   return [
     '## Peer: PocketSphinx + SphinxTrain adaptation (`bench/pocketsphinx`)', '',
     `Measured ${date} on ${where}. Command: \`npm run build && node dist/bench/pocketsphinx.js\` (after \`node dist/bench/adaptation.js\`, whose results it reads; \`--report\` rebuilds this section from docs/pocketsphinx-results.json when only ours changed). `
       + 'PocketSphinx 5prealpha (Debian) with its US English PTM model, en-us.lm.bin and cmudict; adaptation as in the CMUSphinx tutorial: sphinx_fe (the model\'s feat.params), bw, then mllr_solve (MLLR, decoded with -mllr) or map_adapt + mk_s2sendump (MAP). '
       + 'Same adaptation subsets (`--minutes N --seed 1`) and test sets as ours, scored by adapt-asr\'s WER code. bw needs every word in the dictionary, so adaptation utterances with words outside cmudict are left out ("used").', '',
-    table(['set', 'minutes', 'used', 'PocketSphinx WER base -> MLLR (relative)', 'MAP (relative)', 'adapt-asr WER base -> adapted (relative)', 'PocketSphinx adaptation time', 'adapt-asr train time'], body), '',
+    table(['set', 'minutes', 'used', 'PocketSphinx WER base -> MLLR (relative)', 'MAP (relative)', 'adapt-asr WER base -> adapted (relative)', 'adapt-asr --method top', 'PocketSphinx adaptation time', 'adapt-asr train time'], body), '',
     `PocketSphinx decoding speed on the test sets (base model): real-time factor ${(nJobs * decodeSec / audioSec).toFixed(2)} per core (${nJobs} parallel process${nJobs > 1 ? 'es' : ''}).`, '',
     '![WER against minutes of adaptation data, adapt-asr and PocketSphinx](docs/data-efficiency-vs-pocketsphinx.png)', '',
   ].join('\n');
