@@ -48,6 +48,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const m = r.meta;
     const lines = [`adapter written to ${r.out} (${m.method}, ${m.data.minutes.toFixed(1)} min of ${m.accent} audio, best epoch ${m.training.bestEpoch} of ${m.training.epochs}, ${m.training.seconds.toFixed(0)} s)`,
       `dev (held out): ${m.dev.verdict}`];
+    if (!m.dev.accepted && m.method === 'adapter') {
+      const { resolveModel } = await import('../encoder/registry.js');
+      if (resolveModel(argv.model ?? 'base-en', argv.modelsDir).manifest.trainableTop) lines.push(`hint: model '${m.base.name}' ships trainable top blocks; --method top fine-tunes them instead (slower, and sometimes better)`);
+    }
     if (argv.data === undefined || r.meta.data.source.endsWith('train')) {
       const test = await scoreTest(r.out, argv);
       if (test) lines.push(test);

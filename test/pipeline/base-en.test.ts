@@ -46,6 +46,7 @@ describe('base-en: the bundled model', function () {
       assert.equal(meta.base.name, 'base-en');
       assert.equal(typeof meta.dev.accepted, 'boolean');
       assert.ok(meta.dev.pValue >= 0 && meta.dev.pValue <= 1, 'the guard records its paired-bootstrap p-value');
+      assert.equal(/hint: .*--method top/.test(r.stdout), !meta.dev.accepted, 'a rejected adapter points to the trainable top blocks');
       assert.equal(meta.dev.accepted, meta.dev.pValue <= 0.05 && (meta.dev.baseWer - meta.dev.adaptedWer) / meta.dev.baseWer >= 0.03);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
