@@ -51,12 +51,23 @@ export interface AdapterWeights {
 
 export const LN_EPS = 1e-5;
 
-/** out (T, N) = x (T, K) W (K, N) + b, all row-major; zero inputs are skipped. */
+/**
+ * out (T, N) = x (T, K) W (K, N) + b, all row-major. Four rows of W per pass over a row of out
+ * (a quarter of the loads and stores of out); groups of four zero inputs (ReLU outputs) are skipped.
+ */
 export function matmulBias(x: Float32Array, T: number, K: number, W: Float32Array, b: Float32Array, N: number, out: Float32Array): void {
+  const K4 = K - (K % 4);
   for (let t = 0; t < T; t++) {
     const o = t * N, xi = t * K;
     for (let n = 0; n < N; n++) out[o + n] = b[n];
-    for (let k = 0; k < K; k++) {
+    let k = 0;
+    for (; k < K4; k += 4) {
+      const v0 = x[xi + k], v1 = x[xi + k + 1], v2 = x[xi + k + 2], v3 = x[xi + k + 3];
+      if (v0 === 0 && v1 === 0 && v2 === 0 && v3 === 0) continue;
+      const w0 = k * N, w1 = w0 + N, w2 = w1 + N, w3 = w2 + N;
+      for (let n = 0; n < N; n++) out[o + n] += v0 * W[w0 + n] + v1 * W[w1 + n] + v2 * W[w2 + n] + v3 * W[w3 + n];
+    }
+    for (; k < K; k++) {
       const v = x[xi + k];
       if (v === 0) continue;
       const w = k * N;

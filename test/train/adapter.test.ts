@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { CtcHead } from '../../lib/decode/ctc-head.js';
-import { adapterLogits } from '../../lib/train/adapter-math.js';
+import { adapterLogits, matmulBias } from '../../lib/train/adapter-math.js';
 import { AdapterModel, initAdapter } from '../../lib/train/adapter-model.js';
 import { loadAdapter } from '../../lib/train/adapter-io.js';
 import { initTraining } from '../../lib/train/backend.js';
@@ -28,6 +28,20 @@ describe('train: adapter head', function () {
     const a = adapterLogits(w, h, 50);
     logSoftmaxRows(a, 50, V);
     assert.deepEqual(Array.from(a), Array.from(head.logProbs(h, 50)));
+  });
+
+  it('matmulBias equals a plain double-precision product (K not a multiple of 4, runs of zero inputs)', () => {
+    const [T, K, N] = [7, 13, 5];
+    const x = randn(T * K, 21), W = randn(K * N, 22), b = randn(N, 23), out = new Float32Array(T * N);
+    x.fill(0, 0, 9); // a skipped group of four, and part of the next
+    matmulBias(x, T, K, W, b, N, out);
+    for (let t = 0; t < T; t++) {
+      for (let n = 0; n < N; n++) {
+        let s = b[n];
+        for (let k = 0; k < K; k++) s += x[t * K + k] * W[k * N + n];
+        assert.ok(Math.abs(s - out[t * N + n]) < 1e-5, `(${t}, ${n}): ${out[t * N + n]} vs ${s}`);
+      }
+    }
   });
 
   it('the TensorFlow.js forward pass equals the typed-array one (random non-zero weights, context 5)', async () => {
