@@ -47,17 +47,15 @@ export function decodeInSegments(
   const segments = splitAtPauses(logp, T, V, blank, maxFrames);
   if (segments.length === 1) return decodeOne(logp, T, [], true);
   const words: Hypothesis['words'] = [];
-  const history: string[] = [];
   segments.forEach(([s, e], i) => {
-    const h = decodeOne(logp.subarray(s * V, e * V), e - s, history.slice(-4), i === segments.length - 1);
+    const history = words.slice(-HISTORY_WORDS).map((w) => w.word);
+    const h = decodeOne(logp.subarray(s * V, e * V), e - s, history, i === segments.length - 1);
     const shift = s * frameShift;
-    for (const w of h.words) {
-      words.push({ ...w, start: round(w.start + shift), end: round(w.end + shift) });
-      history.push(w.word);
-    }
-    if (history.length > 64) history.splice(0, history.length - 8);
+    for (const w of h.words) words.push({ ...w, start: round(w.start + shift), end: round(w.end + shift) });
   });
   return { text: words.map((w) => w.word).join(' '), words };
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
+/** Words of LM context passed into the next segment (the beam keeps at most this many too). */
+const HISTORY_WORDS = 4;

@@ -3,12 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
-import type { TopBlock } from '../train/adapter-math.js';
+import { TOP_TENSORS, topTensorShape, type TopBlock } from '../train/adapter-math.js';
 import type { ModelDir } from './manifest.js';
-
-const SHAPES: [keyof TopBlock, (d: number, k: number) => number[]][] = [
-  ['dwW', (d, k) => [k, d]], ['dwB', (d) => [d]], ['pwW', (d) => [d, d]], ['pwB', (d) => [d]], ['lnG', (d) => [d]], ['lnB', (d) => [d]],
-];
 
 export function loadTopBlocks(md: ModelDir): { output: string; kernel: number; blocks: TopBlock[] } {
   const top = md.manifest.trainableTop;
@@ -16,11 +12,11 @@ export function loadTopBlocks(md: ModelDir): { output: string; kernel: number; b
   const d = md.manifest.encoder.hiddenSize;
   const blocks = top.blocks.map((prefix) => {
     const b = {} as TopBlock;
-    for (const [name, shape] of SHAPES) {
+    for (const name of TOP_TENSORS) {
       const file = path.join(md.dir, `${prefix}.${name}.npy`);
       if (!fs.existsSync(file)) throw new ModelError(`trainable top block file ${prefix}.${name}.npy is missing`, md.dir);
       const t = readNpy(file);
-      const want = shape(d, top.kernel);
+      const want = topTensorShape(name, d, top.kernel);
       if (t.shape.join() !== want.join()) throw new ModelError(`has shape [${t.shape}], expected [${want}]`, file);
       b[name] = t.data;
     }

@@ -64,6 +64,8 @@ export class Recognizer {
   readonly defaults: DecodeOptions;
   /** The adapter in use, if any, and what its training found. */
   readonly adapter?: { meta?: AdapterMeta; weights: AdapterWeights };
+  /** The encoder output the head reads: a 'top' adapter replaces the encoder's last blocks, so it starts from the states that enter them. */
+  private readonly encoderOutput?: string;
 
   private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, defaults: DecodeOptions, adapter?: { meta?: AdapterMeta; weights: AdapterWeights }) {
     this.encoder = encoder;
@@ -72,6 +74,7 @@ export class Recognizer {
     this.lm = lm;
     this.defaults = defaults;
     this.adapter = adapter;
+    this.encoderOutput = adapter?.weights.method === 'top' ? encoder.manifest.trainableTop!.output : undefined;
   }
 
   static async create(options: RecognizerOptions = {}): Promise<Recognizer> {
@@ -101,8 +104,7 @@ export class Recognizer {
 
   /** Log-probabilities (T, V) of the CTC head for audio. */
   async logProbs(audio: Waveform): Promise<{ logp: Float32Array; T: number; V: number; frameShift: number }> {
-    // A 'top' adapter replaces the encoder's last blocks: it starts from the hidden states that enter them.
-    const enc = await this.encoder.encode(audio, this.adapter?.weights.method === 'top' ? this.encoder.manifest.trainableTop!.output : undefined);
+    const enc = await this.encoder.encode(audio, this.encoderOutput);
     if (this.adapter) {
       const logp = adapterLogits(this.adapter.weights, enc.frames, enc.numFrames);
       logSoftmaxRows(logp, enc.numFrames, this.head.vocabSize);

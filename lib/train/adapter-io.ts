@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError } from '../errors.js';
-import type { AdapterMethod, AdapterWeights, TopBlock } from './adapter-math.js';
+import { TOP_TENSORS, topTensorShape, type AdapterMethod, type AdapterWeights, type TopBlock } from './adapter-math.js';
 
 export const ADAPTER_FORMAT = 'adapt-asr-adapter';
 export const ADAPTER_VERSION = 1;
@@ -33,6 +33,11 @@ const TENSORS: [keyof AdapterWeights, (w: AdapterWeights) => number[]][] = [
   ['upW', (w) => [w.bottleneck, w.dim]], ['upB', (w) => [w.dim]], ['headW', (w) => [w.dim, w.vocabSize]], ['headB', (w) => [w.vocabSize]],
 ];
 
+/** The weights part of adapter.json (sizes and tensor table), without the file name and checksum. */
+export function weightsRecord(w: AdapterWeights, tensors: AdapterMeta['weights']['tensors']): Omit<AdapterMeta['weights'], 'file' | 'sha256'> {
+  return { tensors, dim: w.dim, vocabSize: w.vocabSize, bottleneck: w.bottleneck, context: w.context, ...(w.kernel ? { kernel: w.kernel } : {}) };
+}
+
 /** Serialise weights: the blob and its tensor table. */
 export function packWeights(w: AdapterWeights): { blob: Buffer; tensors: AdapterMeta['weights']['tensors'] } {
   const parts: Buffer[] = [];
@@ -46,7 +51,7 @@ export function packWeights(w: AdapterWeights): { blob: Buffer; tensors: Adapter
     offset += b.length;
   };
   w.top?.forEach((blk, i) => {
-    for (const [k, t] of Object.entries(blk) as [keyof TopBlock, Float32Array][]) add(`top.${i}.${k}`, t, k === 'dwW' ? [w.kernel!, w.dim] : k === 'pwW' ? [w.dim, w.dim] : [w.dim]);
+    for (const k of TOP_TENSORS) add(`top.${i}.${k}`, blk[k], topTensorShape(k, w.dim, w.kernel!));
   });
   for (const [name, shape] of TENSORS) {
     const t = w[name] as Float32Array | undefined;
@@ -73,7 +78,7 @@ export function unpackWeights(blob: Buffer, meta: AdapterMeta, file: string): Ad
       (w as unknown as Record<string, Float32Array>)[t.name] = a;
     }
   }
-  const topOk = !!w.kernel && !!w.top?.length && w.top.every((b) => b && b.dwW && b.dwB && b.pwW && b.pwB && b.lnG && b.lnB);
+  const topOk = !!w.kernel && !!w.top?.length && w.top.every((b) => b && TOP_TENSORS.every((k) => b[k]));
   if (!w.headW || !w.headB || (w.method === 'adapter' && !(w.downW && w.upW && w.lnGain)) || (w.method === 'top' && !topOk)) throw new ModelError('weights.bin lacks tensors the method needs', file);
   return w;
 }
@@ -83,7 +88,7 @@ export function saveAdapter(dir: string, meta: Omit<AdapterMeta, 'weights'>, w: 
   const { blob, tensors } = packWeights(w);
   const full: AdapterMeta = {
     ...meta,
-    weights: { file: 'weights.bin', sha256: crypto.createHash('sha256').update(blob).digest('hex'), tensors, dim: w.dim, vocabSize: w.vocabSize, bottleneck: w.bottleneck, context: w.context, ...(w.kernel ? { kernel: w.kernel } : {}) },
+    weights: { file: 'weights.bin', sha256: crypto.createHash('sha256').update(blob).digest('hex'), ...weightsRecord(w, tensors) },
   };
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });

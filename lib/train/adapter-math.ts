@@ -28,6 +28,12 @@ export interface TopBlock {
   lnB: Float32Array; // (d,)
 }
 
+/** The tensors of a TopBlock, in file and serialisation order. */
+export const TOP_TENSORS: readonly (keyof TopBlock)[] = ['dwW', 'dwB', 'pwW', 'pwB', 'lnG', 'lnB'];
+
+/** Shape of a TopBlock tensor for hidden size d and kernel size k. */
+export const topTensorShape = (name: keyof TopBlock, d: number, k: number): number[] => (name === 'dwW' ? [k, d] : name === 'pwW' ? [d, d] : [d]);
+
 /** Weights of an adapter head; matrices row-major (in, out). */
 export interface AdapterWeights {
   method: AdapterMethod;

@@ -5,9 +5,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { depthwiseConv1d } from './depthwise.js';
-import { LN_EPS, type AdapterMethod, type AdapterWeights, type TopBlock } from './adapter-math.js';
-
-const TOP_TENSORS: (keyof TopBlock)[] = ['dwW', 'dwB', 'pwW', 'pwB', 'lnG', 'lnB'];
+import { LN_EPS, TOP_TENSORS, topTensorShape, type AdapterMethod, type AdapterWeights, type TopBlock } from './adapter-math.js';
 
 export interface AdapterVariables {
   adapter: TF.Variable[];
@@ -34,7 +32,7 @@ export class AdapterModel {
     }
     if (w.method === 'top') {
       w.top!.forEach((b, i) => {
-        for (const k of TOP_TENSORS) this.vars[`top.${i}.${k}`] = v(`top${i}${k}`, b[k], k === 'dwW' ? [w.kernel!, d] : k === 'pwW' ? [d, d] : [d]);
+        for (const k of TOP_TENSORS) this.vars[`top.${i}.${k}`] = v(`top${i}${k}`, b[k], topTensorShape(k, d, w.kernel!));
       });
     }
   }
@@ -120,7 +118,7 @@ export function initAdapter(method: AdapterMethod, dim: number, vocabSize: numbe
   if (method === 'top') {
     if (!top) throw new Error("method 'top' needs the model's top blocks");
     w.kernel = top.kernel;
-    w.top = top.blocks.map((b) => ({ dwW: Float32Array.from(b.dwW), dwB: Float32Array.from(b.dwB), pwW: Float32Array.from(b.pwW), pwB: Float32Array.from(b.pwB), lnG: Float32Array.from(b.lnG), lnB: Float32Array.from(b.lnB) }));
+    w.top = top.blocks.map((b) => Object.fromEntries(TOP_TENSORS.map((k) => [k, Float32Array.from(b[k])])) as unknown as TopBlock);
   }
   return w;
 }

@@ -22,7 +22,7 @@ import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '.
 import { adapterLogits, type AdapterMethod, type AdapterWeights } from './adapter-math.js';
 import { loadTopBlocks } from '../encoder/top.js';
 import { AdapterModel, initAdapter } from './adapter-model.js';
-import { packWeights, recoverAdapter, saveAdapter, unpackWeights, type AdapterMeta } from './adapter-io.js';
+import { packWeights, recoverAdapter, saveAdapter, unpackWeights, weightsRecord, type AdapterMeta } from './adapter-io.js';
 import { initTraining } from './backend.js';
 import { encodeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -417,7 +417,7 @@ function writeCheckpoint(dir: string, state: PartialState, current: AdapterWeigh
   fs.mkdirSync(dir, { recursive: true });
   const write = (name: string, data: Buffer): void => writeFileAtomic(path.join(dir, name), data);
   const c = packWeights(current), b = packWeights(best);
-  const meta = { method, accent, weights: { tensors: c.tensors, dim: current.dim, vocabSize: current.vocabSize, bottleneck: current.bottleneck, context: current.context, ...(current.kernel ? { kernel: current.kernel } : {}) } };
+  const meta = { method, accent, weights: weightsRecord(current, c.tensors) };
   write('current.bin', c.blob);
   write('best.bin', b.blob);
   write('state.json', Buffer.from(JSON.stringify({ ...state, meta })));
