@@ -6,7 +6,7 @@ import type { Hotword } from '../decode/ctc-beam.js';
 import { InputError, UsageError } from '../errors.js';
 
 export interface ModelArgs { model: string; modelsDir?: string; threads?: number; accent?: string; adapter?: string }
-export interface DecodeArgs { beam?: number; lm?: string | false; lmWeight?: number; wordBonus?: number; hotwords?: string }
+export interface DecodeArgs { beam?: number; lm?: string | false; lmWeight?: number; wordBonus?: number; hotwords?: string; lexicon?: boolean; oovPenalty?: number }
 
 export function withModelOptions<T>(y: Argv<T>): Argv<T & ModelArgs> {
   return y
@@ -22,8 +22,10 @@ export function withDecodeOptions<T>(y: Argv<T>): Argv<T & DecodeArgs> {
   return y
     .option('beam', { type: 'number', describe: 'Beam width of the CTC prefix beam search; 1 is greedy decoding. Default: 8 when a language model is used, else 1.' })
     .option('lm', { type: 'string', describe: 'An ARPA word n-gram language model (.arpa or .arpa.gz) to use instead of the model\'s own lm.arpa.gz. --no-lm decodes without one (with --beam 1: plain greedy decoding).' })
-    .option('lm-weight', { type: 'number', describe: 'Weight of the language model score (default 0.5).' })
-    .option('word-bonus', { type: 'number', describe: 'Score added per word, against the LM\'s preference for short outputs (default 1.0 with an LM).' })
+    .option('lm-weight', { type: 'number', describe: 'Weight of the language model score (default: the value tuned for the model, in its model.json; else 0.5).' })
+    .option('word-bonus', { type: 'number', describe: 'Score added per word, against the LM\'s preference for short outputs (default: the model\'s tuned value; else 1.0 with an LM).' })
+    .option('lexicon', { type: 'boolean', describe: 'Spell only words the language model knows (and hotwords). Default: as tuned for the model. --no-lexicon lets the search spell new words.' })
+    .option('oov-penalty', { type: 'number', describe: 'With --lexicon: allow words outside it at this cost in nats per word, instead of never.' })
     .option('hotwords', { type: 'string', describe: 'A file of words or phrases to favour, one per line, optionally followed by a boost in nats per character (default 1.0), e.g. "glasgow 2".' }) as unknown as Argv<T & DecodeArgs>;
 }
 
@@ -60,7 +62,7 @@ export function recognizerOptions(argv: ModelArgs & DecodeArgs) {
     model: argv.model, modelsDir: argv.modelsDir, threads: argv.threads, beam: argv.beam, adapter,
     // yargs turns --no-lm into lm: false.
     lm: typeof argv.lm === 'string' ? argv.lm : undefined, useLm: argv.lm === false ? false : undefined,
-    lmWeight: argv.lmWeight, wordBonus: argv.wordBonus,
+    lmWeight: argv.lmWeight, wordBonus: argv.wordBonus, lexicon: argv.lexicon, oovPenalty: argv.oovPenalty,
     hotwords: argv.hotwords ? readHotwords(argv.hotwords) : undefined,
   };
 }

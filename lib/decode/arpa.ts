@@ -79,6 +79,11 @@ export class ArpaLm {
     return this.tables[0].has(word);
   }
 
+  /** The vocabulary: every unigram except the sentence markers and <unk>. */
+  *words(): IterableIterator<string> {
+    for (const w of this.tables[0].keys()) if (w !== '<s>' && w !== '</s>' && w !== '<unk>' && w !== '<UNK>') yield w;
+  }
+
   /** ln P(word | history), history = previous words (oldest first; '<s>' for sentence start). */
   logProb(history: readonly string[], word: string): number {
     const h = history.slice(-(this.order - 1));

@@ -12,6 +12,7 @@ import type { ArpaLm } from './arpa.js';
 import { ctcAlign } from './ctc-align.js';
 import { wordsFromEmissions } from './ctc-greedy.js';
 import type { Hypothesis, Vocabulary } from './types.js';
+import type { Lexicon, LexNode } from './lexicon.js';
 
 export interface BeamOptions {
   /** Hypotheses kept per frame (default 8). */
@@ -31,6 +32,13 @@ export interface BeamOptions {
   history?: readonly string[];
   /** Score the end of the sentence with the LM (default true; false for all but a recording's last segment). */
   sentenceEnd?: boolean;
+  /** Words the search may spell (usually the LM's vocabulary); words of `hotwords` are always allowed. */
+  lexicon?: Lexicon;
+  /**
+   * Nats charged, once per word, the moment a hypothesis spells outside `lexicon` (default Infinity: it
+   * may not). A finite value lets new words through at a price that pruning sees early.
+   */
+  oovPenalty?: number;
 }
 
 export interface Hotword { phrase: string; boost: number }
@@ -67,6 +75,10 @@ interface Beam {
   hot: TrieNode | null;
   /** Hotword bonus given for the current match, taken back if it does not complete. */
   pending: number;
+  /** Where the word being spelled is in the lexicon; null once it left it. */
+  lex: LexNode | null;
+  /** The word being spelled has paid the out-of-lexicon penalty. */
+  oov: boolean;
 }
 
 /** Completed words kept as LM history (enough for a 5-gram). */
@@ -86,12 +98,15 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const trie = options.hotwords?.length ? hotwordTrie(options.hotwords) : null;
   const space = vocab.symbols.indexOf(' ');
   const blank = vocab.blank;
+  const lexRoot = options.lexicon?.root ?? null;
+  const oovPenalty = options.oovPenalty ?? Infinity;
+  if (!(oovPenalty >= 0)) throw new RangeError(`oovPenalty must be >= 0, got ${oovPenalty}`);
 
   const wordScore = (history: string[], word: string): number => (lm ? lmWeight * lm.logProb(history.length ? history : ['<s>'], word) : 0) + wordBonus;
 
   let nextId = 0;
   const root: Prefix = { id: nextId++, parent: null, sym: -1 };
-  let beams: Beam[] = [{ prefix: root, pb: 0, pnb: -Infinity, extra: 0, words: (options.history ?? []).slice(-HISTORY), partial: '', hot: trie, pending: 0 }];
+  let beams: Beam[] = [{ prefix: root, pb: 0, pnb: -Infinity, extra: 0, words: (options.history ?? []).slice(-HISTORY), partial: '', hot: trie, pending: 0, lex: lexRoot, oov: false }];
   const cand = new Int32Array(V);
   const next = new Map<number, Beam>(); // prefix id -> beam of this frame
   const known = new Map<number, Prefix>(); // parent id * V + symbol -> prefix of a live beam
@@ -141,7 +156,11 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
         }
         const key = b.prefix.id * V + c;
         let prefix = known.get(key);
-        if (!prefix) { prefix = { id: nextId++, parent: b.prefix, sym: c }; known.set(key, prefix); }
+        if (!prefix) {
+          if (lexRoot && oovPenalty === Infinity && leavesLexicon(b, c)) continue;
+          prefix = { id: nextId++, parent: b.prefix, sym: c };
+          known.set(key, prefix);
+        }
         const ext = get(b, prefix, () => extend(b, c));
         ext.pnb = lse(ext.pnb, from + p);
       }
@@ -150,11 +169,27 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
     beams = [...next.values()].sort((x, y) => total(y) - total(x)).slice(0, beamSize);
   }
 
+  /** A hotword being matched (or starting) may spell outside the lexicon. */
+  function inHotword(b: Beam, ch: string): boolean {
+    return (b.hot !== null && b.hot !== trie && b.hot.next.has(ch)) || (b.partial === '' && trie !== null && trie.next.has(ch));
+  }
+
+  /** Would appending symbol c take the word being spelled out of the lexicon (for the first time)? */
+  function leavesLexicon(b: Beam, c: number): boolean {
+    if (b.oov) return false;
+    const ch = vocab.symbols[c];
+    if (c === space) return !b.lex?.end && !(b.hot && (b.hot.end || b.hot.next.has(' ')));
+    return !b.lex?.next.has(ch) && !inHotword(b, ch);
+  }
+
   function extend(b: Beam, c: number): Partial<Beam> {
     const ch = vocab.symbols[c];
-    let { extra, pending, hot } = b;
+    let { extra, pending, hot, lex, oov } = b;
     let words = b.words, partial = b.partial;
+    if (lexRoot && leavesLexicon(b, c)) { extra -= oovPenalty; oov = true; }
     if (c === space) {
+      lex = lexRoot;
+      oov = false;
       extra += wordScore(words, partial);
       words = words.length < HISTORY ? [...words, partial] : [...words.slice(1 - HISTORY), partial];
       partial = '';
@@ -166,6 +201,7 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
       }
     } else {
       const wordStart = partial === '';
+      lex = lex?.next.get(ch) ?? null;
       partial += ch;
       if (trie) {
         let nx = hot?.next.get(ch);
@@ -173,7 +209,7 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
         if (nx) { hot = nx; pending += nx.boost; } else { hot = null; pending = 0; } // broke off: bonus taken back
       }
     }
-    return { extra, pending, hot, words, partial };
+    return { extra, pending, hot, words, partial, lex, oov };
   }
 
   // Finish: score the last partial word and the sentence end.
@@ -181,6 +217,8 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   for (const b of beams) {
     let extra = b.extra;
     let words = b.words;
+    // A last word outside the lexicon (cut off mid-spelling): a last resort when the lexicon is strict.
+    if (lexRoot && b.partial && leavesLexicon(b, space)) extra -= oovPenalty === Infinity ? 1e6 : oovPenalty;
     if (b.partial) {
       extra += wordScore(words, b.partial);
       words = [...words, b.partial];

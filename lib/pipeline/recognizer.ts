@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadAudio, toModelRate } from '../audio/index.js';
 import { SAMPLE_RATE } from '../audio/constants.js';
 import { ArpaLm } from '../decode/arpa.js';
+import { Lexicon } from '../decode/lexicon.js';
 import { ctcBeamSearch, type Hotword } from '../decode/ctc-beam.js';
 import { ctcGreedy } from '../decode/ctc-greedy.js';
 import { decodeInSegments } from '../decode/segment.js';
@@ -30,6 +31,10 @@ export interface DecodeOptions {
   lmWeight?: number;
   wordBonus?: number;
   hotwords?: Hotword[];
+  /** Spell only words of the LM's vocabulary (plus hotwords), default from model.json `decoding`, else false. */
+  lexicon?: boolean;
+  /** With `lexicon`: nats charged per word outside it instead of forbidding it (default: forbidden). */
+  oovPenalty?: number;
 }
 
 export interface RecognizerOptions extends DecodeOptions {
@@ -50,6 +55,12 @@ export interface Transcript extends Hypothesis {
   duration: number;
 }
 
+/** Decoding options a caller can get wrong, checked before any work is done. */
+function checkDecodeOptions(o: DecodeOptions): void {
+  if (o.beam !== undefined && !(Number.isInteger(o.beam) && o.beam >= 1 && o.beam <= 1000)) throw new ConfigError(`beam must be an integer from 1 to 1000, got ${o.beam}`);
+  if (o.oovPenalty !== undefined && !(o.oovPenalty >= 0)) throw new ConfigError(`oov penalty must be a number >= 0, got ${o.oovPenalty}`);
+}
+
 /** Used when neither the caller nor model.json's `decoding` sets them (base-en tunes its own: recipes/base-en/tune-decoding.ts). */
 export const DEFAULT_LM_WEIGHT = 0.5;
 export const DEFAULT_WORD_BONUS = 1.0;
@@ -66,6 +77,8 @@ export class Recognizer {
   readonly adapter?: { meta?: AdapterMeta; weights: AdapterWeights };
   /** The encoder output the head reads: a 'top' adapter replaces the encoder's last blocks, so it starts from the states that enter them. */
   private readonly encoderOutput?: string;
+  /** The LM's vocabulary as a trie, built on first use. */
+  private lexiconTrie?: Lexicon;
 
   private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, defaults: DecodeOptions, adapter?: { meta?: AdapterMeta; weights: AdapterWeights }) {
     this.encoder = encoder;
@@ -95,10 +108,12 @@ export class Recognizer {
       if (adapter.weights.dim !== md.manifest.encoder.hiddenSize || adapter.weights.vocabSize !== h.vocab.length) throw new ModelError('adapter sizes do not fit the model');
       if (adapter.weights.method === 'top' && !md.manifest.trainableTop) throw new ModelError(`adapter fine-tunes top blocks that model '${md.manifest.name}' does not ship`);
     }
+    checkDecodeOptions(options);
     const encoder = await Encoder.create(md, { threads: options.threads });
     const tuned = md.manifest.decoding ?? {};
     return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, lm, {
       beam: options.beam ?? tuned.beam, useLm: options.useLm, lmWeight: options.lmWeight ?? tuned.lmWeight, wordBonus: options.wordBonus ?? tuned.wordBonus, hotwords: options.hotwords,
+      lexicon: options.lexicon ?? tuned.lexicon, oovPenalty: options.oovPenalty ?? tuned.oovPenalty,
     }, adapter);
   }
 
@@ -118,9 +133,10 @@ export class Recognizer {
     const o = { ...this.defaults, ...definedOnly(options) };
     const lm = o.useLm === false ? undefined : this.lm;
     const beam = o.beam ?? (lm || o.hotwords?.length ? 8 : 1);
-    if (!Number.isInteger(beam) || beam < 1 || beam > 1000) throw new ConfigError(`beam must be an integer from 1 to 1000, got ${beam}`);
+    checkDecodeOptions({ ...o, beam });
     if (beam === 1 && !o.hotwords?.length && !lm) return ctcGreedy(logp, T, V, this.vocab, frameShift);
-    const beamOptions = { beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords: o.hotwords };
+    const lexicon = lm && o.lexicon ? (this.lexiconTrie ??= new Lexicon(lm.words())) : undefined;
+    const beamOptions = { beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords: o.hotwords, lexicon, oovPenalty: o.oovPenalty };
     const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
     return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>
       ctcBeamSearch(seg, frames, V, this.vocab, frameShift, { ...beamOptions, history, sentenceEnd: last }));

@@ -73,5 +73,8 @@ describe('cli: transcribe and eval (tiny model)', function () {
     assert.equal(run('transcribe', audioFixture('speech-en-us-16k.wav'), '--model', 'tiny', '--hotwords', hot).code, 0);
     fs.writeFileSync(hot, 'glasgow 99\n');
     assert.match(run('transcribe', audioFixture('speech-en-us-16k.wav'), '--model', 'tiny', '--hotwords', hot).stderr, /boost must be in \(0, 20\]/);
+    const pen = run('transcribe', audioFixture('speech-en-us-16k.wav'), '--model', 'tiny', '--oov-penalty', '-2');
+    assert.equal(pen.code, 2);
+    assert.match(pen.stderr, /^adapt-asr: oov penalty must be a number >= 0, got -2\n$/);
   });
 });

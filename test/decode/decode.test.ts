@@ -3,6 +3,7 @@ import { ArpaLm } from '../../lib/decode/arpa.js';
 import { ctcAlign } from '../../lib/decode/ctc-align.js';
 import { ctcBeamSearch } from '../../lib/decode/ctc-beam.js';
 import { ctcGreedy } from '../../lib/decode/ctc-greedy.js';
+import { Lexicon } from '../../lib/decode/lexicon.js';
 import { decodeInSegments, splitAtPauses } from '../../lib/decode/segment.js';
 import { CHAR_VOCAB } from '../../lib/text/normalize.js';
 
@@ -92,6 +93,22 @@ describe('decode', () => {
     assert.equal(ctcBeamSearch(lp, 3, V, VOCAB, 0.04, { beam: 8 }).text, 'tim');
     assert.equal(ctcBeamSearch(lp, 3, V, VOCAB, 0.04, { beam: 8, hotwords: [{ phrase: 'tom', boost: 0.5 }] }).text, 'tom');
     assert.equal(ctcBeamSearch(lp, 3, V, VOCAB, 0.04, { beam: 8, hotwords: [{ phrase: 'tomato', boost: 0.5 }] }).text, 'tim');
+  });
+
+  it('lexicon: only its words are spelled (strict), or new words pay a price (soft); hotwords are exempt', () => {
+    const lex = new Lexicon(['kit', 'kat', 'dog', 'dog']);
+    assert.equal(lex.size, 3);
+    assert.ok(lex.has('kat') && !lex.has('ka') && !lex.has('cat'));
+    const lp = frames([{ c: 0.6, k: 0.35 }, { a: 0.95 }, { t: 0.95 }, { ' ': 0.95 }, { d: 0.95 }, { o: 0.95 }, { g: 0.95 }]);
+    const beam = (o: object): string => ctcBeamSearch(lp, 7, V, VOCAB, 0.04, { beam: 8, ...o }).text;
+    assert.equal(beam({}), 'cat dog');
+    assert.equal(beam({ lexicon: lex }), 'kat dog');
+    assert.equal(beam({ lexicon: lex, oovPenalty: 0 }), 'cat dog'); // free: as without a lexicon
+    assert.equal(beam({ lexicon: lex, oovPenalty: 0.3 }), 'cat dog'); // cheaper than the acoustic cost ln(0.6/0.35) = 0.54
+    assert.equal(beam({ lexicon: lex, oovPenalty: 1 }), 'kat dog');
+    assert.equal(beam({ lexicon: lex, hotwords: [{ phrase: 'cat', boost: 0 }] }), 'cat dog');
+    assert.throws(() => beam({ lexicon: lex, oovPenalty: -1 }), /oovPenalty/);
+    assert.deepEqual([...ArpaLm.parse(ARPA).words()].sort(), ['rad', 'red', 'tim']);
   });
 
   it('forced alignment gives each label its frames', () => {

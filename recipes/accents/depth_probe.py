@@ -1,0 +1,112 @@
+"""How much of the base encoder must be trainable to adapt it? A PyTorch probe (not part of the toolkit).
+
+Fine-tunes the head plus the top K conv blocks of a base-en checkpoint on an accent's training features and
+prints greedy test CER/WER after every epoch, for each K: an upper bound (test-set oracle over epochs) that
+tells whether shipping more of the encoder in trainable form (`train --method top`) could reach a target.
+Features: `adapt-asr features --manifest M --out-dir D --preset kaldi-fbank-80` of the train and test manifests.
+Usage: /usr/bin/python3 recipes/accents/depth_probe.py --ckpt best.pt --feats D --train train.jsonl
+       --test test.jsonl [--k 0,2,4,12] [--epochs 20] [--lr 5e-4] [--batch-frames 6000] [--out probe.json]
+"""
+import argparse
+import json
+import os
+import random
+import re
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'base-en'))
+from model import VOCAB, CtcModel  # noqa: E402
+from train import batches, collate, evaluate, normalize  # noqa: E402
+
+CHAR = {c: i for i, c in enumerate(VOCAB)}
+
+
+def norm_text(t):
+    t = re.sub(r"[^a-z' ]", ' ', t.lower().replace('-', ' '))
+    return ' '.join(t.split())
+
+
+def load(manifest, feats):
+    items = []
+    for line in open(manifest):
+        o = json.loads(line)
+        name = os.path.splitext(os.path.basename(o['audio_filepath']))[0]
+        text = norm_text(o['text'])
+        x = np.load(os.path.join(feats, name + '.npy'))
+        items.append((normalize(x).astype(np.float16), np.array([CHAR[c] for c in text], dtype=np.int64), text, o.get('speaker', '')))
+    return items
+
+
+def run(ck, k, train, test, epochs, lr, seed, batch_frames):
+    torch.manual_seed(seed)
+    model = CtcModel(**ck['config'])
+    model.load_state_dict(ck['model'])
+    n = len(model.encoder.blocks)
+    trainable = list(model.head.parameters())
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for b in model.encoder.blocks[n - k:] if k > 0 else []:
+        trainable += list(b.parameters())
+    if k > n:
+        trainable += list(model.encoder.proj.parameters())
+    for p in trainable:
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(trainable, lr=lr, betas=(0.9, 0.98), weight_decay=1e-3)
+    rng = np.random.default_rng(seed)
+    cer, wer = evaluate(model, test)
+    curve = [{'epoch': 0, 'cer': cer, 'wer': wer}]
+    print(f'k={k} epoch 0 test CER {cer:.3f} WER {wer:.3f}', flush=True)
+    t0 = time.time()
+    for e in range(1, epochs + 1):
+        model.train()
+        # Frozen blocks stay in eval mode (no dropout), as they would be as a frozen ONNX encoder.
+        model.encoder.proj.eval() if k <= n else None
+        for b in model.encoder.blocks[: n - k]:
+            b.eval()
+        losses = []
+        for idx in batches(train, batch_frames, random.Random(seed * 1000 + e)):
+            feats, lengths, labels, label_lengths = collate(train, idx, True, rng)
+            logp = F.log_softmax(model(feats, lengths), dim=-1).transpose(0, 1)
+            loss = F.ctc_loss(logp, labels, model.encoder.out_lengths(lengths), label_lengths, zero_infinity=True)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 5.0)
+            opt.step()
+            losses.append(loss.item())
+        cer, wer = evaluate(model, test)
+        curve.append({'epoch': e, 'loss': float(np.mean(losses)), 'cer': cer, 'wer': wer})
+        print(f'k={k} epoch {e} loss {np.mean(losses):.3f} test CER {cer:.3f} WER {wer:.3f} ({time.time() - t0:.0f} s)', flush=True)
+    return {'k': k, 'trainableParams': sum(p.numel() for p in trainable), 'curve': curve}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--ckpt', required=True)
+    p.add_argument('--feats', required=True)
+    p.add_argument('--train', required=True)
+    p.add_argument('--test', required=True)
+    p.add_argument('--k', default='0,2,4,12')
+    p.add_argument('--epochs', type=int, default=20)
+    p.add_argument('--lr', type=float, default=5e-4)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--batch-frames', type=int, default=6000, help='padded 10-ms feature frames per batch')
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--out', default=None)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    ck = torch.load(a.ckpt)
+    train, test = load(a.train, a.feats), load(a.test, a.feats)
+    print(f'{len(train)} train utts ({sum(len(x[0]) for x in train) / 6000:.1f} min), {len(test)} test', flush=True)
+    results = [run(ck, int(k), train, test, a.epochs, a.lr, a.seed, a.batch_frames) for k in a.k.split(',')]
+    if a.out:
+        with open(a.out, 'w') as f:
+            json.dump({'ckpt': a.ckpt, 'lr': a.lr, 'epochs': a.epochs, 'batchFrames': a.batch_frames, 'results': results}, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
