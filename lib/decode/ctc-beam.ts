@@ -43,6 +43,10 @@ export interface BeamOptions {
 
 export interface Hotword { phrase: string; boost: number }
 
+/** Used when neither the caller nor model.json's `decoding` sets them (base-en tunes its own: recipes/base-en/tune-decoding.ts). */
+export const DEFAULT_LM_WEIGHT = 0.5;
+export const DEFAULT_WORD_BONUS = 1.0;
+
 interface TrieNode { next: Map<string, TrieNode>; end: boolean; boost: number }
 
 function hotwordTrie(hotwords: Hotword[]): TrieNode {
@@ -92,8 +96,8 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const beamSize = options.beam ?? 8;
   const maxSymbols = options.maxSymbols ?? Math.max(beamSize, 8);
   const lm = options.lm;
-  const lmWeight = lm ? options.lmWeight ?? 0.5 : 0;
-  const wordBonus = options.wordBonus ?? (lm ? 1.0 : 0);
+  const lmWeight = lm ? options.lmWeight ?? DEFAULT_LM_WEIGHT : 0;
+  const wordBonus = options.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0);
   const prune = options.pruneLogp ?? 10;
   const trie = options.hotwords?.length ? hotwordTrie(options.hotwords) : null;
   const space = vocab.symbols.indexOf(' ');

@@ -9,7 +9,7 @@ import { loadAudio, toModelRate } from '../audio/index.js';
 import { SAMPLE_RATE } from '../audio/constants.js';
 import { ArpaLm } from '../decode/arpa.js';
 import { Lexicon } from '../decode/lexicon.js';
-import { ctcBeamSearch, type Hotword } from '../decode/ctc-beam.js';
+import { ctcBeamSearch, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type Hotword } from '../decode/ctc-beam.js';
 import { ctcGreedy } from '../decode/ctc-greedy.js';
 import { decodeInSegments } from '../decode/segment.js';
 import { CtcHead } from '../decode/ctc-head.js';
@@ -61,9 +61,7 @@ function checkDecodeOptions(o: DecodeOptions): void {
   if (o.oovPenalty !== undefined && !(o.oovPenalty >= 0)) throw new ConfigError(`oov penalty must be a number >= 0, got ${o.oovPenalty}`);
 }
 
-/** Used when neither the caller nor model.json's `decoding` sets them (base-en tunes its own: recipes/base-en/tune-decoding.ts). */
-export const DEFAULT_LM_WEIGHT = 0.5;
-export const DEFAULT_WORD_BONUS = 1.0;
+export { DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS };
 /** Beam search runs on segments of at most this many seconds, cut in pauses (lib/decode/segment.ts). */
 export const BEAM_SEGMENT_SECONDS = 30;
 

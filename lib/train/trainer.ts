@@ -13,7 +13,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDataset, type Utterance } from '../data/manifest.js';
 import { CtcHead } from '../decode/ctc-head.js';
+import { ArpaLm } from '../decode/arpa.js';
+import { ctcBeamSearch, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type BeamOptions } from '../decode/ctc-beam.js';
 import { ctcGreedy, logSoftmaxRows } from '../decode/ctc-greedy.js';
+import { Lexicon } from '../decode/lexicon.js';
+import type { Vocabulary } from '../decode/types.js';
+import type { ModelDir } from '../encoder/manifest.js';
 import { Encoder } from '../encoder/encoder.js';
 import { resolveModel } from '../encoder/registry.js';
 import { ConfigError, InputError, ModelError, UsageError } from '../errors.js';
@@ -79,6 +84,8 @@ export interface TrainOptions {
   minDevWords?: number;
   /** Largest paired-bootstrap p-value (chance that the dev gain is luck) at which an adapter is accepted (default 0.05). */
   acceptP?: number;
+  /** Decoding of dev utterances for early stopping and the guard: 'default' = the model's own (beam + LM + lexicon as tuned, when it ships an LM), or 'greedy'. */
+  devDecoding?: 'default' | 'greedy';
   threads?: number;
   /** Progress per epoch and phase messages. */
   onEpoch?: (e: EpochReport) => void;
@@ -128,7 +135,7 @@ function resolve(o: TrainOptions): Resolved {
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, resume: o.resume ?? false, force: o.force ?? false,
     bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? (o.method === 'top' ? 5e-4 : 3e-3), headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
-    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, threads: o.threads, asBase: o.asBase,
+    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, devDecoding: o.devDecoding ?? 'default', threads: o.threads, asBase: o.asBase,
   };
   if (r.asBase && o.method !== 'head') throw new UsageError('--as-base trains a base CTC head: use it with --method head');
   if (r.asBase && o.lr === undefined) r.lr = 1e-2; // a head from scratch learns faster than an adapter
@@ -141,17 +148,36 @@ function resolve(o: TrainOptions): Resolved {
   if (!(Number.isInteger(r.context) && r.context >= 1 && r.context % 2 === 1 && r.context <= 15)) bad('context', 'an odd integer from 1 to 15');
   for (const f of ['lr', 'headLr', 'weightDecay', 'dropout', 'timeMask', 'featureMask', 'acceptMargin', 'acceptP'] as const) if (!(r[f] >= 0 && r[f] < (f.endsWith('r') ? 1 : 10))) bad(f, 'a non-negative number');
   if (!(r.lr > 0)) bad('lr', 'positive');
+  if (r.devDecoding !== 'default' && r.devDecoding !== 'greedy') bad('devDecoding', "'default' or 'greedy'");
   return r;
 }
 
-/** Dev metrics of weights on examples: greedy WER/CER and mean CTC loss per label. */
-function devScore(w: AdapterWeights, dev: Example[], vocab: { symbols: readonly string[]; blank: number }, frameShift: number): { wer: number; cer: number; loss: number; words: number; perUtterance: ErrorCounts[] } {
+/** How dev utterances are decoded for early stopping and the guard: as `transcribe` will, by default. */
+interface DevDecoder { name: string; decode(logp: Float32Array, T: number, V: number): string }
+
+/**
+ * The model's own default decoding (beam search with its LM, tuned weights and lexicon) when it ships
+ * an LM, else greedy. Judging adapters by greedy WER when users get beam + LM misled the guard: an
+ * adapter can improve one and worsen the other.
+ */
+function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: 'default' | 'greedy'): DevDecoder {
+  const lmFile = path.join(md.dir, 'lm.arpa.gz');
+  if (mode === 'greedy' || !fs.existsSync(lmFile)) return { name: 'greedy', decode: (lp, T, V) => ctcGreedy(lp, T, V, vocab, frameShift).text };
+  const lm = ArpaLm.load(lmFile);
+  const t = md.manifest.decoding ?? {};
+  const beam = t.beam ?? 8;
+  const options: BeamOptions = { beam, lm, lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS, lexicon: t.lexicon ? new Lexicon(lm.words()) : undefined, oovPenalty: t.oovPenalty };
+  return { name: `beam ${beam} + LM${t.lexicon ? ' + lexicon' : ''}`, decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
+}
+
+/** Dev metrics of weights on examples: WER/CER (decoded by `decoder`) and mean CTC loss per label. */
+function devScore(w: AdapterWeights, dev: Example[], vocab: Vocabulary, decoder: DevDecoder): { wer: number; cer: number; loss: number; words: number; perUtterance: ErrorCounts[] } {
   let wc = zeroCounts(), cc = zeroCounts(), loss = 0;
   const perUtterance: ErrorCounts[] = [];
   for (const e of dev) {
     const lp = adapterLogits(w, e.frames, e.T);
     logSoftmaxRows(lp, e.T, w.vocabSize);
-    const hyp = ctcGreedy(lp, e.T, w.vocabSize, vocab, frameShift).text;
+    const hyp = decoder.decode(lp, e.T, w.vocabSize);
     const s = scoreUtterance(e.text, hyp);
     perUtterance.push(s.words);
     wc = addCounts(wc, s.words);
@@ -231,8 +257,9 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const tf = rt.tf;
   log(`training backend: ${rt.backend}`);
   const fresh = initAdapter(cfg.method, spec.encoder.hiddenSize, vocab.symbols.length, baseHead.weight, baseHead.bias, cfg.bottleneck, cfg.context, cfg.seed, top);
-  const base = devScore(fresh, dev, vocab, spec.encoder.frameShift); // equals the base model (W_up = 0, or the model's own top blocks)
-  log(`base model on dev: WER ${(100 * base.wer).toFixed(1)}%, CER ${(100 * base.cer).toFixed(1)}% (${base.words} words)`);
+  const decoder = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding);
+  const base = devScore(fresh, dev, vocab, decoder); // equals the base model (W_up = 0, or the model's own top blocks)
+  log(`base model on dev (${decoder.name}): WER ${(100 * base.wer).toFixed(1)}%, CER ${(100 * base.cer).toFixed(1)}% (${base.words} words)`);
 
   // 3. Epochs (resuming from the last checkpoint when asked).
   const configKey = JSON.stringify({ ...cfg, out: undefined, resume: undefined, force: undefined, encoder: spec.encoder.sha256, n: examples.length });
@@ -297,7 +324,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
       }
       const trainSec = (performance.now() - tEpoch) / 1000;
       weights = model.read();
-      const s = devScore(weights, dev, vocab, spec.encoder.frameShift);
+      const s = devScore(weights, dev, vocab, decoder);
       const improved = s.wer < state.bestWer - 1e-9 || (Math.abs(s.wer - state.bestWer) < 1e-9 && s.loss < state.bestLoss);
       if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; state.sinceBest = 0; best = weights; } else state.sinceBest++;
       const elapsedSec = (performance.now() - tStart) / 1000;
@@ -315,7 +342,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   }
 
   // 4. Guard.
-  const after = devScore(best, dev, vocab, spec.encoder.frameShift);
+  const after = devScore(best, dev, vocab, decoder);
   const gain = base.wer > 0 ? (base.wer - after.wer) / base.wer : 0;
   // The gain must be both large enough and unlikely to be luck of the dev sample.
   const pValue = pairedBootstrap(base.perUtterance, after.perUtterance, 2000, cfg.seed);
@@ -344,7 +371,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
     base: { name: spec.name, modelVersion: spec.modelVersion, encoderSha256: spec.encoder.sha256 },
     hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, acceptP: cfg.acceptP, ...(cfg.minutes ? { minutes: cfg.minutes } : {}) },
     data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: dev.length, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data) },
-    dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, pValue, accepted, verdict },
+    dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, pValue, accepted, verdict, decoding: decoder.name },
     training: { epochs: state.epoch, bestEpoch: state.bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend },
     toolkitVersion: toolkitVersion(), date: new Date().toISOString(),
   }, best, cfg.force || cfg.resume, {

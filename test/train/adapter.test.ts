@@ -10,6 +10,9 @@ import { loadAdapter } from '../../lib/train/adapter-io.js';
 import { initTraining } from '../../lib/train/backend.js';
 import { ctcLoss } from '../../lib/train/ctc-loss.js';
 import { trainAdapter } from '../../lib/train/trainer.js';
+import { readDataset } from '../../lib/data/manifest.js';
+import { evaluate } from '../../lib/pipeline/evaluate.js';
+import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
 import { logSoftmaxRows } from '../../lib/decode/ctc-greedy.js';
 import { ROOT, wavFixture } from '../helpers/fixtures.js';
 import { importTestModelWithHead, smallScottishData } from '../helpers/models.js';
@@ -105,6 +108,7 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     assert.equal(meta.data.utterances, 16);
     assert.ok(meta.data.devSpeakers.length >= 1, 'dev set held out by speaker');
     assert.equal(meta.dev.accepted, false, 'a random encoder cannot make a useful adapter');
+    assert.equal(meta.dev.decoding, 'greedy', 'a model without an LM is judged by greedy decoding');
     assert.match(meta.dev.verdict, /NOT clearly better|not judged/);
     assert.equal(weights.dim, D);
     assert.ok(fs.existsSync(path.join(out, 'report.json')));
@@ -148,6 +152,31 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     assert.ok(logs.some((l) => /skipped 1 utterance\(s\): empty transcript/.test(l)));
     assert.ok(logs.some((l) => /skipped 1 utterance\(s\): audio too short for its transcript/.test(l)));
     assert.ok(!fs.existsSync(path.join(dir, 'adapters', 'b')));
+  });
+
+  it('dev is decoded as transcribe decodes it (beam + the model\'s LM and lexicon), or greedily on request', async () => {
+    const withLm = path.join(dir, 'with-lm');
+    fs.cpSync(model, withLm, { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'models', 'base-en', 'lm.arpa.gz'), path.join(withLm, 'lm.arpa.gz'));
+    const m = JSON.parse(fs.readFileSync(path.join(withLm, 'model.json'), 'utf8'));
+    m.decoding = { beam: 4, lmWeight: 0.3, wordBonus: 0, lexicon: true };
+    fs.writeFileSync(path.join(withLm, 'model.json'), JSON.stringify(m));
+    const out = path.join(dir, 'adapters', 'lm');
+    await trainAdapter({ accent: 'lm', data, model: withLm, out, epochs: 1, threads: 1 });
+    const { meta } = loadAdapter(out);
+    assert.equal(meta.dev.decoding, 'beam 4 + LM + lexicon');
+    // The guard's base dev WER is what the recognizer, decoding by default, gives on the dev speakers.
+    const devUtts = readDataset(data).utterances.filter((u) => meta.data.devSpeakers.includes(u.speaker ?? ''));
+    assert.equal(devUtts.length, meta.data.devUtterances);
+    const rec = await loadRecognizer({ model: withLm, threads: 1 });
+    try {
+      const r = await evaluate(rec, devUtts);
+      assert.ok(Math.abs(r.wer - meta.dev.baseWer) < 1e-9, `recognizer ${r.wer} vs guard ${meta.dev.baseWer}`);
+    } finally {
+      await rec.release();
+    }
+    await trainAdapter({ accent: 'lm', data, model: withLm, out: path.join(dir, 'adapters', 'lm-greedy'), epochs: 1, threads: 1, devDecoding: 'greedy' });
+    assert.equal(loadAdapter(path.join(dir, 'adapters', 'lm-greedy')).meta.dev.decoding, 'greedy');
   });
 
   it('an unknown accent without data names the bundled ones', async () => {
