@@ -6,10 +6,14 @@ tells whether shipping more of the encoder in trainable form (`train --method to
 Features: `adapt-asr features --manifest M --out-dir D --preset kaldi-fbank-80` of the train and test manifests.
 Usage: /usr/bin/python3 recipes/accents/depth_probe.py --ckpt best.pt --feats D --train train.jsonl
        --test test.jsonl [--k 0,2,4,12] [--epochs 20] [--lr 5e-4] [--batch-frames 6000] [--out probe.json]
+       /usr/bin/python3 recipes/accents/depth_probe.py --report NAME=probe.json [NAME=probe.json ...]
+       (the second form prints a markdown table of the JSON results)
 """
 import argparse
+import datetime
 import json
 import os
+import platform
 import random
 import re
 import sys
@@ -84,7 +88,26 @@ def run(ck, k, train, test, epochs, lr, seed, batch_frames):
     return {'k': k, 'trainableParams': sum(p.numel() for p in trainable), 'curve': curve}
 
 
+def report(pairs):
+    print('| set | trainable | parameters | test CER base -> best (relative) | greedy WER base -> best (relative) | epoch of best CER | final train loss |')
+    print('| --- | --- | --- | --- | --- | --- | --- |')
+    for pair in pairs:
+        name, file = pair.split('=', 1)
+        d = json.load(open(file))
+        for r in d['results']:
+            c = r['curve']
+            b = min(c[1:], key=lambda x: x['cer'])
+            w = min(c[1:], key=lambda x: x['wer'])
+            what = 'head only' if r['k'] == 0 else f"top {r['k']} of {d.get('blocks', 12)} blocks + head"
+            print(f"| {name} | {what} | {r['trainableParams']:,} | {100 * c[0]['cer']:.1f}% -> {100 * b['cer']:.1f}% ({100 * (1 - b['cer'] / c[0]['cer']):.1f}%) | "
+                  f"{100 * c[0]['wer']:.1f}% -> {100 * w['wer']:.1f}% ({100 * (1 - w['wer'] / c[0]['wer']):.1f}%) | {b['epoch']} of {len(c) - 1} | {c[-1]['loss']:.2f} |")
+    print()
+    print(f"Measured {d.get('date', '?')} on {d.get('machine', '?')}; {d['epochs']} epochs, lr {d['lr']}, batches of {d.get('batchFrames', 6000)} frames.")
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == '--report':
+        return report(sys.argv[2:])
     p = argparse.ArgumentParser()
     p.add_argument('--ckpt', required=True)
     p.add_argument('--feats', required=True)
@@ -105,7 +128,8 @@ def main():
     results = [run(ck, int(k), train, test, a.epochs, a.lr, a.seed, a.batch_frames) for k in a.k.split(',')]
     if a.out:
         with open(a.out, 'w') as f:
-            json.dump({'ckpt': a.ckpt, 'lr': a.lr, 'epochs': a.epochs, 'batchFrames': a.batch_frames, 'results': results}, f, indent=1)
+            json.dump({'date': datetime.date.today().isoformat(), 'machine': f'{os.cpu_count()} cores, {platform.processor() or platform.machine()}, torch {torch.__version__}, {a.threads} thread(s)',
+                       'command': ' '.join(sys.argv), 'blocks': ck['config']['layers'], 'ckpt': a.ckpt, 'lr': a.lr, 'epochs': a.epochs, 'batchFrames': a.batch_frames, 'results': results}, f, indent=1)
 
 
 if __name__ == '__main__':
