@@ -2,7 +2,7 @@
  * bench/adaptation: accent adaptation with the bundled base model. For each amount of adaptation
  * data, `adapt-asr train` runs in a child process (wall time and peak memory measured, encoding
  * included), then base and adapted models are scored on the test split with the default decoding
- * (beam 8 + LM) and with greedy decoding.
+ * (beam + LM + lexicon, as model.json says) and with greedy decoding.
  *   scottish: bundled audio-fixtures/accents/scottish/{train,test} (held-out TTS voices)
  *   zh-L1:    ../shared/corpora/real/zh-L1_speechocean762_adults, 16 train speakers -> 16 test speakers
  * Writes the BENCHMARKS.md section and docs/adaptation-data-efficiency.png.
@@ -36,9 +36,13 @@ export function zhManifests(tmp: string): { train: string; test: Utterance[] } |
   return { train, test: all.filter((u) => u.split === 'test') };
 }
 
+/** The default decoding's name, as the recognizer reports it (set by the first score()). */
+let defaultDecoding = 'default decoding';
+
 async function score(adapter: string | undefined, test: string | Utterance[]): Promise<[{ wer: number; cer: number }, { wer: number; cer: number }]> {
   const rec = await loadRecognizer({ adapter, threads: os.cpus().length });
   try {
+    defaultDecoding = rec.decodingName();
     const [d, g] = await evaluateVariants(rec, test, [{}, { beam: 1, useLm: false }]);
     return [{ wer: d.wer, cer: d.cer }, { wer: g.wer, cer: g.cer }];
   } finally {
@@ -94,7 +98,7 @@ export async function benchAdaptation(quick = false): Promise<string> {
   return [
     '## Accent adaptation (`bench/adaptation`)', '',
     `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; method \`adapter\` (default) at every size and \`top\` (fine-tuning the encoder's last two blocks and the head) at the largest, default settings, seed 1. `
-      + 'WER/CER on the test split with the default decoding (beam 8 + bundled LM; greedy in the last columns). Train time is the whole `adapt-asr train` process (encoding, training, writing, and the final test scoring when the data has a test split); peak memory is its maximum RSS. '
+      + `WER/CER on the test split with the default decoding (${defaultDecoding}; greedy in the last columns); training judges its dev set with the same default decoding. Train time is the whole \`adapt-asr train\` process (encoding, training, writing, and the final test scoring when the data has a test split); peak memory is its maximum RSS. `
       + '"guard" says whether training judged the adapter better on its held-out dev speakers.', '',
     table(['set', 'method', 'minutes', 'base WER', 'adapted WER', 'relative WER reduction (negative: worse)', 'base CER', 'adapted CER', 'greedy base / adapted WER', 'guard', 'train time', 'peak memory'],
       rows.map((r) => [r.set, r.method, r.minutes, p(r.base.wer), p(r.adapted.wer), rel(r.base.wer, r.adapted.wer), p(r.base.cer), p(r.adapted.cer), `${p(r.baseGreedy.wer)} / ${p(r.adaptedGreedy.wer)}`, r.accepted ? 'accepted' : 'rejected', `${r.trainSec.toFixed(0)} s`, `${r.peakMB.toFixed(0)} MB`])), '',

@@ -47,6 +47,11 @@ export interface Hotword { phrase: string; boost: number }
 export const DEFAULT_LM_WEIGHT = 0.5;
 export const DEFAULT_WORD_BONUS = 1.0;
 
+/** How a decoding is named in logs, reports and adapter.json: "greedy", "beam 16 + LM + lexicon". */
+export function decodingName(beam: number, lm: boolean, lexicon: boolean): string {
+  return beam === 1 && !lm ? 'greedy' : `beam ${beam}${lm ? ' + LM' : ''}${lm && lexicon ? ' + lexicon' : ''}`;
+}
+
 interface TrieNode { next: Map<string, TrieNode>; end: boolean; boost: number }
 
 function hotwordTrie(hotwords: Hotword[]): TrieNode {

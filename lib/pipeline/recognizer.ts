@@ -9,7 +9,7 @@ import { loadAudio, toModelRate } from '../audio/index.js';
 import { SAMPLE_RATE } from '../audio/constants.js';
 import { ArpaLm } from '../decode/arpa.js';
 import { Lexicon } from '../decode/lexicon.js';
-import { ctcBeamSearch, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type Hotword } from '../decode/ctc-beam.js';
+import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type Hotword } from '../decode/ctc-beam.js';
 import { ctcGreedy } from '../decode/ctc-greedy.js';
 import { decodeInSegments } from '../decode/segment.js';
 import { CtcHead } from '../decode/ctc-head.js';
@@ -124,6 +124,14 @@ export class Recognizer {
       return { logp, T: enc.numFrames, V: this.head.vocabSize, frameShift: enc.frameShift };
     }
     return { logp: this.head.logProbs(enc.frames, enc.numFrames), T: enc.numFrames, V: this.head.vocabSize, frameShift: enc.frameShift };
+  }
+
+  /** The name of the decoding these options give, e.g. "beam 16 + LM + lexicon" (see decode()). */
+  decodingName(options: DecodeOptions = {}): string {
+    const o = { ...this.defaults, ...definedOnly(options) };
+    const lm = o.useLm !== false && this.lm !== undefined;
+    const beam = o.beam ?? (lm || o.hotwords?.length ? 8 : 1);
+    return decodingName(beam, lm, lm && !!o.lexicon);
   }
 
   /** Decode head log-probabilities with the given options (defaults from the constructor). */

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { readDataset, type Utterance } from '../data/manifest.js';
 import { CtcHead } from '../decode/ctc-head.js';
 import { ArpaLm } from '../decode/arpa.js';
-import { ctcBeamSearch, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type BeamOptions } from '../decode/ctc-beam.js';
+import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type BeamOptions } from '../decode/ctc-beam.js';
 import { ctcGreedy, logSoftmaxRows } from '../decode/ctc-greedy.js';
 import { Lexicon } from '../decode/lexicon.js';
 import type { Vocabulary } from '../decode/types.js';
@@ -167,7 +167,7 @@ function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: '
   const t = md.manifest.decoding ?? {};
   const beam = t.beam ?? 8;
   const options: BeamOptions = { beam, lm, lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS, lexicon: t.lexicon ? new Lexicon(lm.words()) : undefined, oovPenalty: t.oovPenalty };
-  return { name: `beam ${beam} + LM${t.lexicon ? ' + lexicon' : ''}`, decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
+  return { name: decodingName(beam, true, !!t.lexicon), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
 }
 
 /** Dev metrics of weights on examples: WER/CER (decoded by `decoder`) and mean CTC loss per label. */

@@ -1,6 +1,6 @@
 /**
  * Stage 7 of the base-en recipe: the numbers of MODEL_CARD.md. WER and CER of a model with the
- * default decoding of `adapt-asr eval` (beam 8 + the bundled LM) and with plain greedy decoding, on
+ * default decoding of `adapt-asr eval` (model.json `decoding`: beam + the bundled LM + lexicon) and greedily, on
  *   (a) held-out sentences of the training TTS voices (tts-test),
  *   (b) held-out Kathleen prompts (kathleen-test, real US English speech),
  *   (c) the unseen Scottish voices (the bundled audio-fixtures/accents/scottish/test),
@@ -47,7 +47,8 @@ for (const [name, get] of sets) {
   rows.push(`| ${name} | ${def.utterances} | ${p(def.wer)} | ${p(def.cer)} | ${p(greedy.wer)} | ${p(greedy.cer)} | ${(def.seconds / def.audioSeconds).toFixed(3)} |`);
   process.stderr.write(`${rows[rows.length - 1]}\n`);
 }
+const dn = rec.decodingName();
+const header = `| test set | utterances | WER (${dn}) | CER (${dn}) | WER (greedy) | CER (greedy) | RTF (1 thread, incl. decoding) |\n| --- | --- | --- | --- | --- | --- | --- |`;
 await rec.release();
-const header = '| test set | utterances | WER (beam 8 + LM) | CER (beam 8 + LM) | WER (greedy) | CER (greedy) | RTF (1 thread, incl. decoding) |\n| --- | --- | --- | --- | --- | --- | --- |';
-fs.writeFileSync(path.join(model, 'eval.json'), JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model}`, command: process.argv.slice(1).join(' '), results }, null, 1) + '\n');
+fs.writeFileSync(path.join(model, 'eval.json'), JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model}`, command: process.argv.slice(1).join(' '), decoding: dn, results }, null, 1) + '\n');
 process.stdout.write(`${header}\n${rows.join('\n')}\n`);

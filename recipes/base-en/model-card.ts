@@ -80,7 +80,7 @@ ${hist.map((h) => `| ${h.minutes} | ${h.step} | ${p(h.dev_cer)} | ${p(h.dev_wer)
 ## Results
 
 Measured ${ev.date.slice(0, 10)} on ${ev.machine}; command \`node dist/recipes/base-en/evaluate.js --work WORK --model models/base-en\`.
-Default decoding of \`adapt-asr eval\` (CTC prefix beam 8 + the bundled LM) and greedy decoding.
+Default decoding of \`adapt-asr eval\` (${ev.decoding ?? 'beam 8 + LM'}: CTC prefix beam search with the bundled word trigram LM${ev.decoding?.includes('lexicon') ? ', spelling only the LM\'s words' : ''}; weights tuned on dev, model.json \`decoding\`) and greedy decoding.
 
 | test set | utterances | WER | CER | WER greedy | CER greedy |
 | --- | --- | --- | --- | --- | --- |

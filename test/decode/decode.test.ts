@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ArpaLm } from '../../lib/decode/arpa.js';
 import { ctcAlign } from '../../lib/decode/ctc-align.js';
-import { ctcBeamSearch } from '../../lib/decode/ctc-beam.js';
+import { ctcBeamSearch, decodingName } from '../../lib/decode/ctc-beam.js';
 import { ctcGreedy } from '../../lib/decode/ctc-greedy.js';
 import { Lexicon } from '../../lib/decode/lexicon.js';
 import { decodeInSegments, splitAtPauses } from '../../lib/decode/segment.js';
@@ -109,6 +109,7 @@ describe('decode', () => {
     assert.equal(beam({ lexicon: lex, hotwords: [{ phrase: 'cat', boost: 0 }] }), 'cat dog');
     assert.throws(() => beam({ lexicon: lex, oovPenalty: -1 }), /oovPenalty/);
     assert.deepEqual([...ArpaLm.parse(ARPA).words()].sort(), ['rad', 'red', 'tim']);
+    assert.deepEqual([decodingName(1, false, false), decodingName(16, true, true), decodingName(8, true, false), decodingName(8, false, true)], ['greedy', 'beam 16 + LM + lexicon', 'beam 8 + LM', 'beam 8']);
   });
 
   it('forced alignment gives each label its frames', () => {
