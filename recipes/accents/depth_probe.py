@@ -91,9 +91,11 @@ def run(ck, k, train, test, epochs, lr, seed, batch_frames):
 def report(pairs):
     print('| set | trainable | parameters | test CER base -> best (relative) | greedy WER base -> best (relative) | epoch of best CER | final train loss |')
     print('| --- | --- | --- | --- | --- | --- | --- |')
+    notes = []
     for pair in pairs:
         name, file = pair.split('=', 1)
         d = json.load(open(file))
+        notes.append(f"{name}: measured {d.get('date', '?')} on {d.get('machine', '?')}; {d['epochs']} epochs, lr {d['lr']}, batches of {d.get('batchFrames', 6000)} feature frames.")
         for r in d['results']:
             c = r['curve']
             b = min(c[1:], key=lambda x: x['cer'])
@@ -102,7 +104,7 @@ def report(pairs):
             print(f"| {name} | {what} | {r['trainableParams']:,} | {100 * c[0]['cer']:.1f}% -> {100 * b['cer']:.1f}% ({100 * (1 - b['cer'] / c[0]['cer']):.1f}%) | "
                   f"{100 * c[0]['wer']:.1f}% -> {100 * w['wer']:.1f}% ({100 * (1 - w['wer'] / c[0]['wer']):.1f}%) | {b['epoch']} of {len(c) - 1} | {c[-1]['loss']:.2f} |")
     print()
-    print(f"Measured {d.get('date', '?')} on {d.get('machine', '?')}; {d['epochs']} epochs, lr {d['lr']}, batches of {d.get('batchFrames', 6000)} frames.")
+    print(' '.join(notes))
 
 
 def main():
@@ -125,11 +127,14 @@ def main():
     ck = torch.load(a.ckpt)
     train, test = load(a.train, a.feats), load(a.test, a.feats)
     print(f'{len(train)} train utts ({sum(len(x[0]) for x in train) / 6000:.1f} min), {len(test)} test', flush=True)
-    results = [run(ck, int(k), train, test, a.epochs, a.lr, a.seed, a.batch_frames) for k in a.k.split(',')]
-    if a.out:
-        with open(a.out, 'w') as f:
-            json.dump({'date': datetime.date.today().isoformat(), 'machine': f'{os.cpu_count()} cores, {platform.processor() or platform.machine()}, torch {torch.__version__}, {a.threads} thread(s)',
-                       'command': ' '.join(sys.argv), 'blocks': ck['config']['layers'], 'ckpt': a.ckpt, 'lr': a.lr, 'epochs': a.epochs, 'batchFrames': a.batch_frames, 'results': results}, f, indent=1)
+    results = []
+    for k in a.k.split(','):
+        results.append(run(ck, int(k), train, test, a.epochs, a.lr, a.seed, a.batch_frames))
+        if a.out:  # after each K, so that a stopped probe keeps what it measured
+            with open(a.out + '.tmp', 'w') as f:
+                json.dump({'date': datetime.date.today().isoformat(), 'machine': f'{os.cpu_count()} cores, {platform.processor() or platform.machine()}, torch {torch.__version__}, {a.threads} thread(s)',
+                           'command': ' '.join(sys.argv), 'blocks': ck['config']['layers'], 'ckpt': a.ckpt, 'lr': a.lr, 'epochs': a.epochs, 'batchFrames': a.batch_frames, 'results': results}, f, indent=1)
+            os.replace(a.out + '.tmp', a.out)
 
 
 if __name__ == '__main__':
