@@ -84,6 +84,11 @@ export interface TrainOptions {
   minDevWords?: number;
   /** Largest paired-bootstrap p-value (chance that the dev gain is luck) at which an adapter is accepted (default 0.05). */
   acceptP?: number;
+  /**
+   * Weight (0-1) of KL(base || adapted) per frame in the loss, against the CTC loss (default 0): keeps the
+   * adapted model's outputs near the base model's on clean inputs (KL-divergence regularised adaptation).
+   */
+  kld?: number;
   /** Decoding of dev utterances for early stopping and the guard: 'default' = the model's own (beam + LM + lexicon as tuned, when it ships an LM), or 'greedy'. */
   devDecoding?: 'default' | 'greedy';
   threads?: number;
@@ -135,7 +140,7 @@ function resolve(o: TrainOptions): Resolved {
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, resume: o.resume ?? false, force: o.force ?? false,
     bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? (o.method === 'top' ? 5e-4 : 3e-3), headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
-    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, devDecoding: o.devDecoding ?? 'default', threads: o.threads, asBase: o.asBase,
+    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, devDecoding: o.devDecoding ?? 'default', kld: o.kld ?? 0, threads: o.threads, asBase: o.asBase,
   };
   if (r.asBase && o.method !== 'head') throw new UsageError('--as-base trains a base CTC head: use it with --method head');
   if (r.asBase && o.lr === undefined) r.lr = 1e-2; // a head from scratch learns faster than an adapter
@@ -148,6 +153,7 @@ function resolve(o: TrainOptions): Resolved {
   if (!(Number.isInteger(r.context) && r.context >= 1 && r.context % 2 === 1 && r.context <= 15)) bad('context', 'an odd integer from 1 to 15');
   for (const f of ['lr', 'headLr', 'weightDecay', 'dropout', 'timeMask', 'featureMask', 'acceptMargin', 'acceptP'] as const) if (!(r[f] >= 0 && r[f] < (f.endsWith('r') ? 1 : 10))) bad(f, 'a non-negative number');
   if (!(r.lr > 0)) bad('lr', 'positive');
+  if (!(r.kld >= 0 && r.kld <= 1)) bad('kld', 'a number from 0 to 1');
   if (r.devDecoding !== 'default' && r.devDecoding !== 'greedy') bad('devDecoding', "'default' or 'greedy'");
   return r;
 }
@@ -258,6 +264,16 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   log(`training backend: ${rt.backend}`);
   const fresh = initAdapter(cfg.method, spec.encoder.hiddenSize, vocab.symbols.length, baseHead.weight, baseHead.bias, cfg.bottleneck, cfg.context, cfg.seed, top);
   const decoder = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding);
+  // With KLD regularisation: the base model's posteriors of every training utterance, once (unmasked input).
+  const basePost = new Map<Example, Float32Array>();
+  if (cfg.kld > 0) {
+    for (const e of train) {
+      const lp = adapterLogits(fresh, e.frames, e.T);
+      logSoftmaxRows(lp, e.T, fresh.vocabSize);
+      for (let i = 0; i < lp.length; i++) lp[i] = Math.exp(lp[i]);
+      basePost.set(e, lp);
+    }
+  }
   const base = devScore(fresh, dev, vocab, decoder); // equals the base model (W_up = 0, or the model's own top blocks)
   log(`base model on dev (${decoder.name}): WER ${(100 * base.wer).toFixed(1)}%, CER ${(100 * base.cer).toFixed(1)}% (${base.words} words)`);
 
@@ -296,12 +312,27 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
         const labels = batch.map((e) => e.labels), lengths = batch.map((e) => e.T);
         const labelLen = tf.tensor1d(batch.map((e) => e.labels.length));
         const dropSeed = Math.floor(r() * 1e9);
+        let post: Float32Array | undefined, valid: Float32Array | undefined;
+        if (cfg.kld > 0) {
+          const Vs = vocab.symbols.length;
+          post = new Float32Array(B * T * Vs);
+          valid = new Float32Array(B * T);
+          batch.forEach((e, b) => { post!.set(basePost.get(e)!, b * T * Vs); valid!.fill(1, b * T, b * T + e.T); });
+        }
         const vars = cfg.headLr > 0 || cfg.method === 'head' ? [...groups.adapter, ...groups.head] : groups.adapter;
         const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
           const h = tf.tensor3d(x, [B, T, d]);
           const logits = model.logits(h, cfg.dropout, dropSeed);
-          const nll = ctcLoss(tf, tf.logSoftmax(logits) as import('@tensorflow/tfjs').Tensor3D, labels, lengths, vocab.blank);
-          return tf.mean(tf.div(nll, labelLen)) as import('@tensorflow/tfjs').Scalar;
+          const logp = tf.logSoftmax(logits) as import('@tensorflow/tfjs').Tensor3D;
+          const nll = ctcLoss(tf, logp, labels, lengths, vocab.blank);
+          const ctc = tf.mean(tf.div(nll, labelLen)) as import('@tensorflow/tfjs').Scalar;
+          if (!post || !valid) return ctc;
+          // KL(base || adapted) per valid frame; the base's own entropy term is constant and left out.
+          const pb = tf.tensor3d(post, logp.shape);
+          const m = tf.tensor2d(valid, [B, T]);
+          const ce = tf.neg(tf.sum(tf.mul(pb, logp), -1));
+          const kl = tf.div(tf.sum(tf.mul(ce, m)), tf.sum(m));
+          return tf.add(tf.mul(ctc, 1 - cfg.kld), tf.mul(kl, cfg.kld)) as import('@tensorflow/tfjs').Scalar;
         }), vars);
         clipGlobalNorm(tf, grads, 5);
         const gA: Record<string, import('@tensorflow/tfjs').Tensor> = {}, gH: Record<string, import('@tensorflow/tfjs').Tensor> = {};
@@ -369,7 +400,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const meta = saveAdapter(out, {
     format: 'adapt-asr-adapter', version: 1, accent: cfg.accent, method: cfg.method,
     base: { name: spec.name, modelVersion: spec.modelVersion, encoderSha256: spec.encoder.sha256 },
-    hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, acceptP: cfg.acceptP, ...(cfg.minutes ? { minutes: cfg.minutes } : {}) },
+    hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, acceptP: cfg.acceptP, ...(cfg.kld ? { kld: cfg.kld } : {}), ...(cfg.minutes ? { minutes: cfg.minutes } : {}) },
     data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: dev.length, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data) },
     dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, pValue, accepted, verdict, decoding: decoder.name },
     training: { epochs: state.epoch, bestEpoch: state.bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend },

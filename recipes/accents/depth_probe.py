@@ -46,7 +46,7 @@ def load(manifest, feats):
     return items
 
 
-def run(ck, k, train, test, epochs, lr, seed, batch_frames):
+def run(ck, k, train, test, epochs, lr, seed, batch_frames, kld=0.0):
     torch.manual_seed(seed)
     model = CtcModel(**ck['config'])
     model.load_state_dict(ck['model'])
@@ -61,6 +61,11 @@ def run(ck, k, train, test, epochs, lr, seed, batch_frames):
     for p in trainable:
         p.requires_grad_(True)
     opt = torch.optim.AdamW(trainable, lr=lr, betas=(0.9, 0.98), weight_decay=1e-3)
+    frozen = None
+    if kld > 0:  # KL-divergence regularisation towards the base model's outputs (Yu et al., 2013)
+        frozen = CtcModel(**ck['config'])
+        frozen.load_state_dict(ck['model'])
+        frozen.eval()
     rng = np.random.default_rng(seed)
     cer, wer = evaluate(model, test)
     curve = [{'epoch': 0, 'cer': cer, 'wer': wer}]
@@ -77,6 +82,13 @@ def run(ck, k, train, test, epochs, lr, seed, batch_frames):
             feats, lengths, labels, label_lengths = collate(train, idx, True, rng)
             logp = F.log_softmax(model(feats, lengths), dim=-1).transpose(0, 1)
             loss = F.ctc_loss(logp, labels, model.encoder.out_lengths(lengths), label_lengths, zero_infinity=True)
+            if frozen is not None:
+                with torch.no_grad():
+                    pb = F.softmax(frozen(feats, lengths), dim=-1).transpose(0, 1)
+                T2 = logp.shape[0]
+                mask = (torch.arange(T2)[:, None] < model.encoder.out_lengths(lengths)[None, :]).float()
+                kl = ((pb * (torch.log(pb + 1e-10) - logp)).sum(-1) * mask).sum() / mask.sum()
+                loss = (1 - kld) * loss + kld * kl
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 5.0)
@@ -119,6 +131,7 @@ def main():
     p.add_argument('--epochs', type=int, default=20)
     p.add_argument('--lr', type=float, default=5e-4)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--kld', type=float, default=0.0, help='weight of KL(base || adapted) per frame, 0-1')
     p.add_argument('--batch-frames', type=int, default=6000, help='padded 10-ms feature frames per batch')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--out', default=None)
@@ -129,11 +142,11 @@ def main():
     print(f'{len(train)} train utts ({sum(len(x[0]) for x in train) / 6000:.1f} min), {len(test)} test', flush=True)
     results = []
     for k in a.k.split(','):
-        results.append(run(ck, int(k), train, test, a.epochs, a.lr, a.seed, a.batch_frames))
+        results.append(run(ck, int(k), train, test, a.epochs, a.lr, a.seed, a.batch_frames, a.kld))
         if a.out:  # after each K, so that a stopped probe keeps what it measured
             with open(a.out + '.tmp', 'w') as f:
                 json.dump({'date': datetime.date.today().isoformat(), 'machine': f'{os.cpu_count()} cores, {platform.processor() or platform.machine()}, torch {torch.__version__}, {a.threads} thread(s)',
-                           'command': ' '.join(sys.argv), 'blocks': ck['config']['layers'], 'ckpt': a.ckpt, 'lr': a.lr, 'epochs': a.epochs, 'batchFrames': a.batch_frames, 'results': results}, f, indent=1)
+                           'command': ' '.join(sys.argv), 'blocks': ck['config']['layers'], 'ckpt': a.ckpt, 'lr': a.lr, 'epochs': a.epochs, 'batchFrames': a.batch_frames, 'kld': a.kld, 'results': results}, f, indent=1)
             os.replace(a.out + '.tmp', a.out)
 
 

@@ -179,6 +179,26 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     assert.equal(loadAdapter(path.join(dir, 'adapters', 'lm-greedy')).meta.dev.decoding, 'greedy');
   });
 
+  it('--kld 1 holds the adapted model at the base model (the KL gradient vanishes there); --kld 2 is refused', async () => {
+    const out = path.join(dir, 'adapters', 'kld');
+    const r = await trainAdapter({ accent: 'k', data, model, out, epochs: 2, threads: 1, kld: 1, dropout: 0, timeMask: 0, featureMask: 0, devDecoding: 'greedy' });
+    // The loss is then the cross-entropy of the base posteriors with themselves: their entropy, in (0, ln V].
+    assert.ok(r.history[0].trainLoss > 0.01 && r.history[0].trainLoss <= Math.log(V) + 1e-6, `train loss ${r.history[0].trainLoss}`);
+    const { meta, weights } = loadAdapter(out);
+    assert.equal(meta.hyperParameters.kld, 1);
+    const md = JSON.parse(fs.readFileSync(path.join(model, 'model.json'), 'utf8'));
+    const d = weights.dim;
+    const head = CtcHead.load(model, md.ctcHead.weights, md.ctcHead.bias, d, V);
+    const h = randn(50 * d, 7);
+    const a = adapterLogits(weights, h, 50);
+    logSoftmaxRows(a, 50, V);
+    const b = head.logProbs(h, 50);
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    assert.ok(maxDiff < 1e-3, `adapted logits moved by ${maxDiff}`);
+    await assert.rejects(trainAdapter({ accent: 'k', data, model, out: path.join(dir, 'adapters', 'kld2'), kld: 2 }), /kld must be a number from 0 to 1/);
+  });
+
   it('an unknown accent without data names the bundled ones', async () => {
     await assert.rejects(trainAdapter({ accent: 'martian', model }), /no bundled data for accent 'martian' \(bundled: scottish\)/);
   });
