@@ -158,6 +158,9 @@ function resolve(o: TrainOptions): Resolved {
   return r;
 }
 
+/** Largest beam for the per-epoch dev pass that picks the best epoch. */
+const SELECT_BEAM = 8;
+
 /** How dev utterances are decoded for early stopping and the guard: as `transcribe` will, by default. */
 interface DevDecoder { name: string; decode(logp: Float32Array, T: number, V: number): string }
 
@@ -166,12 +169,10 @@ interface DevDecoder { name: string; decode(logp: Float32Array, T: number, V: nu
  * an LM, else greedy. Judging adapters by greedy WER when users get beam + LM misled the guard: an
  * adapter can improve one and worsen the other.
  */
-function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: 'default' | 'greedy'): DevDecoder {
-  const lmFile = path.join(md.dir, 'lm.arpa.gz');
-  if (mode === 'greedy' || !fs.existsSync(lmFile)) return { name: 'greedy', decode: (lp, T, V) => ctcGreedy(lp, T, V, vocab, frameShift).text };
-  const lm = ArpaLm.load(lmFile);
+function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: 'default' | 'greedy', lm: ArpaLm | undefined, maxBeam = 1000): DevDecoder {
+  if (mode === 'greedy' || !lm) return { name: 'greedy', decode: (lp, T, V) => ctcGreedy(lp, T, V, vocab, frameShift).text };
   const t = md.manifest.decoding ?? {};
-  const beam = t.beam ?? 8;
+  const beam = Math.min(t.beam ?? 8, maxBeam);
   const options: BeamOptions = { beam, lm, lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS, lexicon: t.lexicon ? new Lexicon(lm.words()) : undefined, oovPenalty: t.oovPenalty };
   return { name: decodingName(beam, true, !!t.lexicon), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
 }
@@ -214,6 +215,8 @@ interface PartialState {
   bestEpoch: number;
   bestWer: number;
   bestLoss: number;
+  /** Lowest dev loss so far (absent in checkpoints from before 0.3). */
+  minLoss?: number;
   sinceBest: number;
   history: EpochReport[];
   elapsedSec: number;
@@ -263,7 +266,13 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const tf = rt.tf;
   log(`training backend: ${rt.backend}`);
   const fresh = initAdapter(cfg.method, spec.encoder.hiddenSize, vocab.symbols.length, baseHead.weight, baseHead.bias, cfg.bottleneck, cfg.context, cfg.seed, top);
-  const decoder = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding);
+  const lmFile = path.join(md.dir, 'lm.arpa.gz');
+  const lm = cfg.devDecoding === 'default' && fs.existsSync(lmFile) ? ArpaLm.load(lmFile) : undefined;
+  // The verdict uses the model's own decoding; epochs are compared with the beam capped at 8 (a dev pass per
+  // epoch at beam 16 cost 2-3 s of the 2-minute budget for 10 minutes of data).
+  const decoder = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding, lm);
+  const selector = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding, lm, SELECT_BEAM);
+  const baseSel = selector.name === decoder.name ? undefined : devScore(fresh, dev, vocab, selector);
   // With KLD regularisation: the base model's posteriors of every training utterance, once (unmasked input).
   const basePost = new Map<Example, Float32Array>();
   if (cfg.kld > 0) {
@@ -279,7 +288,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
 
   // 3. Epochs (resuming from the last checkpoint when asked).
   const configKey = JSON.stringify({ ...cfg, out: undefined, resume: undefined, force: undefined, encoder: spec.encoder.sha256, n: examples.length });
-  let state: PartialState = { configKey, epoch: 0, bestEpoch: 0, bestWer: base.wer, bestLoss: base.loss, sinceBest: 0, history: [], elapsedSec: 0 };
+  let state: PartialState = { configKey, epoch: 0, bestEpoch: 0, bestWer: (baseSel ?? base).wer, bestLoss: base.loss, minLoss: base.loss, sinceBest: 0, history: [], elapsedSec: 0 };
   let weights = fresh, best = fresh;
   const model = new AdapterModel(tf, weights);
   const optA = tf.train.adam(cfg.lr, 0.9, 0.98);
@@ -355,9 +364,15 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
       }
       const trainSec = (performance.now() - tEpoch) / 1000;
       weights = model.read();
-      const s = devScore(weights, dev, vocab, decoder);
+      const s = devScore(weights, dev, vocab, selector);
+      // Best epoch: lowest dev WER (ties: lower dev loss). Patience runs out only when neither the WER nor the
+      // dev loss has improved for `patience` epochs: WER on a small dev set is noisy and can stall while the
+      // adapter is still learning.
       const improved = s.wer < state.bestWer - 1e-9 || (Math.abs(s.wer - state.bestWer) < 1e-9 && s.loss < state.bestLoss);
-      if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; state.sinceBest = 0; best = weights; } else state.sinceBest++;
+      const lossImproved = s.loss < (state.minLoss ?? state.bestLoss) - 1e-6;
+      if (lossImproved) state.minLoss = s.loss;
+      if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; best = weights; }
+      state.sinceBest = improved || lossImproved ? 0 : state.sinceBest + 1;
       const elapsedSec = (performance.now() - tStart) / 1000;
       const rep: EpochReport = { epoch, trainLoss: lossSum / Math.max(1, lossN), devLoss: s.loss, devWer: s.wer, devCer: s.cer, trainSec, elapsedSec, etaSec: (elapsedSec / epoch) * (cfg.epochs - epoch) };
       state.history.push(rep);
