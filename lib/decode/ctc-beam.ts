@@ -4,7 +4,9 @@
  * Each hypothesis is a node in a prefix trie with p_b / p_nb (log probability of the prefix ending
  * in blank / non-blank). Its score adds lmWeight * ln P_LM of every completed word, wordBonus per
  * word, and hotword bonuses. Words end at a space symbol; the final partial word and </s> are
- * scored at the end. Symbols are pruned per frame to the `maxSymbols` likeliest within `pruneLogp`
+ * scored at the end. With a lexicon, a prefix that leaves it (spells no word's beginning, or ends a
+ * word that is not one) is dropped the moment it does, or charged `oovPenalty` once, so pruning spends the
+ * beam on real words; hotwords are exempt. Symbols are pruned per frame to the `maxSymbols` likeliest within `pruneLogp`
  * of the best. Prefixes are parent-pointer trie nodes, so extending one costs O(1) whatever its length.
  * Word timings of the result come from forced alignment (ctc-align.ts).
  */
