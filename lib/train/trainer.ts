@@ -2,9 +2,10 @@
  * trainAdapter(): learn an accent adapter head on a frozen encoder. The loop, in phase order:
  *   1. config and data: resolve defaults, read the dataset, take --minutes, encode every
  *      utterance once (cached; epochs cost only the head), split a dev set (by speaker);
- *   2. baseline: dev WER/CER of the base model (greedy);
- *   3. epochs: masked encoder outputs -> adapter -> CTC head -> CTC loss; Adam, decoupled weight
- *      decay, gradient clipping; dev WER after each epoch; checkpoint for --resume;
+ *   2. baseline: dev WER/CER of the base model, decoded as transcribe decodes (beam + LM + lexicon);
+ *   3. epochs: masked encoder outputs -> adapter -> CTC head -> CTC loss (+ optional KL to the base);
+ *      Adam, decoupled weight decay, gradient clipping; dev WER (beam <= 8) after each epoch picks the
+ *      best epoch; checkpoint for --resume;
  *   4. guard: keep the adapter only if dev WER clearly beats the base model, and say so either way;
  *   5. write the adapter folder atomically, with a JSON report and a plot.
  */
