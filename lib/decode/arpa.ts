@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { InputError } from '../errors.js';
+import { Lexicon } from './lexicon.js';
 
 const LN10 = Math.LN10;
 
@@ -14,6 +15,7 @@ export class ArpaLm {
   private readonly tables: Map<string, [number, number]>[];
   private readonly unk: number;
   private readonly cache = new Map<string, number>();
+  private lexiconTrie?: Lexicon;
 
   private constructor(tables: Map<string, [number, number]>[], unkLog10: number) {
     this.tables = tables;
@@ -82,6 +84,11 @@ export class ArpaLm {
   /** The vocabulary: every unigram except the sentence markers and <unk>. */
   *words(): IterableIterator<string> {
     for (const w of this.tables[0].keys()) if (w !== '<s>' && w !== '</s>' && w !== '<unk>' && w !== '<UNK>') yield w;
+  }
+
+  /** The vocabulary as a character trie for lexicon-constrained search, built on first use and shared. */
+  lexicon(): Lexicon {
+    return (this.lexiconTrie ??= new Lexicon(this.words()));
   }
 
   /** ln P(word | history), history = previous words (oldest first; '<s>' for sentence start). */

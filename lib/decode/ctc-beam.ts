@@ -197,7 +197,8 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
     const ch = vocab.symbols[c];
     let { extra, pending, hot, lex, oov } = b;
     let words = b.words, partial = b.partial;
-    if (lexRoot && leavesLexicon(b, c)) { extra -= oovPenalty; oov = true; }
+    // (A strict lexicon never creates such a prefix: the caller skipped it.)
+    if (lexRoot && oovPenalty !== Infinity && leavesLexicon(b, c)) { extra -= oovPenalty; oov = true; }
     if (c === space) {
       lex = lexRoot;
       oov = false;

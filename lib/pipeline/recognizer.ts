@@ -8,7 +8,6 @@ import path from 'node:path';
 import { loadAudio, toModelRate } from '../audio/index.js';
 import { SAMPLE_RATE } from '../audio/constants.js';
 import { ArpaLm } from '../decode/arpa.js';
-import { Lexicon } from '../decode/lexicon.js';
 import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type Hotword } from '../decode/ctc-beam.js';
 import { ctcGreedy } from '../decode/ctc-greedy.js';
 import { decodeInSegments } from '../decode/segment.js';
@@ -75,8 +74,6 @@ export class Recognizer {
   readonly adapter?: { meta?: AdapterMeta; weights: AdapterWeights };
   /** The encoder output the head reads: a 'top' adapter replaces the encoder's last blocks, so it starts from the states that enter them. */
   private readonly encoderOutput?: string;
-  /** The LM's vocabulary as a trie, built on first use. */
-  private lexiconTrie?: Lexicon;
 
   private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, defaults: DecodeOptions, adapter?: { meta?: AdapterMeta; weights: AdapterWeights }) {
     this.encoder = encoder;
@@ -128,20 +125,23 @@ export class Recognizer {
 
   /** The name of the decoding these options give, e.g. "beam 16 + LM + lexicon" (see decode()). */
   decodingName(options: DecodeOptions = {}): string {
+    const { lm, beam, o } = this.resolveDecoding(options);
+    return decodingName(beam, !!lm, !!lm && !!o.lexicon);
+  }
+
+  /** Options merged over the defaults, the LM in use and the beam width (1 = greedy). */
+  private resolveDecoding(options: DecodeOptions): { o: DecodeOptions; lm?: ArpaLm; beam: number } {
     const o = { ...this.defaults, ...definedOnly(options) };
-    const lm = o.useLm !== false && this.lm !== undefined;
-    const beam = o.beam ?? (lm || o.hotwords?.length ? 8 : 1);
-    return decodingName(beam, lm, lm && !!o.lexicon);
+    const lm = o.useLm === false ? undefined : this.lm;
+    return { o, lm, beam: o.beam ?? (lm || o.hotwords?.length ? 8 : 1) };
   }
 
   /** Decode head log-probabilities with the given options (defaults from the constructor). */
   decode(logp: Float32Array, T: number, V: number, frameShift: number, options: DecodeOptions = {}): Hypothesis {
-    const o = { ...this.defaults, ...definedOnly(options) };
-    const lm = o.useLm === false ? undefined : this.lm;
-    const beam = o.beam ?? (lm || o.hotwords?.length ? 8 : 1);
+    const { o, lm, beam } = this.resolveDecoding(options);
     checkDecodeOptions({ ...o, beam });
     if (beam === 1 && !o.hotwords?.length && !lm) return ctcGreedy(logp, T, V, this.vocab, frameShift);
-    const lexicon = lm && o.lexicon ? (this.lexiconTrie ??= new Lexicon(lm.words())) : undefined;
+    const lexicon = lm && o.lexicon ? lm.lexicon() : undefined;
     const beamOptions = { beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords: o.hotwords, lexicon, oovPenalty: o.oovPenalty };
     const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
     return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>

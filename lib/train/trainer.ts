@@ -17,7 +17,6 @@ import { CtcHead } from '../decode/ctc-head.js';
 import { ArpaLm } from '../decode/arpa.js';
 import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type BeamOptions } from '../decode/ctc-beam.js';
 import { ctcGreedy, logSoftmaxRows } from '../decode/ctc-greedy.js';
-import { Lexicon } from '../decode/lexicon.js';
 import type { Vocabulary } from '../decode/types.js';
 import type { ModelDir } from '../encoder/manifest.js';
 import { Encoder } from '../encoder/encoder.js';
@@ -174,7 +173,7 @@ function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: '
   if (mode === 'greedy' || !lm) return { name: 'greedy', decode: (lp, T, V) => ctcGreedy(lp, T, V, vocab, frameShift).text };
   const t = md.manifest.decoding ?? {};
   const beam = Math.min(t.beam ?? 8, maxBeam);
-  const options: BeamOptions = { beam, lm, lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS, lexicon: t.lexicon ? new Lexicon(lm.words()) : undefined, oovPenalty: t.oovPenalty };
+  const options: BeamOptions = { beam, lm, lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS, lexicon: t.lexicon ? lm.lexicon() : undefined, oovPenalty: t.oovPenalty };
   return { name: decodingName(beam, true, !!t.lexicon), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
 }
 
