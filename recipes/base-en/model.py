@@ -2,7 +2,8 @@
 
 Input: utterance-normalised kaldi-fbank-80 frames (10 ms), [batch, time, 80]. Frames are stacked
 `stack` at a time (a reshape, no learned subsampling), projected to d, then a stack of blocks;
-output [batch, time // stack, d] hidden states, then a linear CTC head over the 29 characters.
+output [batch, time // stack, d] hidden states, then a linear CTC head over the 29 characters (VOCAB) or
+the 39 cmudict phones plus word separator (PHONES).
 
 - conformer: macaron FF/2 -> MHSA -> depthwise conv (k=15) -> FF/2 -> LN (Gulati et al. 2020),
   without relative positions (the conv module carries position).
@@ -16,6 +17,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 VOCAB = ['<blank>', ' ', "'"] + list('abcdefghijklmnopqrstuvwxyz')
+# ARPAbet without stress (cmudict's 39 phones); ' ' separates words, as in the char vocabulary.
+PHONES = ['<blank>', ' '] + 'AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH'.split()
+
+
+def vocab_for(targets):
+    return {'char': VOCAB, 'phone': PHONES}[targets]
 
 
 class FeedForward(nn.Module):
@@ -112,10 +119,10 @@ class Encoder(nn.Module):
 
 
 class CtcModel(nn.Module):
-    def __init__(self, **cfg):
+    def __init__(self, n_vocab=len(VOCAB), **cfg):
         super().__init__()
         self.encoder = Encoder(**cfg)
-        self.head = nn.Linear(self.encoder.config['d'], len(VOCAB))
+        self.head = nn.Linear(self.encoder.config['d'], n_vocab)
 
     def forward(self, feats, lengths=None):
         return self.head(self.encoder(feats, lengths))

@@ -1,9 +1,13 @@
-"""Stage 4 of the base-en recipe: train the char-CTC acoustic model on adapt-asr's own features.
+"""Stage 4 of the base-en recipe: train the CTC acoustic model on adapt-asr's own features.
+
+Targets are characters (--targets char) or cmudict phones with a word separator (--targets phone;
+utterances with a word outside cmudict are left out). --init CKPT starts the encoder from another
+run's checkpoint (e.g. the char model) with a new CTC head.
 
 Resumable: a checkpoint (model, optimiser, step, data order, elapsed compute) is written atomically
 at least every --ckpt-minutes and at the end; rerunning the same command continues from it.
 Progress: one line per --log-every steps (step, loss, speed, ETA) and a dev line (CER/WER, greedy)
-at each checkpoint. --minutes bounds this run's wall time (for pilots and for sessions).
+at each checkpoint (token and word error rates; for phones the "words" are phone strings). --minutes bounds this run's wall time (for pilots and for sessions).
 Usage: /usr/bin/python3 recipes/base-en/train.py --work DIR --run NAME [--arch conformer] [--hours-total H]
 """
 import argparse
@@ -19,9 +23,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from model import VOCAB, CtcModel, count_params  # noqa: E402
+from model import CtcModel, count_params, vocab_for  # noqa: E402
+from pron import load_cmudict, phone_targets  # noqa: E402
 
-CHAR = {c: i for i, c in enumerate(VOCAB)}
 VAR_FLOOR = 1e-5  # lib/features/normalize.ts VARIANCE_FLOOR
 
 
@@ -33,7 +37,9 @@ def normalize(x):
     return ((x - m) / np.sqrt(v + VAR_FLOOR)).astype(np.float32)
 
 
-def load_split(work, manifest, feats_dir, limit=None):
+def load_split(work, manifest, feats_dir, vocab, lex=None, limit=None):
+    """[(feats fp16, label ids, reference symbols, speaker)]; lex (cmudict) turns text into phones."""
+    index = {c: i for i, c in enumerate(vocab)}
     items = []
     with open(os.path.join(work, 'manifests', manifest)) as f:
         for line in f:
@@ -42,11 +48,12 @@ def load_split(work, manifest, feats_dir, limit=None):
             path = os.path.join(feats_dir, name + '.npy')
             if not os.path.exists(path):
                 continue
-            x = np.load(path)
-            labels = [CHAR[c] for c in o['text'] if c in CHAR]
-            if not labels:
+            symbols = phone_targets(o['text'], lex) if lex is not None else [c for c in o['text'] if c in index]
+            if not symbols:
                 continue
-            items.append((normalize(x).astype(np.float16), np.array(labels, dtype=np.int64), o['text'], o.get('speaker', '')))
+            x = np.load(path)
+            labels = [index[c] for c in symbols]
+            items.append((normalize(x).astype(np.float16), np.array(labels, dtype=np.int64), symbols, o.get('speaker', '')))
             if limit and len(items) >= limit:
                 break
     return items
@@ -89,17 +96,24 @@ def collate(items, idx, specaug, rng):
     return torch.from_numpy(feats), lengths, torch.cat(labels), torch.tensor([len(l) for l in labels])
 
 
-def greedy(logits, lengths):
+def greedy(logits, lengths, vocab):
+    """Best path, collapsed: a list of symbols per utterance, words separated by one ' '."""
     ids = logits.argmax(-1)
     out = []
     for b in range(ids.shape[0]):
         prev, s = 0, []
         for t in ids[b, : lengths[b]].tolist():
-            if t != prev and t != 0:
-                s.append(VOCAB[t])
+            if t != prev and t != 0 and not (vocab[t] == ' ' and (not s or s[-1] == ' ')):
+                s.append(vocab[t])
             prev = t
-        out.append(' '.join(''.join(s).split()))
+        if s and s[-1] == ' ':
+            s.pop()
+        out.append(s)
     return out
+
+
+def words(symbols):
+    return ' '.join(symbols).split('   ') if symbols else []
 
 
 def edits(a, b):
@@ -112,20 +126,20 @@ def edits(a, b):
     return prev[-1]
 
 
-def evaluate(model, items, max_frames=20000):
+def evaluate(model, items, vocab, max_frames=20000):
     model.eval()
     ce = cn = we = wn = 0
     with torch.no_grad():
         for idx in batches(items, max_frames, random.Random(0)):
             feats, lengths, _, _ = collate(items, idx, False, None)
             logits = model(feats, lengths)
-            hyps = greedy(logits, model.encoder.out_lengths(lengths))
+            hyps = greedy(logits, model.encoder.out_lengths(lengths), vocab)
             for i, h in zip(idx, hyps):
                 ref = items[i][2]
                 ce += edits(ref, h)
                 cn += len(ref)
-                we += edits(ref.split(), h.split())
-                wn += len(ref.split())
+                we += edits(words(ref), words(h))
+                wn += len(words(ref))
     model.train()
     return ce / max(1, cn), we / max(1, wn)
 
@@ -158,6 +172,8 @@ def main():
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--train-limit', type=int, default=None)
     p.add_argument('--dev-limit', type=int, default=150)
+    p.add_argument('--targets', choices=['char', 'phone'], default='char')
+    p.add_argument('--init', default=None, help='start the encoder from this checkpoint (new run only); the head is new')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     run_dir = os.path.join(a.work, 'runs', a.run)
@@ -165,12 +181,16 @@ def main():
     ckpt_path = os.path.join(run_dir, 'last.pt')
     feats_dir = os.path.join(a.work, a.feats)
     t_load = time.time()
-    train = load_split(a.work, 'train.jsonl', feats_dir, a.train_limit)
-    dev = load_split(a.work, 'tts-dev.jsonl', feats_dir, a.dev_limit) + load_split(a.work, 'kathleen-dev.jsonl', feats_dir, a.dev_limit)
+    vocab = vocab_for(a.targets)
+    lex = load_cmudict() if a.targets == 'phone' else None
+    train = load_split(a.work, 'train.jsonl', feats_dir, vocab, lex, a.train_limit)
+    dev = load_split(a.work, 'tts-dev.jsonl', feats_dir, vocab, lex, a.dev_limit) + load_split(a.work, 'kathleen-dev.jsonl', feats_dir, vocab, lex, a.dev_limit)
     hours = sum(len(x[0]) for x in train) / 360000
-    print(f'loaded {len(train)} train utts ({hours:.2f} h), {len(dev)} dev in {time.time() - t_load:.0f} s', flush=True)
+    print(f'loaded {len(train)} train utts ({hours:.2f} h), {len(dev)} dev in {time.time() - t_load:.0f} s; targets {a.targets} ({len(vocab)} symbols)', flush=True)
 
     cfg = dict(arch=a.arch, stack=a.stack, d=a.d, layers=a.layers, heads=a.heads, ff_mult=a.ff_mult, dropout=a.dropout)
+    if a.targets != 'char':
+        cfg['n_vocab'] = len(vocab)  # absent for char runs, so their checkpoints still match
     torch.manual_seed(0)
     model = CtcModel(**cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.98), weight_decay=1e-3)
@@ -183,6 +203,11 @@ def main():
         opt.load_state_dict(ck['opt'])
         state = ck['state']
         print(f'resumed at step {state["step"]}, epoch {state["epoch"]}, {state["elapsed"] / 60:.1f} min of compute so far', flush=True)
+    elif a.init:
+        init = torch.load(a.init)
+        model.encoder.load_state_dict({k[len('encoder.'):]: v for k, v in init['model'].items() if k.startswith('encoder.')})
+        state['init'] = {'checkpoint': os.path.abspath(a.init), 'computeMinutes': init['state']['elapsed'] / 60, 'config': init['config']}
+        print(f'encoder initialised from {a.init} ({state["init"]["computeMinutes"]:.1f} min of compute)', flush=True)
     print(f'model {a.arch}: {count_params(model) / 1e6:.2f}M parameters, config {cfg}', flush=True)
 
     # LR: linear warm-up, then cosine decay over the planned compute (time-based, so it survives resumes).
@@ -193,10 +218,10 @@ def main():
         return a.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / total_s))))
 
     def checkpoint(tag):
-        cer, wer = evaluate(model, dev)
+        cer, wer = evaluate(model, dev, vocab)
         state['history'].append({'step': state['step'], 'minutes': round(state['elapsed'] / 60, 1), 'dev_cer': round(cer, 4), 'dev_wer': round(wer, 4)})
         print(f'[{tag}] step {state["step"]} epoch {state["epoch"]} compute {state["elapsed"] / 60:.1f} min: dev CER {cer:.3f} WER {wer:.3f}', flush=True)
-        blob = {'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'config': cfg, 'vocab': VOCAB}
+        blob = {'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state, 'config': cfg, 'vocab': vocab}
         if cer < state['best_cer']:
             state['best_cer'] = cer
             save_atomic(blob, os.path.join(run_dir, 'best.pt'))
