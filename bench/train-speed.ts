@@ -16,7 +16,7 @@ import { CtcHead } from '../lib/decode/ctc-head.js';
 import { Encoder } from '../lib/encoder/encoder.js';
 import { resolveModel } from '../lib/encoder/registry.js';
 import { writeNpy } from '../lib/io/npy.js';
-import { prepareExamples, splitDev } from '../lib/train/data.js';
+import { labeler, prepareExamples, splitDev } from '../lib/train/data.js';
 import { initTraining } from '../lib/train/backend.js';
 import { trainAdapter, type EpochReport } from '../lib/train/trainer.js';
 import { machine, median, table } from './common.js';
@@ -40,7 +40,7 @@ export async function benchTrainSpeed(quick = false): Promise<string> {
     const spec = md.manifest;
     const head = CtcHead.load(md.dir, spec.ctcHead!.weights, spec.ctcHead!.bias, spec.encoder.hiddenSize, spec.ctcHead!.vocab.length);
     const enc = await Encoder.create(md, { threads: os.cpus().length });
-    const { examples } = await prepareExamples(readDataset(data).utterances, enc, spec.ctcHead!.vocab);
+    const { examples } = await prepareExamples(readDataset(data).utterances, enc, labeler(spec.ctcHead!.vocab));
     await enc.release();
     const { train } = splitDev(examples, 1);
     const d = spec.encoder.hiddenSize, total = train.reduce((a, e) => a + e.T, 0);

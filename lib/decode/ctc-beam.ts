@@ -9,6 +9,12 @@
  * beam on real words; hotwords are exempt. Symbols are pruned per frame to the `maxSymbols` likeliest within `pruneLogp`
  * of the best. Prefixes are parent-pointer trie nodes, so extending one costs O(1) whatever its length.
  * Word timings of the result come from forced alignment (ctc-align.ts).
+ *
+ * Phone models: with a pronounced lexicon (pronunciations.ts) the symbols are phones and a word is
+ * the phone string between separators; when it ends, the homophone the LM likes best in this
+ * context is its spelling (one choice per prefix, as a Viterbi approximation). Such a lexicon is
+ * always strict (there is no spelling for a phone string outside it) except for hotwords, whose
+ * phones come with `Hotword.symbols`.
  */
 import type { ArpaLm } from './arpa.js';
 import { ctcAlign } from './ctc-align.js';
@@ -43,33 +49,46 @@ export interface BeamOptions {
   oovPenalty?: number;
 }
 
-export interface Hotword { phrase: string; boost: number }
+export interface Hotword {
+  phrase: string;
+  /** Bonus per output symbol (character, or phone), in nats. */
+  boost: number;
+  /** The phrase as output symbols, words separated by ' ' (phone models); default its characters. */
+  symbols?: readonly string[];
+}
 
 /** Used when neither the caller nor model.json's `decoding` sets them (base-en tunes its own: recipes/base-en/tune-decoding.ts). */
 export const DEFAULT_LM_WEIGHT = 0.5;
 export const DEFAULT_WORD_BONUS = 1.0;
 
-/** How a decoding is named in logs, reports and adapter.json: "greedy", "beam 16 + LM + lexicon". */
+/** How a decoding is named in logs, reports and adapter.json: "greedy", "beam 16 + LM + lexicon" (`lexicon`: one is in use). */
 export function decodingName(beam: number, lm: boolean, lexicon: boolean): string {
-  return beam === 1 && !lm ? 'greedy' : `beam ${beam}${lm ? ' + LM' : ''}${lm && lexicon ? ' + lexicon' : ''}`;
+  return beam === 1 && !lm && !lexicon ? 'greedy' : `beam ${beam}${lm ? ' + LM' : ''}${lexicon ? ' + lexicon' : ''}`;
 }
 
-interface TrieNode { next: Map<string, TrieNode>; end: boolean; boost: number }
+/** A hotword trie node; `spell` is the word of the phrase that ends here (phone models). */
+interface TrieNode { next: Map<string, TrieNode>; end: boolean; boost: number; spell?: string }
 
 function hotwordTrie(hotwords: Hotword[]): TrieNode {
   const root: TrieNode = { next: new Map(), end: false, boost: 0 };
-  for (const { phrase, boost } of hotwords) {
-    let node = root;
-    for (const ch of phrase) {
+  for (const { phrase, boost, symbols } of hotwords) {
+    const words = phrase.split(' ');
+    let node = root, w = 0;
+    for (const ch of symbols ?? phrase) {
+      if (ch === ' ') node.spell = words[w++];
       let n = node.next.get(ch);
       if (!n) { n = { next: new Map(), end: false, boost }; node.next.set(ch, n); }
       n.boost = Math.max(n.boost, boost);
       node = n;
     }
     node.end = true;
+    node.spell = words[w];
   }
   return root;
 }
+
+/** The words spelled so far by a phone hypothesis, newest first (shared tails, no copying). */
+interface Said { word: string; prev: Said | null }
 
 /** A prefix in the search: a node of a parent-pointer trie (no copying of symbol arrays). */
 interface Prefix { id: number; parent: Prefix | null; sym: number }
@@ -90,6 +109,8 @@ interface Beam {
   lex: LexNode | null;
   /** The word being spelled has paid the out-of-lexicon penalty. */
   oov: boolean;
+  /** Phone models: every word so far, as spelled. */
+  said: Said | null;
 }
 
 /** Completed words kept as LM history (enough for a 5-gram). */
@@ -110,14 +131,26 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const space = vocab.symbols.indexOf(' ');
   const blank = vocab.blank;
   const lexRoot = options.lexicon?.root ?? null;
-  const oovPenalty = options.oovPenalty ?? Infinity;
+  const pronounced = options.lexicon?.pronounced ?? false;
+  const oovPenalty = pronounced ? Infinity : options.oovPenalty ?? Infinity;
   if (!(oovPenalty >= 0)) throw new RangeError(`oovPenalty must be >= 0, got ${oovPenalty}`);
 
   const wordScore = (history: string[], word: string): number => (lm ? lmWeight * lm.logProb(history.length ? history : ['<s>'], word) : 0) + wordBonus;
+  /** The word a hypothesis has just finished, and its score: its spelling, or for phones the likeliest homophone (or hotword). */
+  const finishWord = (b: Beam): { word: string; score: number } => {
+    if (!pronounced) return { word: b.partial, score: wordScore(b.words, b.partial) };
+    let word = '', score = -Infinity;
+    const options = b.lex?.end ? b.lex.words ?? [] : [];
+    for (const w of b.hot?.end || b.hot?.next.has(' ') ? [...options, b.hot.spell ?? ''] : options) {
+      const s = w ? wordScore(b.words, w) : -Infinity;
+      if (s > score) { word = w; score = s; }
+    }
+    return word ? { word, score } : { word: '<unk>', score: wordScore(b.words, '<unk>') };
+  };
 
   let nextId = 0;
   const root: Prefix = { id: nextId++, parent: null, sym: -1 };
-  let beams: Beam[] = [{ prefix: root, pb: 0, pnb: -Infinity, extra: 0, words: (options.history ?? []).slice(-HISTORY), partial: '', hot: trie, pending: 0, lex: lexRoot, oov: false }];
+  let beams: Beam[] = [{ prefix: root, pb: 0, pnb: -Infinity, extra: 0, words: (options.history ?? []).slice(-HISTORY), partial: '', hot: trie, pending: 0, lex: lexRoot, oov: false, said: null }];
   const cand = new Int32Array(V);
   const next = new Map<number, Beam>(); // prefix id -> beam of this frame
   const known = new Map<number, Prefix>(); // parent id * V + symbol -> prefix of a live beam
@@ -195,15 +228,17 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
 
   function extend(b: Beam, c: number): Partial<Beam> {
     const ch = vocab.symbols[c];
-    let { extra, pending, hot, lex, oov } = b;
+    let { extra, pending, hot, lex, oov, said } = b;
     let words = b.words, partial = b.partial;
     // (A strict lexicon never creates such a prefix: the caller skipped it.)
     if (lexRoot && oovPenalty !== Infinity && leavesLexicon(b, c)) { extra -= oovPenalty; oov = true; }
     if (c === space) {
+      const done = finishWord(b);
       lex = lexRoot;
       oov = false;
-      extra += wordScore(words, partial);
-      words = words.length < HISTORY ? [...words, partial] : [...words.slice(1 - HISTORY), partial];
+      extra += done.score;
+      words = words.length < HISTORY ? [...words, done.word] : [...words.slice(1 - HISTORY), done.word];
+      if (pronounced) said = { word: done.word, prev: said };
       partial = '';
       if (trie) {
         // A hotword ending with this word keeps its bonus; a phrase may go on to its next word.
@@ -214,36 +249,46 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
     } else {
       const wordStart = partial === '';
       lex = lex?.next.get(ch) ?? null;
-      partial += ch;
+      partial += pronounced && partial ? ' ' + ch : ch;
       if (trie) {
         let nx = hot?.next.get(ch);
         if (!nx && wordStart && hot !== trie) { pending = 0; nx = trie.next.get(ch); }
         if (nx) { hot = nx; pending += nx.boost; } else { hot = null; pending = 0; } // broke off: bonus taken back
       }
     }
-    return { extra, pending, hot, words, partial, lex, oov };
+    return { extra, pending, hot, words, partial, lex, oov, said };
   }
 
   // Finish: score the last partial word and the sentence end.
-  let bestBeam: Beam | null = null, bestScore = -Infinity;
+  let bestBeam: Beam | null = null, bestScore = -Infinity, bestLast = '';
   for (const b of beams) {
     let extra = b.extra;
-    let words = b.words;
+    let words = b.words, last = '';
     // A last word outside the lexicon (cut off mid-spelling): a last resort when the lexicon is strict.
     if (lexRoot && b.partial && leavesLexicon(b, space)) extra -= oovPenalty === Infinity ? 1e6 : oovPenalty;
     if (b.partial) {
-      extra += wordScore(words, b.partial);
-      words = [...words, b.partial];
+      const done = finishWord(b);
+      last = done.word;
+      extra += done.score;
+      words = [...words, done.word];
       if (b.hot?.end) extra += b.pending; // a hotword at the very end
     }
     if (lm && options.sentenceEnd !== false) extra += lmWeight * lm.logProb(words.length ? words : ['<s>'], '</s>');
     const s = lse(b.pb, b.pnb) + extra;
-    if (s > bestScore) { bestScore = s; bestBeam = b; }
+    if (s > bestScore) { bestScore = s; bestBeam = b; bestLast = last; }
   }
   const ids: number[] = [];
   for (let p = bestBeam?.prefix ?? null; p && p.parent; p = p.parent) ids.push(p.sym);
   ids.reverse();
   while (ids.length && ids[ids.length - 1] === space) ids.pop();
   const emissions = ctcAlign(logp, T, V, ids, blank) ?? [];
-  return wordsFromEmissions(emissions, vocab, frameShift);
+  const hyp = wordsFromEmissions(emissions, vocab, frameShift);
+  if (!pronounced || !bestBeam) return hyp;
+  // Phone words -> their spellings, in order (timings and confidences stay those of the phones).
+  const spelled: string[] = bestLast ? [bestLast] : [];
+  for (let s = bestBeam.said; s; s = s.prev) spelled.push(s.word);
+  spelled.reverse();
+  if (spelled.length !== hyp.words.length) return { text: spelled.join(' '), words: [] }; // (alignment failed)
+  const words = hyp.words.map((w, i) => ({ ...w, word: spelled[i] }));
+  return { text: spelled.join(' '), words };
 }

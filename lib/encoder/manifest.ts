@@ -53,6 +53,11 @@ export interface CtcHeadSpec {
   /** Output symbols in order; vocab[blank] is the CTC blank. */
   vocab: string[];
   blank: number;
+  /**
+   * Phone models: the pronunciation dictionary (`word PH1 PH2 ...` per line, may be gzipped),
+   * relative to the model directory. Its phones are the vocab's symbols; words are spelled through it.
+   */
+  pronunciations?: string;
 }
 
 /**
@@ -164,6 +169,7 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
       weights: str(h, 'weights', 'ctcHead.weights'), bias: str(h, 'bias', 'ctcHead.bias'), vocab,
       blank: num(h, 'blank', 'ctcHead.blank', (x) => Number.isInteger(x) && x >= 0 && x < vocab.length, `an index into vocab (0 to ${vocab.length - 1})`),
     };
+    if (h.pronunciations !== undefined) ctcHead.pronunciations = str(h, 'pronunciations', 'ctcHead.pronunciations');
   }
   let trainableTop: TrainableTopSpec | undefined;
   if (m.trainableTop !== undefined) {

@@ -11,6 +11,7 @@ import { ArpaLm } from '../decode/arpa.js';
 import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type Hotword } from '../decode/ctc-beam.js';
 import { ctcGreedy } from '../decode/ctc-greedy.js';
 import { decodeInSegments } from '../decode/segment.js';
+import { Pronunciations } from '../decode/pronunciations.js';
 import { CtcHead } from '../decode/ctc-head.js';
 import type { Hypothesis, Vocabulary } from '../decode/types.js';
 import { Encoder } from '../encoder/encoder.js';
@@ -30,7 +31,10 @@ export interface DecodeOptions {
   lmWeight?: number;
   wordBonus?: number;
   hotwords?: Hotword[];
-  /** Spell only words of the LM's vocabulary (plus hotwords), default from model.json `decoding`, else false. */
+  /**
+   * Spell only words of the LM's vocabulary (plus hotwords), default from model.json `decoding`, else false.
+   * A phone model always spells through its pronunciation dictionary (limited to the LM's words when it has an LM).
+   */
   lexicon?: boolean;
   /** With `lexicon`: nats charged per word outside it instead of forbidding it (default: forbidden). */
   oovPenalty?: number;
@@ -55,7 +59,8 @@ export interface Transcript extends Hypothesis {
 }
 
 /** Decoding options a caller can get wrong, checked before any work is done. */
-function checkDecodeOptions(o: DecodeOptions): void {
+function checkDecodeOptions(o: DecodeOptions, phones = false): void {
+  if (phones && o.lexicon === false) throw new ConfigError('this model recognises phones and spells words through its pronunciation dictionary: --no-lexicon does not apply');
   if (o.beam !== undefined && !(Number.isInteger(o.beam) && o.beam >= 1 && o.beam <= 1000)) throw new ConfigError(`beam must be an integer from 1 to 1000, got ${o.beam}`);
   if (o.oovPenalty !== undefined && !(o.oovPenalty >= 0)) throw new ConfigError(`oov penalty must be a number >= 0, got ${o.oovPenalty}`);
 }
@@ -69,14 +74,17 @@ export class Recognizer {
   readonly head: CtcHead;
   readonly vocab: Vocabulary;
   readonly lm?: ArpaLm;
+  /** Phone models: the pronunciation dictionary that turns phones into words (and transcripts into targets). */
+  readonly pronunciations?: Pronunciations;
   readonly defaults: DecodeOptions;
   /** The adapter in use, if any, and what its training found. */
   readonly adapter?: { meta?: AdapterMeta; weights: AdapterWeights };
   /** The encoder output the head reads: a 'top' adapter replaces the encoder's last blocks, so it starts from the states that enter them. */
   private readonly encoderOutput?: string;
 
-  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, defaults: DecodeOptions, adapter?: { meta?: AdapterMeta; weights: AdapterWeights }) {
+  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, pron: Pronunciations | undefined, defaults: DecodeOptions, adapter?: { meta?: AdapterMeta; weights: AdapterWeights }) {
     this.encoder = encoder;
+    this.pronunciations = pron;
     this.head = head;
     this.vocab = vocab;
     this.lm = lm;
@@ -103,10 +111,12 @@ export class Recognizer {
       if (adapter.weights.dim !== md.manifest.encoder.hiddenSize || adapter.weights.vocabSize !== h.vocab.length) throw new ModelError('adapter sizes do not fit the model');
       if (adapter.weights.method === 'top' && !md.manifest.trainableTop) throw new ModelError(`adapter fine-tunes top blocks that model '${md.manifest.name}' does not ship`);
     }
-    checkDecodeOptions(options);
+    const pron = h.pronunciations ? Pronunciations.load(path.join(md.dir, h.pronunciations), h.vocab) : undefined;
+    checkDecodeOptions(options, !!pron);
+    if (pron) for (const hw of options.hotwords ?? []) pron.hotword(hw);
     const encoder = await Encoder.create(md, { threads: options.threads });
     const tuned = md.manifest.decoding ?? {};
-    return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, lm, {
+    return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, lm, pron, {
       beam: options.beam ?? tuned.beam, useLm: options.useLm, lmWeight: options.lmWeight ?? tuned.lmWeight, wordBonus: options.wordBonus ?? tuned.wordBonus, hotwords: options.hotwords,
       lexicon: options.lexicon ?? tuned.lexicon, oovPenalty: options.oovPenalty ?? tuned.oovPenalty,
     }, adapter);
@@ -126,26 +136,36 @@ export class Recognizer {
   /** The name of the decoding these options give, e.g. "beam 16 + LM + lexicon" (see decode()). */
   decodingName(options: DecodeOptions = {}): string {
     const { lm, beam, o } = this.resolveDecoding(options);
-    return decodingName(beam, !!lm, !!lm && !!o.lexicon);
+    return decodingName(beam, !!lm, !!this.pronunciations || (!!lm && !!o.lexicon));
   }
 
   /** Options merged over the defaults, the LM in use and the beam width (1 = greedy). */
   private resolveDecoding(options: DecodeOptions): { o: DecodeOptions; lm?: ArpaLm; beam: number } {
     const o = { ...this.defaults, ...definedOnly(options) };
     const lm = o.useLm === false ? undefined : this.lm;
-    return { o, lm, beam: o.beam ?? (lm || o.hotwords?.length ? 8 : 1) };
+    return { o, lm, beam: o.beam ?? (lm || o.hotwords?.length || this.pronunciations ? 8 : 1) };
   }
 
   /** Decode head log-probabilities with the given options (defaults from the constructor). */
   decode(logp: Float32Array, T: number, V: number, frameShift: number, options: DecodeOptions = {}): Hypothesis {
     const { o, lm, beam } = this.resolveDecoding(options);
-    checkDecodeOptions({ ...o, beam });
-    if (beam === 1 && !o.hotwords?.length && !lm) return ctcGreedy(logp, T, V, this.vocab, frameShift);
-    const lexicon = lm && o.lexicon ? lm.lexicon() : undefined;
-    const beamOptions = { beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords: o.hotwords, lexicon, oovPenalty: o.oovPenalty };
+    const pron = this.pronunciations;
+    checkDecodeOptions({ ...o, beam }, !!pron);
+    if (beam === 1 && !o.hotwords?.length && !lm && !pron) return ctcGreedy(logp, T, V, this.vocab, frameShift);
+    const lexicon = pron ? pron.lexicon(lm) : lm && o.lexicon ? lm.lexicon() : undefined;
+    const hotwords = pron ? o.hotwords?.map((h) => pron.hotword(h)) : o.hotwords;
+    const beamOptions = { beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords, lexicon, oovPenalty: o.oovPenalty };
     const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
     return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>
       ctcBeamSearch(seg, frames, V, this.vocab, frameShift, { ...beamOptions, history, sentenceEnd: last }));
+  }
+
+  /**
+   * A quick decode for streaming partial results: greedy for a character model; a phone model
+   * needs its dictionary, so a narrow beam (4) through it.
+   */
+  draft(logp: Float32Array, T: number, V: number, frameShift: number): Hypothesis {
+    return this.pronunciations ? this.decode(logp, T, V, frameShift, { beam: 4, hotwords: [] }) : ctcGreedy(logp, T, V, this.vocab, frameShift);
   }
 
   /** Transcribe a WAV file path or a waveform. */

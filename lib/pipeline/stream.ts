@@ -9,7 +9,6 @@
  */
 import { Resampler } from '../audio/resample.js';
 import { SAMPLE_RATE } from '../audio/constants.js';
-import { ctcGreedy } from '../decode/ctc-greedy.js';
 import { ConfigError } from '../errors.js';
 import type { DecodeOptions, Recognizer, Transcript } from './recognizer.js';
 
@@ -112,7 +111,7 @@ export class RecognitionStream {
     let o = 0;
     for (const c of this.committed) { all.set(c, o); o += c.length; }
     all.set(win.logp, o);
-    const text = ctcGreedy(all, this.committedFrames + win.T, V, this.rec.vocab, win.frameShift).text;
+    const text = this.rec.draft(all, this.committedFrames + win.T, V, win.frameShift).text;
     this.partial = { text, audioSeconds: end / SAMPLE_RATE };
     return this.partial;
   }

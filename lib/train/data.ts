@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { loadAudio } from '../audio/index.js';
 import { readWavInfo } from '../audio/wav.js';
 import type { Utterance } from '../data/manifest.js';
+import type { Pronunciations } from '../decode/pronunciations.js';
 import type { Encoder } from '../encoder/encoder.js';
 import { normalizeText } from '../text/normalize.js';
 import { rng, shuffled } from '../util/random.js';
@@ -32,21 +33,37 @@ export function framesNeeded(labels: ArrayLike<number>): number {
   return n;
 }
 
+/** Turns a normalised transcript into CTC label ids, or names the word it cannot. */
+export type Labeler = (text: string) => Int32Array | { missing: string };
+
+/**
+ * Labels over the model's symbols: a character model's letters (others dropped), or for a phone
+ * model each word's first pronunciation from its dictionary, ' ' between words.
+ */
+export function labeler(vocab: readonly string[], pron?: Pronunciations): Labeler {
+  const index = new Map(vocab.map((s, i) => [s, i]));
+  if (!pron) return (text) => Int32Array.from([...text].map((c) => index.get(c) ?? -1).filter((x) => x >= 0));
+  return (text) => {
+    const t = pron.targets(text);
+    return 'missing' in t ? t : Int32Array.from(t.symbols, (s) => index.get(s) ?? -1).filter((x) => x >= 0);
+  };
+}
+
 /**
  * Encode and check utterances. Unreadable audio, empty transcripts and utterances too short for
  * their transcript are skipped and reported by reason. `output`: which encoder output to cache
  * (method 'top' caches the hidden states that enter the trainable top blocks).
  */
-export async function prepareExamples(utts: Utterance[], encoder: Encoder, vocab: readonly string[], onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
+export async function prepareExamples(utts: Utterance[], encoder: Encoder, toLabels: Labeler, onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
   output?: string): Promise<{ examples: Example[]; skipped: Skipped[] }> {
-  const index = new Map(vocab.map((s, i) => [s, i]));
   const skipped = new Map<string, string[]>();
   const skip = (reason: string, file: string): void => { skipped.set(reason, [...(skipped.get(reason) ?? []), file]); };
   const examples: Example[] = [];
   for (const [i, u] of utts.entries()) {
     signal?.throwIfAborted();
     const text = normalizeText(u.text);
-    const labels = Int32Array.from([...text].map((c) => index.get(c) ?? -1).filter((x) => x >= 0));
+    const labels = toLabels(text);
+    if (!(labels instanceof Int32Array)) { skip('a word not in the pronunciation dictionary', `${u.audio} ("${labels.missing}")`); onProgress?.(i + 1, utts.length); continue; }
     if (labels.length === 0) { skip('empty transcript', u.audio); onProgress?.(i + 1, utts.length); continue; }
     let audio;
     try {

@@ -17,6 +17,7 @@ import { CtcHead } from '../decode/ctc-head.js';
 import { ArpaLm } from '../decode/arpa.js';
 import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type BeamOptions } from '../decode/ctc-beam.js';
 import { ctcGreedy, logSoftmaxRows } from '../decode/ctc-greedy.js';
+import { Pronunciations } from '../decode/pronunciations.js';
 import type { Vocabulary } from '../decode/types.js';
 import type { ModelDir } from '../encoder/manifest.js';
 import { Encoder } from '../encoder/encoder.js';
@@ -34,7 +35,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { CHAR_VOCAB } from '../text/normalize.js';
 import { panelsPlot } from '../io/plot-png.js';
 import { ctcLoss, ctcSequence } from './ctc-loss.js';
-import { prepareExamples, rng, shuffled, splitDev, subsetMinutes, type Example, type Skipped } from './data.js';
+import { labeler, prepareExamples, rng, shuffled, splitDev, subsetMinutes, type Example, type Skipped } from './data.js';
 
 /** Options of trainAdapter; every field has a default. */
 export interface TrainOptions {
@@ -169,12 +170,18 @@ interface DevDecoder { name: string; decode(logp: Float32Array, T: number, V: nu
  * an LM, else greedy. Judging adapters by greedy WER when users get beam + LM misled the guard: an
  * adapter can improve one and worsen the other.
  */
-function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: 'default' | 'greedy', lm: ArpaLm | undefined, maxBeam = 1000): DevDecoder {
+function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: 'default' | 'greedy', lm: ArpaLm | undefined, pron: Pronunciations | undefined, maxBeam = 1000): DevDecoder {
+  if (pron && (mode === 'greedy' || !lm)) {
+    // A phone model cannot spell without its dictionary: "greedy" is a beam of 1 through it, no LM.
+    const options: BeamOptions = { beam: 1, lexicon: pron.lexicon(lm) };
+    return { name: decodingName(1, false, true), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
+  }
   if (mode === 'greedy' || !lm) return { name: 'greedy', decode: (lp, T, V) => ctcGreedy(lp, T, V, vocab, frameShift).text };
   const t = md.manifest.decoding ?? {};
   const beam = Math.min(t.beam ?? 8, maxBeam);
-  const options: BeamOptions = { beam, lm, lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS, lexicon: t.lexicon ? lm.lexicon() : undefined, oovPenalty: t.oovPenalty };
-  return { name: decodingName(beam, true, !!t.lexicon), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
+  const lexicon = pron ? pron.lexicon(lm) : t.lexicon ? lm.lexicon() : undefined;
+  const options: BeamOptions = { beam, lm, lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS, lexicon, oovPenalty: t.oovPenalty };
+  return { name: decodingName(beam, true, !!lexicon), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
 }
 
 /** Dev metrics of weights on examples: WER/CER (decoded by `decoder`) and mean CTC loss per label. */
@@ -240,6 +247,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   if (!spec.ctcHead && !cfg.asBase) throw new ModelError(`model '${spec.name}' has no base CTC head to adapt; train one first: adapt-asr train --model ${spec.name} --method head --as-base --data <general English data>`, md.dir);
   if (cfg.asBase && spec.encoder.output.type === 'logits') throw new ModelError(`model '${spec.name}' outputs CTC logits of its own; a base head on top of logits is not supported`, md.dir);
   const vocab = spec.ctcHead ? { symbols: spec.ctcHead.vocab, blank: spec.ctcHead.blank } : { symbols: CHAR_VOCAB, blank: 0 };
+  const pron = spec.ctcHead?.pronunciations && !cfg.asBase ? Pronunciations.load(path.join(md.dir, spec.ctcHead.pronunciations), spec.ctcHead.vocab) : undefined;
   const top = cfg.method === 'top' ? loadTopBlocks(md) : undefined;
   const baseHead = spec.ctcHead && !cfg.asBase
     ? CtcHead.load(md.dir, spec.ctcHead.weights, spec.ctcHead.bias, spec.encoder.hiddenSize, spec.ctcHead.vocab.length)
@@ -251,7 +259,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const encoder = await Encoder.create(md, { threads: cfg.threads });
   let examples: Example[], skipped: Skipped[];
   try {
-    ({ examples, skipped } = await prepareExamples(utts, encoder, vocab.symbols, options.onEncodeProgress, options.signal, top?.output));
+    ({ examples, skipped } = await prepareExamples(utts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output));
   } finally {
     await encoder.release();
   }
@@ -270,8 +278,8 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const lm = cfg.devDecoding === 'default' && fs.existsSync(lmFile) ? ArpaLm.load(lmFile) : undefined;
   // The verdict uses the model's own decoding; epochs are compared with the beam capped at 8 (a dev pass per
   // epoch at beam 16 cost 2-3 s of the 2-minute budget for 10 minutes of data).
-  const decoder = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding, lm);
-  const selector = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding, lm, SELECT_BEAM);
+  const decoder = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding, lm, pron);
+  const selector = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding, lm, pron, SELECT_BEAM);
   const baseSel = selector.name === decoder.name ? undefined : devScore(fresh, dev, vocab, selector);
   // With KLD regularisation: the base model's posteriors of every training utterance, once (unmasked input).
   const basePost = new Map<Example, Float32Array>();
