@@ -4,7 +4,10 @@
   kaldi-fbank-80), output `encoder_out` float32 [batch, time // stack, d].
   With --top N (default 2), a second output `encoder_top_in`: the input of the last N conv blocks,
   whose weights are also saved as top.<j>.<tensor>.npy, so `train --method top` can fine-tune them.
-- head.weight.npy (d, 29) and head.bias.npy (29,): the base CTC head over CHAR_VOCAB.
+- head.weight.npy (d, V) and head.bias.npy (V,): the base CTC head over the checkpoint's vocabulary
+  (29 characters, or 39 cmudict phones + word separator + blank).
+- pronunciations.txt.gz (phone models): cmudict without stress marks, words limited to the
+  normaliser's alphabet (a-z and '), with its licence notice; model.json ctcHead.pronunciations.
 - model.json (validated by adapt-asr when loaded). The model card is written by the recipe's report step.
 Usage: /usr/bin/python3 recipes/base-en/export.py --ckpt RUN/best.pt --out models/base-en [--json-extra extra.json]
 """
@@ -19,6 +22,40 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from model import VOCAB, CtcModel  # noqa: E402
+from pron import CMUDICT  # noqa: E402
+
+CMUDICT_NOTICE = '''# CMU Pronouncing Dictionary (cmudict-en-us.dict from Debian's pocketsphinx-en-us), stress marks removed.
+# Copyright 1995-2014 Carnegie Mellon University. All rights reserved. Redistribution and use in source
+# and binary forms, with or without modification, are permitted provided that the following conditions are
+# met: 1. Redistributions of source code must retain the above copyright notice, this list of conditions and
+# the following disclaimer. 2. Redistributions in binary form must reproduce the above copyright notice, this
+# list of conditions and the following disclaimer in the documentation and/or other materials provided with
+# the distribution. THIS SOFTWARE IS PROVIDED BY CARNEGIE MELLON UNIVERSITY "AS IS" AND ANY EXPRESSED OR
+# IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR
+# A PARTICULAR PURPOSE ARE DISCLAIMED. IN NO EVENT SHALL CARNEGIE MELLON UNIVERSITY NOR ITS EMPLOYEES BE
+# LIABLE FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT
+# LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS
+# INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT
+# (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF
+# THE POSSIBILITY OF SUCH DAMAGE.
+'''
+
+
+def write_pronunciations(path):
+    """cmudict, stress removed, words of the normaliser's alphabet only; gzipped, atomically."""
+    import gzip
+    import re
+    lines = []
+    with open(CMUDICT, encoding='utf-8') as f:
+        for line in f:
+            parts = line.split()
+            word = parts[0].split('(')[0] if parts else ''
+            if len(parts) >= 2 and re.fullmatch(r"[a-z']+", word):
+                lines.append(word + ' ' + ' '.join(p.rstrip('012') for p in parts[1:]))
+    with gzip.open(path + '.tmp', 'wt', encoding='utf-8', compresslevel=9) as f:
+        f.write(CMUDICT_NOTICE + '\n'.join(lines) + '\n')
+    os.replace(path + '.tmp', path)
+    return len(lines)
 
 
 class EncoderOnly(torch.nn.Module):
@@ -91,10 +128,14 @@ def main():
     np.save(os.path.join(a.out, 'head.weight.npy'), np.ascontiguousarray(w))
     np.save(os.path.join(a.out, 'head.bias.npy'), b)
     cfg = ck['config']
+    vocab = ck.get('vocab', VOCAB)
+    phones = vocab != VOCAB
+    kind = 'phone-CTC' if phones else 'char-CTC'
+    origin = f"fine-tuned from the char model ({ck['state']['init']['computeMinutes']:.0f} CPU-min)" if 'init' in ck['state'] else 'trained from scratch'
     sha = hashlib.sha256(open(onnx_path, 'rb').read()).hexdigest()
     manifest = {
         'format': 'adapt-asr-model', 'version': 1, 'name': a.name, 'modelVersion': a.version,
-        'description': a.description or f"English char-CTC {cfg['arch']} encoder ({cfg['layers']} layers, d={cfg['d']}), trained from scratch by recipes/base-en",
+        'description': a.description or f"English {kind} {cfg['arch']} encoder ({cfg['layers']} layers, d={cfg['d']}), {origin} by recipes/base-en",
         'license': 'MIT (weights trained by the adapt-asr project on the corpus described in MODEL_CARD.md)',
         'trainingData': a.training_data,
         'frontEnd': {'type': 'features', 'preset': 'kaldi-fbank-80', 'normalization': {'type': 'utterance'}},
@@ -105,8 +146,12 @@ def main():
             'frameShift': round(0.01 * cfg['stack'], 6), 'hiddenSize': cfg['d'],
             'chunkSeconds': 20, 'contextSeconds': 2,
         },
-        'ctcHead': {'weights': 'head.weight.npy', 'bias': 'head.bias.npy', 'vocab': VOCAB, 'blank': 0},
+        'ctcHead': {'weights': 'head.weight.npy', 'bias': 'head.bias.npy', 'vocab': vocab, 'blank': 0},
     }
+    if phones:
+        n = write_pronunciations(os.path.join(a.out, 'pronunciations.txt.gz'))
+        manifest['ctcHead']['pronunciations'] = 'pronunciations.txt.gz'
+        print(f'pronunciations: {n} entries')
     if top:
         manifest['trainableTop'] = {'output': 'encoder_top_in', 'block': 'conv', 'kernel': cfg.get('kernel', 15), 'blocks': save_top(model, top, a.out)}
     with open(os.path.join(a.out, 'model.json'), 'w') as f:
