@@ -33,14 +33,16 @@ export function variantModel(base: ModelDir, dir: string, name: string, edit: (m
 
 /**
  * A model with a CTC head for pipeline tests: the tiny `features` test encoder plus a head whose
- * weights are seeded random numbers (its transcripts are nonsense, but deterministic).
+ * weights are seeded random numbers (its transcripts are nonsense, but deterministic). With
+ * `phones`, a phone model: the head is over those symbols and words are spelled through `dictionary`.
  */
-export async function importTestModelWithHead(dir: string, name = 'tiny-ctc'): Promise<ModelDir> {
+export async function importTestModelWithHead(dir: string, name = 'tiny-ctc', phones?: { symbols: string[]; dictionary: string }): Promise<ModelDir> {
   const { encodeNpy } = await import('../../lib/io/npy.js');
   const { CHAR_VOCAB } = await import('../../lib/text/normalize.js');
   const { loadManifest } = await import('../../lib/encoder/index.js');
   const md = await importModel(encoderFixture('ours/encoder.onnx'), { kind: 'features', name, preset: 'kaldi-fbank-80', normalize: 'utterance', modelsDir: dir, force: true });
-  const V = CHAR_VOCAB.length, D = md.manifest.encoder.hiddenSize;
+  const vocab = phones?.symbols ?? CHAR_VOCAB;
+  const V = vocab.length, D = md.manifest.encoder.hiddenSize;
   let seed = 12345;
   const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff - 0.5; };
   const w = Float32Array.from({ length: D * V }, () => 3 * rnd());
@@ -48,7 +50,11 @@ export async function importTestModelWithHead(dir: string, name = 'tiny-ctc'): P
   fs.writeFileSync(path.join(md.dir, 'head.weight.npy'), Buffer.concat(encodeNpy(w, [D, V])));
   fs.writeFileSync(path.join(md.dir, 'head.bias.npy'), Buffer.concat(encodeNpy(b, [V])));
   const m = JSON.parse(fs.readFileSync(path.join(md.dir, 'model.json'), 'utf8'));
-  m.ctcHead = { weights: 'head.weight.npy', bias: 'head.bias.npy', vocab: CHAR_VOCAB, blank: 0 };
+  m.ctcHead = { weights: 'head.weight.npy', bias: 'head.bias.npy', vocab, blank: 0 };
+  if (phones) {
+    fs.writeFileSync(path.join(md.dir, 'pronunciations.txt'), phones.dictionary);
+    m.ctcHead.pronunciations = 'pronunciations.txt';
+  }
   fs.writeFileSync(path.join(md.dir, 'model.json'), JSON.stringify(m, null, 2));
   return loadManifest(md.dir);
 }

@@ -1,0 +1,64 @@
+/**
+ * Phone models end to end on the tiny test encoder: a head over phones and a pronunciation
+ * dictionary (made up here: one phone per letter). Training targets come from the dictionary, a
+ * transcript with a word it lacks is skipped and named, and every decoding spells dictionary words.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readDataset } from '../../lib/data/manifest.js';
+import { loadAdapter } from '../../lib/train/adapter-io.js';
+import { trainAdapter } from '../../lib/train/trainer.js';
+import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
+import { normalizeText } from '../../lib/text/normalize.js';
+import { importTestModelWithHead, smallScottishData } from '../helpers/models.js';
+import { audioFixture } from '../helpers/fixtures.js';
+
+const SYMBOLS = ['<blank>', ' ', ...'abcdefghijklmnopqrstuvwxyz'.toUpperCase().split('').map((c) => `P${c}`)];
+const phonesOf = (w: string): string => [...w].filter((c) => c !== "'").map((c) => `P${c.toUpperCase()}`).join(' ');
+
+describe('train and transcribe with a phone model', function () {
+  this.timeout(180000);
+  let dir: string, model: string, data: string, words: string[];
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-phones-'));
+    data = smallScottishData(dir, 24);
+    words = [...new Set(readDataset(data).utterances.flatMap((u) => normalizeText(u.text).split(' ')))];
+    // Leave out one word that appears in exactly one transcript.
+    const counts = new Map<string, number>();
+    for (const u of readDataset(data).utterances) for (const w of new Set(normalizeText(u.text).split(' '))) counts.set(w, (counts.get(w) ?? 0) + 1);
+    const dropped = words.find((w) => counts.get(w) === 1 && w.length > 3)!;
+    const dictionary = `# test dictionary\n${words.filter((w) => w !== dropped).map((w) => `${w} ${phonesOf(w)}`).join('\n')}\n`;
+    model = (await importTestModelWithHead(dir, 'tiny-phones', { symbols: SYMBOLS, dictionary })).dir;
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('trains on phone targets; an utterance with a word outside the dictionary is skipped and named', async function () {
+    const logs: string[] = [];
+    const out = path.join(dir, 'adapters', 'p');
+    await trainAdapter({ accent: 'p', data, model, out, epochs: 1, threads: 1, onLog: (l) => logs.push(l) });
+    const skipped = logs.find((l) => /skipped 1 utterance\(s\): a word not in the pronunciation dictionary: .*\.wav \("[a-z']+"\)/.test(l));
+    assert.ok(skipped, logs.join('\n'));
+    const { meta } = loadAdapter(out);
+    assert.equal(meta.data.utterances, 23);
+    assert.equal(meta.dev.decoding, 'beam 1 + lexicon'); // no LM: a phone model still spells through its dictionary
+  });
+
+  it('transcribes into dictionary words only, with word times; --no-lexicon and unknown hotwords are refused', async () => {
+    const rec = await loadRecognizer({ model, threads: 1 });
+    try {
+      assert.equal(rec.decodingName(), 'beam 8 + lexicon');
+      const t = await rec.transcribe(audioFixture('speech-en-us-16k.wav'));
+      assert.ok(t.words.length > 0, 'a random head still says something');
+      for (const w of t.words) assert.ok(words.includes(w.word), `"${w.word}" is not in the dictionary`);
+      assert.equal(t.text, t.words.map((w) => w.word).join(' '));
+      for (let i = 1; i < t.words.length; i++) assert.ok(t.words[i].start >= t.words[i - 1].end - 1e-9);
+      assert.throws(() => rec.decode(new Float32Array(SYMBOLS.length * 3), 3, SYMBOLS.length, 0.04, { lexicon: false }), /--no-lexicon does not apply/);
+    } finally {
+      await rec.release();
+    }
+    await assert.rejects(loadRecognizer({ model, threads: 1, hotwords: [{ phrase: 'glasgowrangers', boost: 1 }] }), /hotword "glasgowrangers": the model's pronunciation dictionary has no "glasgowrangers"/);
+  });
+});
