@@ -30,7 +30,7 @@ const list: CommandModule<object, ListArgs> = {
       if (!m.manifest) { process.stdout.write(`${m.name}  (${m.source})  INVALID: ${m.error}\n`); continue; }
       const e = m.manifest.encoder;
       const fe = m.manifest.frontEnd.type === 'features' ? m.manifest.frontEnd.preset : 'waveform';
-      process.stdout.write(`${m.name}  ${e.kind}  ${fe}  d=${e.hiddenSize}  ${e.frameShift * 1000} ms  ${m.manifest.ctcHead ? 'ctc-head' : 'no-head'}${m.manifest.trainableTop ? `  trainable-top(${m.manifest.trainableTop.blocks.length})` : ''}  (${m.source}: ${m.dir})\n`);
+      process.stdout.write(`${m.name}  ${e.kind}  ${fe}  d=${e.hiddenSize}  ${e.frameShift * 1000} ms  ${m.manifest.ctcHead ? (m.manifest.ctcHead.pronunciations ? 'ctc-head(phones)' : 'ctc-head') : 'no-head'}${m.manifest.trainableTop ? `  trainable-top(${m.manifest.trainableTop.blocks.length})` : ''}  (${m.source}: ${m.dir})\n`);
     }
   },
 };

@@ -60,7 +60,7 @@ export function formatInspect(r: InspectReport): string {
     lines.push(`model: ${m.name} ${m.modelVersion} (${m.encoder.kind} encoder): ${m.description}`,
       `licence: ${m.license}`, `training data: ${m.trainingData}`, `front end: ${fe}`,
       `output: ${m.encoder.output.name} (${m.encoder.output.type}), ${m.encoder.hiddenSize} per frame every ${m.encoder.frameShift * 1000} ms`,
-      `base CTC head: ${m.ctcHead ? `${m.ctcHead.vocab.length} symbols, blank ${JSON.stringify(m.ctcHead.vocab[m.ctcHead.blank])}` : 'none'}`,
+      `base CTC head: ${m.ctcHead ? `${m.ctcHead.vocab.length} symbols, blank ${JSON.stringify(m.ctcHead.vocab[m.ctcHead.blank])}${m.ctcHead.pronunciations ? `; phones, spelled through ${m.ctcHead.pronunciations}` : ''}` : 'none'}`,
       `checksum: ${r.checksumOk ? 'ok' : 'MISMATCH (the encoder file is not the one model.json describes)'}`);
   }
   lines.push(`file: ${r.file} (${(r.bytes / 1024).toFixed(1)} KiB, sha256 ${r.sha256})`,

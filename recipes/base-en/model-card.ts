@@ -12,7 +12,13 @@ const work = arg('work'), run = arg('run'), modelDir = arg('model');
 const m = JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8'));
 const ev = JSON.parse(fs.readFileSync(path.join(modelDir, 'eval.json'), 'utf8'));
 const hist = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'history.json'), 'utf8')) as { step: number; minutes: number; dev_cer: number; dev_wer: number }[];
-const train = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'train-info.json'), 'utf8')) as { config: Record<string, unknown>; params: number; steps: number; epochs: number; computeMinutes: number; args: string };
+const train = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'train-info.json'), 'utf8')) as {
+  config: Record<string, unknown>; params: number; steps: number; epochs: number; computeMinutes: number; args: string;
+  targets?: string; trainUtterances?: number; trainHours?: number; init?: { computeMinutes: number };
+};
+const phones = !!m.ctcHead.pronunciations;
+const initMin = train.init?.computeMinutes ?? 0;
+const totalMin = train.computeMinutes + initMin;
 
 const bySource = new Map<string, { utts: number; sec: number }>();
 for (const line of fs.readFileSync(path.join(work, 'manifests', 'train.jsonl'), 'utf8').trim().split('\n')) {
@@ -23,15 +29,20 @@ for (const line of fs.readFileSync(path.join(work, 'manifests', 'train.jsonl'), 
 }
 const totalH = [...bySource.values()].reduce((a, e) => a + e.sec, 0) / 3600;
 const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const files = ['encoder.onnx', 'head.weight.npy', 'head.bias.npy', 'lm.arpa.gz', 'model.json'].filter((f) => fs.existsSync(path.join(modelDir, f)));
+const files = ['encoder.onnx', 'head.weight.npy', 'head.bias.npy', 'lm.arpa.gz', 'pronunciations.txt.gz', 'model.json'].filter((f) => fs.existsSync(path.join(modelDir, f)));
 const sizeMB = files.reduce((a, f) => a + fs.statSync(path.join(modelDir, f)).size, 0) / 1e6;
 const results = ev.results as { set: string; default: { wer: number; cer: number; utterances: number; seconds: number; audioSeconds: number }; greedy: { wer: number; cer: number } }[];
+const gn: string = ev.greedyDecoding ?? 'greedy';
 const r = (k: string) => results.find((x) => x.set.startsWith(k))!;
 const target = (k: string, limit: number): string => (r(k).default.wer <= limit ? `met (target WER <= ${p(limit)})` : `MISSED (target WER <= ${p(limit)})`);
 
+const limitPhones = `- Only words with a cmudict pronunciation can be recognised (and, with the LM, only the LM's 23k words or hotwords);
+  cmudict covers 98.9-99.9% of the test sets' words. Adaptation data with other words loses those utterances.
+`;
+
 const md = `# Model card: base-en ${m.modelVersion}
 
-The English encoder that adapt-asr ships, with a character CTC head and a word trigram LM. It is
+The English encoder that adapt-asr ships, with a ${phones ? 'phone CTC head, a pronunciation dictionary' : 'character CTC head'} and a word trigram LM. It is
 the frozen base that accent adapters (\`adapt-asr train\`) build on. Everything below was measured
 by committed scripts (\`recipes/base-en/\`); the numbers are copied in by \`model-card.ts\`.
 
@@ -43,7 +54,14 @@ by committed scripts (\`recipes/base-en/\`); the numbers are copied in by \`mode
 - Encoder (\`encoder.onnx\`, ONNX opset 14, kind \`features\`): ${String(train.config.arch)} model: ${train.config.stack} frames stacked
   (${Number(train.config.stack) * 10} ms per output frame), Linear 320 -> ${train.config.d}, LayerNorm, then ${train.config.layers} residual blocks of
   depthwise Conv1d (kernel 15) -> Linear -> LayerNorm -> SiLU. Hidden size ${m.encoder.hiddenSize}.
-- CTC head (\`head.weight.npy\`, \`head.bias.npy\`): Linear ${m.encoder.hiddenSize} -> 29 over blank, space, apostrophe, a-z.
+${phones
+    ? `- CTC head (\`head.weight.npy\`, \`head.bias.npy\`): Linear ${m.encoder.hiddenSize} -> ${m.ctcHead.vocab.length} over blank, a word separator and the 39 phones
+  of the CMU Pronouncing Dictionary without stress marks (ARPAbet: AA AE AH ... ZH).
+- Pronunciations (\`pronunciations.txt.gz\`): cmudict (Debian's pocketsphinx-en-us; BSD-style licence, notice in the file),
+  stress removed, 133,515 entries. Words are spelled through it: the beam search follows phone strings in a trie
+  of the LM's words and, when a word ends, picks the homophone the LM prefers in context. It also gives adapters
+  their training targets (a transcript word missing from it is skipped and named).`
+    : `- CTC head (\`head.weight.npy\`, \`head.bias.npy\`): Linear ${m.encoder.hiddenSize} -> 29 over blank, space, apostrophe, a-z.`}
 ${m.trainableTop ? `- Trainable top: the last ${m.trainableTop.blocks.length} blocks also ship as weights (\`top.<j>.*.npy\`), and \`encoder.onnx\` has a second output
   \`${m.trainableTop.output}\` (the hidden states entering them), so \`adapt-asr train --method top\` can fine-tune them per accent
   (\`recipes/base-en/check-export.ts\` checks that the blocks run in JavaScript reproduce the ONNX output).` : ''}
@@ -66,23 +84,25 @@ ${[...bySource].sort((a, b) => b[1].sec - a[1].sec).map(([k, e]) => `| ${k} | ${
 
 PyTorch (Debian python3-torch ${'1.13'}), CTC loss, AdamW, linear warm-up then cosine decay over the planned compute,
 SpecAugment-style masking, batches of about 60 s of audio. Last invocation: \`train.py ${train.args}\`.
-Compute spent: ${train.computeMinutes.toFixed(0)} CPU-minutes on one thread of a shared 2-core machine (${os.cpus()[0]?.model?.trim()}),
+Compute spent: ${phones && initMin ? `${totalMin.toFixed(0)} CPU-minutes in all: ${initMin.toFixed(0)} training the character model (base-en 1.2.0),
+then ${train.computeMinutes.toFixed(0)} fine-tuning it to phone targets (new head, whole encoder trained; ${train.trainUtterances} utterances, ${train.trainHours?.toFixed(1)} h: those whose words
+are all in cmudict)` : `${train.computeMinutes.toFixed(0)} CPU-minutes`} on one thread of a shared 2-core machine (${os.cpus()[0]?.model?.trim()}),
 ${train.steps} steps, ${train.epochs.toFixed(2)} epochs. Architecture choice: the first 7 compute-minutes of a Conformer
 (d=144, 8 blocks, 2.59M parameters, 7 audio-s/s) and of this convolutional model (22 audio-s/s) were compared at equal
 compute: dev CER 1.00 (still emitting only blanks after 57 steps) against 0.695; the convolutional model was kept.
 
-${fs.existsSync(path.join(work, 'runs', run, 'NOTES.md')) ? fs.readFileSync(path.join(work, 'runs', run, 'NOTES.md'), 'utf8').trim() + '\n\n' : ''}Dev CER/WER (greedy, 60 TTS + 60 Kathleen dev utterances) during training:
+${fs.existsSync(path.join(work, 'runs', run, 'NOTES.md')) ? fs.readFileSync(path.join(work, 'runs', run, 'NOTES.md'), 'utf8').trim() + '\n\n' : ''}${phones ? 'Dev phone error rate and phone-word error rate (greedy, 60 TTS + 60 Kathleen dev utterances whose words are in cmudict) during the phone fine-tuning' : 'Dev CER/WER (greedy, 60 TTS + 60 Kathleen dev utterances) during training'}:
 
-| compute (min) | step | dev CER | dev WER |
+| compute (min) | step | dev ${phones ? 'PER' : 'CER'} | dev WER${phones ? ' (phone words)' : ''} |
 | --- | --- | --- | --- |
 ${hist.map((h) => `| ${h.minutes} | ${h.step} | ${p(h.dev_cer)} | ${p(h.dev_wer)} |`).join('\n')}
 
 ## Results
 
 Measured ${ev.date.slice(0, 10)} on ${ev.machine}; command \`node dist/recipes/base-en/evaluate.js --work WORK --model models/base-en\`.
-Default decoding of \`adapt-asr eval\` (${ev.decoding ?? 'beam 8 + LM'}: CTC prefix beam search with the bundled word trigram LM${ev.decoding?.includes('lexicon') ? ', spelling only the LM\'s words' : ''}; weights tuned on dev, model.json \`decoding\`) and greedy decoding.
+Default decoding of \`adapt-asr eval\` (${ev.decoding ?? 'beam 8 + LM'}: CTC prefix beam search with the bundled word trigram LM${ev.decoding?.includes('lexicon') ? ', spelling only the LM\'s words' : ''}; weights tuned on dev, model.json \`decoding\`) and ${gn === 'greedy' ? 'greedy decoding' : `the narrowest decoding (${gn}, no LM: a phone model cannot spell without its dictionary)`}.
 
-| test set | utterances | WER | CER | WER greedy | CER greedy |
+| test set | utterances | WER | CER | WER (${gn}) | CER (${gn}) |
 | --- | --- | --- | --- | --- | --- |
 ${results.map((x) => `| ${x.set} | ${x.default.utterances} | ${p(x.default.wer)} | ${p(x.default.cer)} | ${p(x.greedy.wer)} | ${p(x.greedy.cer)} |`).join('\n')}
 
@@ -91,10 +111,10 @@ Encoder + decoding real-time factor on one thread: ${(r('(b)').default.seconds /
 
 ## Limitations
 
-- Trained for ${train.computeMinutes.toFixed(0)} CPU-minutes: far less than such a model needs; accuracy is limited by compute, and
+- Trained for ${totalMin.toFixed(0)} CPU-minutes: far less than such a model needs; accuracy is limited by compute, and
   the recipe resumes to train further (\`HOURS=... bash recipes/base-en/run.sh 5\`).
 - Mostly synthetic speech: robotic TTS voices are easier than people; real speech is represented by one US speaker.
 - Read sentences only; no conversational speech, no far-field audio, English only, lower-case letters without digits.
-`;
+${phones ? limitPhones : ''}`;
 fs.writeFileSync(path.join(modelDir, 'MODEL_CARD.md'), md);
 process.stdout.write(`wrote ${path.join(modelDir, 'MODEL_CARD.md')}\n`);

@@ -231,7 +231,8 @@ def main():
         hours_seen = state['frames_seen'] / 360000 if 'frames_seen' in state else 0
         with open(os.path.join(run_dir, 'train-info.json'), 'w') as f:
             json.dump({'config': cfg, 'params': count_params(model), 'steps': state['step'], 'epochs': state['epoch'] + state['batch_in_epoch'] / max(1, n_batches[0]),
-                       'computeMinutes': state['elapsed'] / 60, 'audioHoursSeen': hours_seen, 'args': ' '.join(sys.argv[1:])}, f, indent=1)
+                       'computeMinutes': state['elapsed'] / 60, 'audioHoursSeen': hours_seen, 'args': ' '.join(sys.argv[1:]),
+                       'targets': a.targets, 'trainUtterances': len(train), 'trainHours': hours, 'init': state.get('init')}, f, indent=1)
 
     n_batches = [len(batches(train, a.max_frames, random.Random(1000)))]
     rng_np = np.random.default_rng(state['step'])
