@@ -292,7 +292,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
     }
   }
   const base = devScore(fresh, dev, vocab, decoder); // equals the base model (W_up = 0, or the model's own top blocks)
-  log(`base model on dev (${decoder.name}): WER ${(100 * base.wer).toFixed(1)}%, CER ${(100 * base.cer).toFixed(1)}% (${base.words} words)`);
+  log(`base model on dev (${decoder.name}): WER ${(100 * base.wer).toFixed(1)}%, CER ${(100 * base.cer).toFixed(1)}% (${base.words} words), loss ${base.loss.toFixed(3)}`);
 
   // 3. Epochs (resuming from the last checkpoint when asked).
   const configKey = JSON.stringify({ ...cfg, out: undefined, resume: undefined, force: undefined, encoder: spec.encoder.sha256, n: examples.length });
