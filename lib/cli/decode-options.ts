@@ -26,10 +26,14 @@ export function withDecodeOptions<T>(y: Argv<T>): Argv<T & DecodeArgs> {
     .option('word-bonus', { type: 'number', describe: 'Score added per word, against the LM\'s preference for short outputs (default: the model\'s tuned value; else 1.0 with an LM).' })
     .option('lexicon', { type: 'boolean', describe: 'Spell only words the language model knows (and hotwords). Default: as tuned for the model. --no-lexicon lets the search spell new words (not for a phone model, which always spells through its pronunciation dictionary).' })
     .option('oov-penalty', { type: 'number', describe: 'With --lexicon: allow words outside it at this cost in nats per word, instead of never (character models only).' })
-    .option('hotwords', { type: 'string', describe: 'A file of words or phrases to favour, one per line, optionally followed by a boost in nats per character (per phone for a phone model, whose dictionary must know the words; default 1.0), e.g. "glasgow 2".' }) as unknown as Argv<T & DecodeArgs>;
+    .option('hotwords', { type: 'string', describe: 'A file of words or phrases to favour, one per line, optionally followed by a boost in nats per character (default 1.0), e.g. "glasgow 2". For a phone model, a word its dictionary lacks needs its phones between slashes: "auchtermuchty 2 /AA K T ER M AH K T IY/".' }) as unknown as Argv<T & DecodeArgs>;
 }
 
-/** Read a hotwords file: `phrase [boost]` per line. */
+/**
+ * Read a hotwords file: `phrase [boost] [/PHONES/]` per line. A phone model needs each word's
+ * pronunciation: from its dictionary, or given between slashes (words separated by `|`), e.g.
+ * `auchtermuchty 2 /AA K T ER M AH K T IY/`.
+ */
 export function readHotwords(file: string): Hotword[] {
   let text: string;
   try {
@@ -39,14 +43,24 @@ export function readHotwords(file: string): Hotword[] {
   }
   const out: Hotword[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
-    const l = line.trim();
+    let l = line.trim();
     if (!l || l.startsWith('#')) return;
+    let said: string[] | undefined;
+    const pron = /\/([^/]*)\/$/.exec(l);
+    if (pron) {
+      l = l.slice(0, pron.index).trim();
+      said = pron[1].trim().split(/\s*\|\s*/).flatMap((w, k) => (k ? [' ', ...w.split(/\s+/)] : w.split(/\s+/)));
+      if (said.some((p) => p === '')) throw new InputError(`line ${i + 1}: empty pronunciation between the slashes`, file);
+    }
     const m = /^(.*?)(?:\s+(-?\d+(?:\.\d+)?))?$/.exec(l)!;
     const phrase = m[1].toLowerCase().replace(/[^a-z' ]+/g, ' ').replace(/\s+/g, ' ').trim();
     if (!phrase) throw new InputError(`line ${i + 1}: no word left after normalisation`, file);
     const boost = m[2] !== undefined ? Number(m[2]) : 1.0;
     if (!(boost > 0 && boost <= 20)) throw new InputError(`line ${i + 1}: boost must be in (0, 20], got ${m[2]}`, file);
-    out.push({ phrase, boost });
+    if (said && said.filter((p) => p === ' ').length !== phrase.split(' ').length - 1) {
+      throw new InputError(`line ${i + 1}: the pronunciation has ${said.filter((p) => p === ' ').length + 1} word(s) ('|' between words), the phrase ${phrase.split(' ').length}`, file);
+    }
+    out.push(said ? { phrase, boost, symbols: said } : { phrase, boost });
   });
   if (out.length === 0) throw new InputError('no hotwords in file', file);
   return out;

@@ -80,11 +80,24 @@ export class Pronunciations {
     return { symbols };
   }
 
-  /** A hotword with its phones (first pronunciation of each word); a word without one is an error. */
-  hotword(h: Hotword): Hotword {
+  /**
+   * A hotword with its phones: as given (checked against the model's symbols), else each word's
+   * first pronunciation; a word without one is an error that says how to give it.
+   */
+  hotword(h: Hotword, units: readonly string[]): Hotword {
+    if (h.symbols) {
+      const bad = h.symbols.find((p) => !units.includes(p) || units.indexOf(p) === 0);
+      if (bad !== undefined) throw new ConfigError(`hotword "${h.phrase}": phone "${bad}" is not one of the model's (${units.slice(2, 8).join(' ')} ...)`);
+      return h;
+    }
     const t = this.targets(h.phrase);
-    if ('missing' in t) throw new ConfigError(`hotword "${h.phrase}": the model's pronunciation dictionary has no "${t.missing}"`);
+    if ('missing' in t) throw new ConfigError(`hotword "${h.phrase}": the model's pronunciation dictionary has no "${t.missing}"; give its phones in the hotwords file, e.g. "${t.missing} 2 /${this.example()}/"`);
     return { ...h, symbols: t.symbols };
+  }
+
+  /** A pronunciation to show in messages. */
+  private example(): string {
+    return (this.dict.get('speech') ?? this.dict.values().next().value ?? [['...']])[0].join(' ');
   }
 
   /**

@@ -113,7 +113,7 @@ export class Recognizer {
     }
     const pron = h.pronunciations ? Pronunciations.load(path.join(md.dir, h.pronunciations), h.vocab) : undefined;
     checkDecodeOptions(options, !!pron);
-    if (pron) for (const hw of options.hotwords ?? []) pron.hotword(hw);
+    if (pron) for (const hw of options.hotwords ?? []) pron.hotword(hw, h.vocab);
     const encoder = await Encoder.create(md, { threads: options.threads });
     const tuned = md.manifest.decoding ?? {};
     return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, lm, pron, {
@@ -153,7 +153,8 @@ export class Recognizer {
     checkDecodeOptions({ ...o, beam }, !!pron);
     if (beam === 1 && !o.hotwords?.length && !lm && !pron) return ctcGreedy(logp, T, V, this.vocab, frameShift);
     const lexicon = pron ? pron.lexicon(lm) : lm && o.lexicon ? lm.lexicon() : undefined;
-    const hotwords = pron ? o.hotwords?.map((h) => pron.hotword(h)) : o.hotwords;
+    // Phones of hotwords for a phone model; a character model spells them (any phones given are not for it).
+    const hotwords = pron ? o.hotwords?.map((h) => pron.hotword(h, this.vocab.symbols)) : o.hotwords?.map(({ phrase, boost }) => ({ phrase, boost }));
     const beamOptions = { beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords, lexicon, oovPenalty: o.oovPenalty };
     const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
     return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>

@@ -7,6 +7,7 @@ import { ArpaLm } from '../../lib/decode/arpa.js';
 import { ctcBeamSearch } from '../../lib/decode/ctc-beam.js';
 import { Pronunciations } from '../../lib/decode/pronunciations.js';
 import { labeler } from '../../lib/train/data.js';
+import { readHotwords } from '../../lib/cli/decode-options.js';
 
 // A toy phone model: blank, word separator and eight phones.
 const SYMBOLS = ['<blank>', ' ', 'T', 'UW', 'G', 'OW', 'K', 'AE', 'R', 'EH'];
@@ -90,10 +91,31 @@ describe('pronunciations (phone models)', () => {
     const lexicon = pron.lexicon(lm);
     const h = ctcBeamSearch(logp, T, V, VOCAB, 0.04, { beam: 8, lm, lmWeight: 1, wordBonus: 0, lexicon });
     assert.ok(!h.text.includes('red') && h.text.split(' ').every((w) => lexicon.size && ['to', 'too', 'two', 'go', 'cat'].includes(w)), h.text);
-    const hot = new Pronunciations(new Map([['rat', [['R', 'AE', 'T']]], ['red', [['R', 'EH', 'T']]]])).hotword({ phrase: 'red', boost: 0.5 });
+    const hot = new Pronunciations(new Map([['rat', [['R', 'AE', 'T']]], ['red', [['R', 'EH', 'T']]]])).hotword({ phrase: 'red', boost: 0.5 }, SYMBOLS);
     assert.deepEqual(hot.symbols, ['R', 'EH', 'T']);
     const sayRed = say(['R', 'EH', 'T', ' ', 'K', 'AE', 'T']);
     assert.equal(ctcBeamSearch(sayRed.logp, sayRed.T, V, VOCAB, 0.04, { beam: 8, lm, lmWeight: 1, wordBonus: 0, lexicon, hotwords: [hot] }).text, 'red cat');
-    assert.throws(() => pron.hotword({ phrase: 'red cat', boost: 1 }), /no "red"/);
+    assert.throws(() => pron.hotword({ phrase: 'red cat', boost: 1 }, SYMBOLS), /no "red"; give its phones in the hotwords file/);
+    // Phones given with the hotword (a word the dictionary lacks) are used as they are, if they are the model's.
+    const given = { phrase: 'red cat', boost: 0.5, symbols: ['R', 'EH', 'T', ' ', 'K', 'AE', 'T'] };
+    assert.deepEqual(pron.hotword(given, SYMBOLS), given);
+    assert.equal(ctcBeamSearch(sayRed.logp, sayRed.T, V, VOCAB, 0.04, { beam: 8, lm, lmWeight: 1, wordBonus: 0, lexicon, hotwords: [given] }).text, 'red cat');
+    assert.throws(() => pron.hotword({ ...given, symbols: ['R', 'EH', 'DX'] }, SYMBOLS), /phone "DX" is not one of the model's/);
+  });
+
+  it('a hotwords file may give phones between slashes, words separated by |', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hot-'));
+    const f = path.join(dir, 'hot.txt');
+    fs.writeFileSync(f, 'Auchtermuchty 2 /AA K T ER M AH K T IY/\nred cat /R EH T | K AE T/\nglasgow 1.5\n');
+    assert.deepEqual(readHotwords(f), [
+      { phrase: 'auchtermuchty', boost: 2, symbols: ['AA', 'K', 'T', 'ER', 'M', 'AH', 'K', 'T', 'IY'] },
+      { phrase: 'red cat', boost: 1, symbols: ['R', 'EH', 'T', ' ', 'K', 'AE', 'T'] },
+      { phrase: 'glasgow', boost: 1.5 },
+    ]);
+    fs.writeFileSync(f, 'red cat /R EH T K AE T/\n');
+    assert.throws(() => readHotwords(f), /line 1: the pronunciation has 1 word\(s\) \('\|' between words\), the phrase 2/);
+    fs.writeFileSync(f, 'red //\n');
+    assert.throws(() => readHotwords(f), /line 1: empty pronunciation between the slashes/);
+    fs.rmSync(dir, { recursive: true });
   });
 });
