@@ -38,12 +38,14 @@ export function zhManifests(tmp: string): { train: string; test: Utterance[] } |
 
 /** The default decoding's name, as the recognizer reports it (set by the first score()). */
 let defaultDecoding = 'default decoding';
+let noLmDecoding = 'greedy';
 
 async function score(adapter: string | undefined, test: string | Utterance[]): Promise<[{ wer: number; cer: number }, { wer: number; cer: number }]> {
   const rec = await loadRecognizer({ adapter, threads: os.cpus().length });
   try {
     defaultDecoding = rec.decodingName();
-    const [d, g] = await evaluateVariants(rec, test, [{}, { beam: 1, useLm: false }]);
+    noLmDecoding = rec.decodingName(rec.withoutLm);
+    const [d, g] = await evaluateVariants(rec, test, [{}, rec.withoutLm]);
     return [{ wer: d.wer, cer: d.cer }, { wer: g.wer, cer: g.cer }];
   } finally {
     await rec.release();
@@ -98,9 +100,9 @@ export async function benchAdaptation(quick = false): Promise<string> {
   return [
     '## Accent adaptation (`bench/adaptation`)', '',
     `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; method \`adapter\` (default) at every size and \`top\` (fine-tuning the encoder's last two blocks and the head) at the largest, default settings, seed 1. `
-      + `WER/CER on the test split with the default decoding (${defaultDecoding}; greedy in the last columns); training judges its dev set with the same default decoding. Train time is the whole \`adapt-asr train\` process (encoding, training, writing, and the final test scoring when the data has a test split); peak memory is its maximum RSS. `
+      + `WER/CER on the test split with the default decoding (${defaultDecoding}; ${noLmDecoding === 'greedy' ? 'greedy' : `${noLmDecoding}, without the LM,`} in the last columns); training judges its dev set with the same default decoding. Train time is the whole \`adapt-asr train\` process (encoding, training, writing, and the final test scoring when the data has a test split); peak memory is its maximum RSS. `
       + '"guard" says whether training judged the adapter better on its held-out dev speakers.', '',
-    table(['set', 'method', 'minutes', 'base WER', 'adapted WER', 'relative WER reduction (negative: worse)', 'base CER', 'adapted CER', 'greedy base / adapted WER', 'guard', 'train time', 'peak memory'],
+    table(['set', 'method', 'minutes', 'base WER', 'adapted WER', 'relative WER reduction (negative: worse)', 'base CER', 'adapted CER', `${noLmDecoding === 'greedy' ? 'greedy' : 'no-LM'} base / adapted WER`, 'guard', 'train time', 'peak memory'],
       rows.map((r) => [r.set, r.method, r.minutes, p(r.base.wer), p(r.adapted.wer), rel(r.base.wer, r.adapted.wer), p(r.base.cer), p(r.adapted.cer), `${p(r.baseGreedy.wer)} / ${p(r.adaptedGreedy.wer)}`, r.accepted ? 'accepted' : 'rejected', `${r.trainSec.toFixed(0)} s`, `${r.peakMB.toFixed(0)} MB`])), '',
     '![WER against minutes of adaptation data](docs/adaptation-data-efficiency.png)', '',
   ].join('\n');

@@ -133,6 +133,14 @@ export class Recognizer {
     return { logp: this.head.logProbs(enc.frames, enc.numFrames), T: enc.numFrames, V: this.head.vocabSize, frameShift: enc.frameShift };
   }
 
+  /**
+   * Options for decoding without the LM: greedy for a character model; a phone model has no greedy
+   * decoding (a beam of 1 loses words when a phone string leaves the dictionary), so its beam through the dictionary.
+   */
+  get withoutLm(): DecodeOptions {
+    return this.pronunciations ? { useLm: false } : { beam: 1, useLm: false };
+  }
+
   /** The name of the decoding these options give, e.g. "beam 16 + LM + lexicon" (see decode()). */
   decodingName(options: DecodeOptions = {}): string {
     const { lm, beam, o } = this.resolveDecoding(options);

@@ -3,12 +3,16 @@
  *
  * Each update encodes a trailing window of at most `windowSeconds` (starting on an encoder frame
  * boundary), so an update costs a bounded amount whatever the stream's length. Frames that have
- * left the window are committed from the window that last saw them; a partial result is the greedy
- * decoding of the committed frames followed by the current window's. finish() decodes the whole
- * buffered audio exactly as transcribe() would, so the final result equals offline recognition.
+ * left the window are committed from the window that last saw them; a partial result is the quick
+ * decoding (Recognizer.draft: greedy, or a narrow beam for a phone model) of the committed frames
+ * followed by the current window's. Once more than `freezeSeconds` of committed frames wait, those up to
+ * a pause are decoded one last time and their text frozen, so the work per update stays bounded
+ * however long the stream. finish() decodes the whole buffered audio exactly as transcribe() would,
+ * so the final result equals offline recognition.
  */
 import { Resampler } from '../audio/resample.js';
 import { SAMPLE_RATE } from '../audio/constants.js';
+import { splitAtPauses } from '../decode/segment.js';
 import { ConfigError } from '../errors.js';
 import type { DecodeOptions, Recognizer, Transcript } from './recognizer.js';
 
@@ -19,6 +23,8 @@ export interface StreamOptions extends DecodeOptions {
   updateSeconds?: number;
   /** Longest window encoded per update (default 10 s). */
   windowSeconds?: number;
+  /** Committed audio decoded again per update before its text is frozen at a pause (default 20 s). */
+  freezeSeconds?: number;
 }
 
 export interface PartialResult {
@@ -34,8 +40,10 @@ export class RecognitionStream {
   private audio = new Float32Array(16000 * 30);
   private length = 0;
   private lastUpdate = 0;
-  private committed: Float32Array[] = []; // log-prob rows of committed frames, in order
-  private committedFrames = 0;
+  private committed: Float32Array[] = []; // log-prob rows of committed frames not yet frozen, in order
+  private committedFrames = 0; // all committed frames, frozen or not
+  private frozenFrames = 0;
+  private frozenText: string[] = [];
   private lastWindow: { startFrame: number; logp: Float32Array; T: number } | null = null;
   private busy: Promise<unknown> = Promise.resolve();
   private finished = false;
@@ -107,12 +115,32 @@ export class RecognitionStream {
     const win = await this.rec.logProbs({ samples: this.audio.slice(begin, end), sampleRate: SAMPLE_RATE });
     this.lastWindow = { startFrame: this.committedFrames, logp: win.logp, T: win.T };
     const V = win.V;
-    const all = new Float32Array((this.committedFrames + win.T) * V);
-    let o = 0;
-    for (const c of this.committed) { all.set(c, o); o += c.length; }
-    all.set(win.logp, o);
-    const text = this.rec.draft(all, this.committedFrames + win.T, V, win.frameShift).text;
+    let pending = this.committedFrames - this.frozenFrames;
+    let rows = concat(this.committed, pending * V);
+    if (pending * win.frameShift > (this.opts.freezeSeconds ?? 20)) {
+      // Freeze the committed frames up to a pause in their second half.
+      const cut = splitAtPauses(rows, pending, V, this.rec.vocab.blank, pending - 1)[0][1];
+      const words = this.rec.draft(rows.subarray(0, cut * V), cut, V, win.frameShift).text;
+      if (words) this.frozenText.push(words);
+      this.frozenFrames += cut;
+      rows = rows.slice(cut * V);
+      pending -= cut;
+    }
+    this.committed = [rows];
+    const all = new Float32Array((pending + win.T) * V);
+    all.set(rows);
+    all.set(win.logp, pending * V);
+    const recent = this.rec.draft(all, pending + win.T, V, win.frameShift).text;
+    const text = [...this.frozenText, recent].filter((x) => x).join(' ');
     this.partial = { text, audioSeconds: end / SAMPLE_RATE };
     return this.partial;
   }
+}
+
+function concat(parts: Float32Array[], n: number): Float32Array {
+  if (parts.length === 1 && parts[0].length === n) return parts[0];
+  const out = new Float32Array(n);
+  let o = 0;
+  for (const c of parts) { out.set(c, o); o += c.length; }
+  return out;
 }

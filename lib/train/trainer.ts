@@ -171,10 +171,12 @@ interface DevDecoder { name: string; decode(logp: Float32Array, T: number, V: nu
  * adapter can improve one and worsen the other.
  */
 function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: 'default' | 'greedy', lm: ArpaLm | undefined, pron: Pronunciations | undefined, maxBeam = 1000): DevDecoder {
-  if (pron && (mode === 'greedy' || !lm)) {
-    // A phone model cannot spell without its dictionary: "greedy" is a beam of 1 through it, no LM.
-    const options: BeamOptions = { beam: 1, lexicon: pron.lexicon(lm) };
-    return { name: decodingName(1, false, true), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
+  if (pron && mode === 'greedy') throw new ConfigError('--dev-decoding greedy: a phone model has no greedy decoding (it spells words through its pronunciation dictionary)');
+  if (pron && !lm) {
+    // No LM: a beam through the dictionary (a beam of 1 loses words when a phone string leaves it).
+    const beam = Math.min(md.manifest.decoding?.beam ?? 8, maxBeam);
+    const options: BeamOptions = { beam, lexicon: pron.lexicon() };
+    return { name: decodingName(beam, false, true), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
   }
   if (mode === 'greedy' || !lm) return { name: 'greedy', decode: (lp, T, V) => ctcGreedy(lp, T, V, vocab, frameShift).text };
   const t = md.manifest.decoding ?? {};

@@ -22,13 +22,13 @@ const grid: { lmWeight: number; wordBonus: number; lexicon: boolean }[] = [];
 for (const lexicon of rec.pronunciations ? [true] : [false, true]) {
   for (const lmWeight of [0.15, 0.3, 0.5, 0.8, 1.2]) for (const wordBonus of [-1, 0, 1, 2, 3, 4]) grid.push({ lmWeight, wordBonus, lexicon });
 }
-const variants = [{ beam: 1, useLm: false }, ...grid.map((g) => ({ beam: BEAM, ...g }))];
+const variants = [rec.withoutLm, ...grid.map((g) => ({ beam: BEAM, ...g }))];
 const res = await evaluateVariants(rec, dev, variants);
 await rec.release();
 let best = 1;
 for (let i = 2; i < res.length; i++) if (res[i].wer < res[best].wer) best = i;
 const chosen = grid[best - 1];
-process.stdout.write(`dev (${res[0].utterances} utterances): ${rec.pronunciations ? 'beam 1 + lexicon' : 'greedy'} WER ${(100 * res[0].wer).toFixed(1)}%; best beam ${BEAM} + LM: weight ${chosen.lmWeight}, word bonus ${chosen.wordBonus}, lexicon ${chosen.lexicon}: WER ${(100 * res[best].wer).toFixed(1)}%\n`);
+process.stdout.write(`dev (${res[0].utterances} utterances): ${rec.pronunciations ? 'without the LM' : 'greedy'} WER ${(100 * res[0].wer).toFixed(1)}%; best beam ${BEAM} + LM: weight ${chosen.lmWeight}, word bonus ${chosen.wordBonus}, lexicon ${chosen.lexicon}: WER ${(100 * res[best].wer).toFixed(1)}%\n`);
 for (let i = 1; i < res.length; i++) process.stderr.write(`  lmWeight ${grid[i - 1].lmWeight} wordBonus ${grid[i - 1].wordBonus} lexicon ${grid[i - 1].lexicon}: WER ${(100 * res[i].wer).toFixed(2)}%\n`);
 const file = path.join(model, 'model.json');
 const m = JSON.parse(fs.readFileSync(file, 'utf8'));

@@ -28,6 +28,12 @@ describe('pipeline: streaming', function () {
       const offline = await rec.transcribe({ samples: resample(x44, 44100, 16000), sampleRate: 16000 });
       assert.equal(final.text, offline.text);
       assert.throws(() => stream.acceptWaveform(new Float32Array(10)), /after finish/);
+      // Freezing committed text at pauses (bounded work per update) changes nothing but where a word may be cut.
+      const frozen = rec.createStream({ sampleRate: 44100, windowSeconds: 1.5, freezeSeconds: 0.5 });
+      let last = null;
+      for (let i = 0; i < x44.length; i += 4410) last = (await frozen.acceptWaveform(x44.subarray(i, i + 4410))) ?? last;
+      assert.equal(last!.text.replace(/ /g, ''), partials[partials.length - 1].text.replace(/ /g, ''));
+      assert.ok((frozen as unknown as { frozenFrames: number }).frozenFrames > 50, 'text was frozen');
     } finally {
       await rec.release();
       fs.rmSync(dir, { recursive: true, force: true });

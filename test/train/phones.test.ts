@@ -43,7 +43,8 @@ describe('train and transcribe with a phone model', function () {
     assert.ok(skipped, logs.join('\n'));
     const { meta } = loadAdapter(out);
     assert.equal(meta.data.utterances, 23);
-    assert.equal(meta.dev.decoding, 'beam 1 + lexicon'); // no LM: a phone model still spells through its dictionary
+    assert.equal(meta.dev.decoding, 'beam 8 + lexicon'); // no LM: a phone model still spells through its dictionary
+    await assert.rejects(trainAdapter({ accent: 'p', data, model, out: path.join(dir, 'adapters', 'g'), epochs: 1, threads: 1, devDecoding: 'greedy' }), /a phone model has no greedy decoding/);
   });
 
   it('transcribes into dictionary words only, with word times; --no-lexicon and unknown hotwords are refused', async () => {
