@@ -24,7 +24,7 @@ export function withDecodeOptions<T>(y: Argv<T>): Argv<T & DecodeArgs> {
     .option('lm', { type: 'string', describe: 'An ARPA word n-gram language model (.arpa or .arpa.gz) to use instead of the model\'s own lm.arpa.gz. --no-lm decodes without one (with --beam 1: plain greedy decoding).' })
     .option('lm-weight', { type: 'number', describe: 'Weight of the language model score (default: the value tuned for the model, in its model.json; else 0.5).' })
     .option('word-bonus', { type: 'number', describe: 'Score added per word, against the LM\'s preference for short outputs (default: the model\'s tuned value; else 1.0 with an LM).' })
-    .option('lexicon', { type: 'boolean', describe: 'Spell only words the language model knows (and hotwords). Default: as tuned for the model. --no-lexicon lets the search spell new words (not for a phone model, which always spells through its pronunciation dictionary).' })
+    .option('lexicon', { type: 'boolean', describe: 'Spell only words the language model knows (and hotwords). Default: as tuned for the model. --no-lexicon lets the search spell new words (for a phone model: any word of its pronunciation dictionary).' })
     .option('oov-penalty', { type: 'number', describe: 'With --lexicon: allow words outside it at this cost in nats per word, instead of never (character models only).' })
     .option('hotwords', { type: 'string', describe: 'A file of words or phrases to favour, one per line, optionally followed by a boost in nats per character (default 1.0), e.g. "glasgow 2". For a phone model, a word its dictionary lacks needs its phones between slashes: "auchtermuchty 2 /AA K T ER M AH K T IY/".' }) as unknown as Argv<T & DecodeArgs>;
 }

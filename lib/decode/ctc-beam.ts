@@ -61,9 +61,12 @@ export interface Hotword {
 export const DEFAULT_LM_WEIGHT = 0.5;
 export const DEFAULT_WORD_BONUS = 1.0;
 
-/** How a decoding is named in logs, reports and adapter.json: "greedy", "beam 16 + LM + lexicon" (`lexicon`: one is in use). */
-export function decodingName(beam: number, lm: boolean, lexicon: boolean): string {
-  return beam === 1 && !lm && !lexicon ? 'greedy' : `beam ${beam}${lm ? ' + LM' : ''}${lexicon ? ' + lexicon' : ''}`;
+/**
+ * How a decoding is named in logs, reports and adapter.json: "greedy", "beam 16 + LM + lexicon".
+ * `lexicon`: one limits the words (the LM's), or 'dictionary' (a phone model spelling any word it has a pronunciation for).
+ */
+export function decodingName(beam: number, lm: boolean, lexicon: boolean | 'dictionary'): string {
+  return beam === 1 && !lm && !lexicon ? 'greedy' : `beam ${beam}${lm ? ' + LM' : ''}${lexicon === 'dictionary' ? ' + dictionary' : lexicon ? ' + lexicon' : ''}`;
 }
 
 /** A hotword trie node; `spell` is the word of the phrase that ends here (phone models). */

@@ -33,7 +33,8 @@ export interface DecodeOptions {
   hotwords?: Hotword[];
   /**
    * Spell only words of the LM's vocabulary (plus hotwords), default from model.json `decoding`, else false.
-   * A phone model always spells through its pronunciation dictionary (limited to the LM's words when it has an LM).
+   * A phone model always spells through its pronunciation dictionary: with the lexicon, only the LM's words
+   * (when it has an LM); without, any word of the dictionary.
    */
   lexicon?: boolean;
   /** With `lexicon`: nats charged per word outside it instead of forbidding it (default: forbidden). */
@@ -59,8 +60,7 @@ export interface Transcript extends Hypothesis {
 }
 
 /** Decoding options a caller can get wrong, checked before any work is done. */
-function checkDecodeOptions(o: DecodeOptions, phones = false): void {
-  if (phones && o.lexicon === false) throw new ConfigError('this model recognises phones and spells words through its pronunciation dictionary: --no-lexicon does not apply');
+function checkDecodeOptions(o: DecodeOptions): void {
   if (o.beam !== undefined && !(Number.isInteger(o.beam) && o.beam >= 1 && o.beam <= 1000)) throw new ConfigError(`beam must be an integer from 1 to 1000, got ${o.beam}`);
   if (o.oovPenalty !== undefined && !(o.oovPenalty >= 0)) throw new ConfigError(`oov penalty must be a number >= 0, got ${o.oovPenalty}`);
 }
@@ -112,7 +112,7 @@ export class Recognizer {
       if (adapter.weights.method === 'top' && !md.manifest.trainableTop) throw new ModelError(`adapter fine-tunes top blocks that model '${md.manifest.name}' does not ship`);
     }
     const pron = h.pronunciations ? Pronunciations.load(path.join(md.dir, h.pronunciations), h.vocab) : undefined;
-    checkDecodeOptions(options, !!pron);
+    checkDecodeOptions(options);
     if (pron) for (const hw of options.hotwords ?? []) pron.hotword(hw, h.vocab);
     const encoder = await Encoder.create(md, { threads: options.threads });
     const tuned = md.manifest.decoding ?? {};
@@ -144,7 +144,7 @@ export class Recognizer {
   /** The name of the decoding these options give, e.g. "beam 16 + LM + lexicon" (see decode()). */
   decodingName(options: DecodeOptions = {}): string {
     const { lm, beam, o } = this.resolveDecoding(options);
-    return decodingName(beam, !!lm, !!this.pronunciations || (!!lm && !!o.lexicon));
+    return decodingName(beam, !!lm, this.pronunciations ? (lm && o.lexicon ? true : 'dictionary') : !!lm && !!o.lexicon);
   }
 
   /** Options merged over the defaults, the LM in use and the beam width (1 = greedy). */
@@ -158,9 +158,9 @@ export class Recognizer {
   decode(logp: Float32Array, T: number, V: number, frameShift: number, options: DecodeOptions = {}): Hypothesis {
     const { o, lm, beam } = this.resolveDecoding(options);
     const pron = this.pronunciations;
-    checkDecodeOptions({ ...o, beam }, !!pron);
+    checkDecodeOptions({ ...o, beam });
     if (beam === 1 && !o.hotwords?.length && !lm && !pron) return ctcGreedy(logp, T, V, this.vocab, frameShift);
-    const lexicon = pron ? pron.lexicon(lm) : lm && o.lexicon ? lm.lexicon() : undefined;
+    const lexicon = pron ? pron.lexicon(lm && o.lexicon ? lm : undefined) : lm && o.lexicon ? lm.lexicon() : undefined;
     // Phones of hotwords for a phone model; a character model spells them (any phones given are not for it).
     const hotwords = pron ? o.hotwords?.map((h) => pron.hotword(h, this.vocab.symbols)) : o.hotwords?.map(({ phrase, boost }) => ({ phrase, boost }));
     const beamOptions = { beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords, lexicon, oovPenalty: o.oovPenalty };

@@ -176,14 +176,14 @@ function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: '
     // No LM: a beam through the dictionary (a beam of 1 loses words when a phone string leaves it).
     const beam = Math.min(md.manifest.decoding?.beam ?? 8, maxBeam);
     const options: BeamOptions = { beam, lexicon: pron.lexicon() };
-    return { name: decodingName(beam, false, true), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
+    return { name: decodingName(beam, false, 'dictionary'), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
   }
   if (mode === 'greedy' || !lm) return { name: 'greedy', decode: (lp, T, V) => ctcGreedy(lp, T, V, vocab, frameShift).text };
   const t = md.manifest.decoding ?? {};
   const beam = Math.min(t.beam ?? 8, maxBeam);
-  const lexicon = pron ? pron.lexicon(lm) : t.lexicon ? lm.lexicon() : undefined;
+  const lexicon = pron ? pron.lexicon(t.lexicon ? lm : undefined) : t.lexicon ? lm.lexicon() : undefined;
   const options: BeamOptions = { beam, lm, lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS, lexicon, oovPenalty: t.oovPenalty };
-  return { name: decodingName(beam, true, !!lexicon), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
+  return { name: decodingName(beam, true, pron && !t.lexicon ? 'dictionary' : !!lexicon), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
 }
 
 /** Dev metrics of weights on examples: WER/CER (decoded by `decoder`) and mean CTC loss per label. */

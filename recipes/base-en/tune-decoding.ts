@@ -1,7 +1,7 @@
 /**
  * Tune beam search on the dev sets (TTS dev and Kathleen dev; never on test data): LM weight x word
- * bonus, with and without the lexicon (only the LM's words may be spelled; a phone model always has
- * one), and store the best in model.json `decoding`. Encodes each utterance once.
+ * bonus, with and without the lexicon (only the LM's words may be spelled; without it, a phone model
+ * may spell any word of its dictionary), and store the best in model.json `decoding`. Encodes each utterance once.
  * Usage: node dist/recipes/base-en/tune-decoding.js --work WORK --model models/base-en
  */
 import fs from 'node:fs';
@@ -19,7 +19,7 @@ const dev = [...readDataset(path.join(work, 'manifests', 'tts-dev.jsonl')).utter
 const BEAM = 16;
 const rec = await loadRecognizer({ model, threads: 1 });
 const grid: { lmWeight: number; wordBonus: number; lexicon: boolean }[] = [];
-for (const lexicon of rec.pronunciations ? [true] : [false, true]) {
+for (const lexicon of [false, true]) {
   for (const lmWeight of [0.15, 0.3, 0.5, 0.8, 1.2]) for (const wordBonus of [-1, 0, 1, 2, 3, 4]) grid.push({ lmWeight, wordBonus, lexicon });
 }
 const variants = [rec.withoutLm, ...grid.map((g) => ({ beam: BEAM, ...g }))];

@@ -109,7 +109,7 @@ describe('decode', () => {
     assert.equal(beam({ lexicon: lex, hotwords: [{ phrase: 'cat', boost: 0 }] }), 'cat dog');
     assert.throws(() => beam({ lexicon: lex, oovPenalty: -1 }), /oovPenalty/);
     assert.deepEqual([...ArpaLm.parse(ARPA).words()].sort(), ['rad', 'red', 'tim']);
-    assert.deepEqual([decodingName(1, false, false), decodingName(16, true, true), decodingName(8, true, false), decodingName(8, false, true), decodingName(8, false, false)], ['greedy', 'beam 16 + LM + lexicon', 'beam 8 + LM', 'beam 8 + lexicon', 'beam 8']);
+    assert.deepEqual([decodingName(1, false, false), decodingName(16, true, true), decodingName(8, true, false), decodingName(8, false, true), decodingName(8, false, false), decodingName(4, true, 'dictionary')], ['greedy', 'beam 16 + LM + lexicon', 'beam 8 + LM', 'beam 8 + lexicon', 'beam 8', 'beam 4 + LM + dictionary']);
   });
 
   it('forced alignment gives each label its frames', () => {
