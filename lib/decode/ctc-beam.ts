@@ -148,7 +148,8 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
       const s = w ? wordScore(b.words, w) : -Infinity;
       if (s > score) { word = w; score = s; }
     }
-    return word ? { word, score } : { word: '<unk>', score: wordScore(b.words, '<unk>') };
+    // None: the last word was cut off mid-pronunciation (a last resort, already penalised); it is dropped.
+    return word ? { word, score } : { word: '', score: 0 };
   };
 
   let nextId = 0;
@@ -263,17 +264,17 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   }
 
   // Finish: score the last partial word and the sentence end.
-  let bestBeam: Beam | null = null, bestScore = -Infinity, bestLast = '';
+  let bestBeam: Beam | null = null, bestScore = -Infinity, bestLast: string | null = null;
   for (const b of beams) {
     let extra = b.extra;
-    let words = b.words, last = '';
+    let words = b.words, last: string | null = null;
     // A last word outside the lexicon (cut off mid-spelling): a last resort when the lexicon is strict.
     if (lexRoot && b.partial && leavesLexicon(b, space)) extra -= oovPenalty === Infinity ? 1e6 : oovPenalty;
     if (b.partial) {
       const done = finishWord(b);
       last = done.word;
       extra += done.score;
-      words = [...words, done.word];
+      if (done.word) words = [...words, done.word];
       if (b.hot?.end) extra += b.pending; // a hotword at the very end
     }
     if (lm && options.sentenceEnd !== false) extra += lmWeight * lm.logProb(words.length ? words : ['<s>'], '</s>');
@@ -288,10 +289,10 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const hyp = wordsFromEmissions(emissions, vocab, frameShift);
   if (!pronounced || !bestBeam) return hyp;
   // Phone words -> their spellings, in order (timings and confidences stay those of the phones).
-  const spelled: string[] = bestLast ? [bestLast] : [];
+  const spelled: string[] = bestLast !== null ? [bestLast] : [];
   for (let s = bestBeam.said; s; s = s.prev) spelled.push(s.word);
   spelled.reverse();
-  if (spelled.length !== hyp.words.length) return { text: spelled.join(' '), words: [] }; // (alignment failed)
-  const words = hyp.words.map((w, i) => ({ ...w, word: spelled[i] }));
-  return { text: spelled.join(' '), words };
+  if (spelled.length !== hyp.words.length) return { text: spelled.filter((w) => w).join(' '), words: [] }; // (alignment failed)
+  const words = hyp.words.map((w, i) => ({ ...w, word: spelled[i] })).filter((w) => w.word);
+  return { text: words.map((w) => w.word).join(' '), words };
 }
