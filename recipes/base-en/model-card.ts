@@ -112,7 +112,7 @@ Encoder + decoding real-time factor on one thread: ${(r('(b)').default.seconds /
 ## Limitations
 
 - Trained for ${totalMin.toFixed(0)} CPU-minutes: far less than such a model needs; accuracy is limited by compute, and
-  the recipe resumes to train further (\`HOURS=... bash recipes/base-en/run.sh 5\`).
+  the recipe resumes to train further (\`HOURS=... bash recipes/base-en/run.sh 5\`, \`PHONE_HOURS=... bash recipes/base-en/run.sh 6\`).
 - Mostly synthetic speech: robotic TTS voices are easier than people; real speech is represented by one US speaker.
 - Read sentences only; no conversational speech, no far-field audio, English only, lower-case letters without digits.
 ${phones ? limitPhones : ''}`;

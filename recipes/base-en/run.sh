@@ -2,19 +2,24 @@
 # The base-en recipe, one command from a fresh machine:   bash recipes/base-en/run.sh [STAGE]
 # Stages (each resumable; rerun the same command after an interruption):
 #   0 install Debian tools   1 plan the corpus   2 synthesise   3 features   4 LM
-#   5 train (long; runs until its planned compute is spent)   6 export to models/base-en   7 evaluate
-#   6 export to models/base-en (parity-checked against PyTorch), add the LM, tune LM weight and word bonus
-#     on the dev sets   7 evaluate on the four test sets and write MODEL_CARD.md
+#   5 train the character model (long; runs until its planned compute is spent)
+#   6 fine-tune it to cmudict phone targets (new head, whole encoder; base-en 2.x is this model)
+#   7 export to models/base-en (parity-checked against PyTorch; phones bring cmudict as pronunciations.txt.gz),
+#     add the LM, tune beam, LM weight, word bonus and lexicon on the dev sets
+#   8 evaluate on the four test sets and write MODEL_CARD.md
 # Environment: WORK (default ~/adapt-asr-work/base-en), SHARED (default ../shared), RUN (default conv),
-#   HOURS (planned training compute, default 6), THREADS (default 1), TRAIN_ARGS (extra train.py options).
-# The shipped model: RUN=conv TRAIN_ARGS="--arch conv --d 256 --layers 12 --stack 4 --max-frames 6000
-#   --warmup 150 --lr 1.5e-3" (see MODEL_CARD.md for the compute it got).
+#   HOURS (planned character training compute, default 6), PHONE_RUN (default phone; empty: ship the
+#   character model), PHONE_HOURS (default 1.85), THREADS (default 1), TRAIN_ARGS (extra train.py options).
+# The shipped model (see MODEL_CARD.md for the compute each stage got): RUN=conv TRAIN_ARGS="--arch conv
+#   --d 256 --layers 12 --stack 4 --max-frames 6000 --warmup 150 --lr 3e-3"; the phone stage as below.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-$HOME/adapt-asr-work/base-en}
 SHARED=${SHARED:-../shared}
 RUN=${RUN:-conv}
 HOURS=${HOURS:-6}
+PHONE_RUN=${PHONE_RUN-phone}
+PHONE_HOURS=${PHONE_HOURS:-1.85}
 THREADS=${THREADS:-1}
 FROM=${1:-0}
 stage() { [ "$FROM" -le "$1" ]; }
@@ -39,13 +44,19 @@ if stage 4; then bash recipes/lm/build.sh "$WORK"; fi
 if stage 5; then
   /usr/bin/python3 recipes/base-en/train.py --work "$WORK" --run "$RUN" --hours-total "$HOURS" --threads "$THREADS" ${TRAIN_ARGS:-}
 fi
-if stage 6; then
-  /usr/bin/python3 recipes/base-en/export.py --ckpt "$WORK/runs/$RUN/best.pt" --out models/base-en
-  node dist/recipes/base-en/check-export.js --model models/base-en --run "$WORK/runs/$RUN"
+if stage 6 && [ -n "$PHONE_RUN" ]; then
+  /usr/bin/python3 recipes/base-en/train.py --work "$WORK" --run "$PHONE_RUN" --targets phone --init "$WORK/runs/$RUN/best.pt" \
+    --hours-total "$PHONE_HOURS" --threads "$THREADS" --max-frames 6000 --warmup 150 --lr 2e-3 --ckpt-minutes 6 --dev-limit 60 \
+    --arch conv --d 256 --layers 12 --stack 4
+fi
+SHIP=${PHONE_RUN:-$RUN}
+if stage 7; then
+  /usr/bin/python3 recipes/base-en/export.py --ckpt "$WORK/runs/$SHIP/best.pt" --out models/base-en
+  node dist/recipes/base-en/check-export.js --model models/base-en --run "$WORK/runs/$SHIP"
   cp "$WORK/lm/lm.arpa.gz" models/base-en/lm.arpa.gz
   node dist/recipes/base-en/tune-decoding.js --work "$WORK" --model models/base-en
 fi
-if stage 7; then
+if stage 8; then
   node dist/recipes/base-en/evaluate.js --work "$WORK" --model models/base-en --shared "$SHARED"
-  node dist/recipes/base-en/model-card.js --work "$WORK" --run "$RUN" --model models/base-en
+  node dist/recipes/base-en/model-card.js --work "$WORK" --run "$SHIP" --model models/base-en
 fi

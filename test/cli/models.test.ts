@@ -87,6 +87,6 @@ describe('cli: models list / inspect / import', function () {
     const r = run('models', 'list');
     assert.equal(r.code, 0);
     assert.match(r.stdout, /broken {2}\(user\) {2}INVALID: .*format must be "adapt-asr-model"/);
-    assert.match(r.stdout, /base-en {2}features {2}kaldi-fbank-80 {2}d=256 {2}40 ms {2}ctc-head {2}trainable-top\(2\) {2}\(bundled/);
+    assert.match(r.stdout, /base-en {2}features {2}kaldi-fbank-80 {2}d=256 {2}40 ms {2}ctc-head\(phones\) {2}trainable-top\(2\) {2}\(bundled/);
   });
 });
