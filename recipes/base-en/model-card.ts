@@ -36,7 +36,7 @@ const gn: string = ev.greedyDecoding ?? 'greedy';
 const r = (k: string) => results.find((x) => x.set.startsWith(k))!;
 const target = (k: string, limit: number): string => (r(k).default.wer <= limit ? `met (target WER <= ${p(limit)})` : `MISSED (target WER <= ${p(limit)})`);
 
-const limitPhones = `- Only words with a cmudict pronunciation can be recognised (and, with the LM, only the LM's 23k words or hotwords);
+const limitPhones = `- Only words with a cmudict pronunciation (or hotwords given with their phones) can be recognised${m.decoding?.lexicon ? ", and by default only the LM's 23k of them" : ''};
   cmudict covers 98.9-99.9% of the test sets' words. Adaptation data with other words loses those utterances.
 `;
 
@@ -59,8 +59,9 @@ ${phones
   of the CMU Pronouncing Dictionary without stress marks (ARPAbet: AA AE AH ... ZH).
 - Pronunciations (\`pronunciations.txt.gz\`): cmudict (Debian's pocketsphinx-en-us; BSD-style licence, notice in the file),
   stress removed, 133,515 entries. Words are spelled through it: the beam search follows phone strings in a trie
-  of the LM's words and, when a word ends, picks the homophone the LM prefers in context. It also gives adapters
-  their training targets (a transcript word missing from it is skipped and named).`
+  of ${m.decoding?.lexicon ? "the LM's words (model.json `decoding.lexicon`)" : "all its words (words outside the LM pay the LM's <unk> cost; `--lexicon` limits the trie to the LM's words)"}
+  and, when a word ends, picks the homophone the LM prefers in context. It also gives adapters their training
+  targets (a transcript word missing from it is skipped and named).`
     : `- CTC head (\`head.weight.npy\`, \`head.bias.npy\`): Linear ${m.encoder.hiddenSize} -> 29 over blank, space, apostrophe, a-z.`}
 ${m.trainableTop ? `- Trainable top: the last ${m.trainableTop.blocks.length} blocks also ship as weights (\`top.<j>.*.npy\`), and \`encoder.onnx\` has a second output
   \`${m.trainableTop.output}\` (the hidden states entering them), so \`adapt-asr train --method top\` can fine-tune them per accent
