@@ -169,7 +169,13 @@ export function report({ date, machine: where, jobs: nJobs, decodeSec, audioSec,
   const ours: AdaptationRow[] = fs.existsSync(oursFile) ? (JSON.parse(fs.readFileSync(oursFile, 'utf8')) as { rows: AdaptationRow[] }).rows : [];
   const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
   const rel = (b: number, a: number): string => `${(100 * (b - a) / b).toFixed(1)}%`;
-  const mine = (set: string, minutes: number, method = 'adapter'): AdaptationRow | undefined => ours.find((r) => r.set === set && (r.method ?? 'adapter') === method && Math.abs(Number(r.minutes) - minutes) < 0.05);
+  // Our rows are matched by minutes; the all-data rows by being the largest of their set (ours count only the minutes
+  // a phone model could use: those whose words its dictionary has).
+  const largest = (xs: { set: string; minutes: number | string }[], set: string): number => Math.max(...xs.filter((x) => x.set === set).map((x) => Number(x.minutes)));
+  const mine = (set: string, minutes: number, method = 'adapter'): AdaptationRow | undefined => {
+    const all = minutes === largest(rows, set);
+    return ours.find((r) => r.set === set && (r.method ?? 'adapter') === method && (Math.abs(Number(r.minutes) - minutes) < 0.05 || (all && Number(r.minutes) === largest(ours, set))));
+  };
   const body = rows.map((r) => {
     const o = mine(r.set, r.minutes), t = mine(r.set, r.minutes, 'top');
     return [r.set, r.minutes, `${r.used} of ${r.total}`, `${p(r.base)} -> ${p(r.mllr)} (${rel(r.base, r.mllr)})`, `${p(r.map)} (${rel(r.base, r.map)})`,

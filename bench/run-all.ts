@@ -37,12 +37,14 @@ function replaceSection(doc: string, name: string, body: string): string {
 const quick = process.argv.includes('--quick');
 const onlyIdx = process.argv.indexOf('--only');
 const only = onlyIdx >= 0 ? process.argv[onlyIdx + 1] : undefined;
-let doc = fs.existsSync(FILE) ? fs.readFileSync(FILE, 'utf8') : '# Benchmarks\n';
 for (const [name, run] of Object.entries(benches)) {
   if (only && only !== name) continue;
   process.stderr.write(`bench ${name}...\n`);
   const body = await run(quick);
   process.stdout.write(body + '\n');
-  doc = replaceSection(doc, name, body);
-  fs.writeFileSync(FILE, doc);
+  // Read the file again now: a bench can run for half an hour, and other sections may have been edited meanwhile.
+  const doc = fs.existsSync(FILE) ? fs.readFileSync(FILE, 'utf8') : '# Benchmarks\n';
+  const tmp = `${FILE}.tmp`;
+  fs.writeFileSync(tmp, replaceSection(doc, name, body));
+  fs.renameSync(tmp, FILE);
 }
