@@ -39,7 +39,9 @@ describe('base-en: the bundled model', function () {
     try {
       const r = spawnSync(process.execPath, [BIN, 'train', '--accent', 'scottish', '--epochs', '4'], { cwd: dir, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /adapter written to .*adapters\/scottish \(adapter, 8\.\d min of scottish audio/);
+      // base-en spells through cmudict: transcripts with a word it lacks are skipped and named (6.7 of the 8.1 minutes remain).
+      assert.match(r.stdout, /adapter written to .*adapters\/scottish \(adapter, 6\.\d min of scottish audio/);
+      assert.match(r.stdout + r.stderr, /skipped 2\d utterance\(s\): a word not in the pronunciation dictionary: .*\.wav \("[a-z']+"\)/);
       assert.match(r.stdout, /test \(.*accents\/scottish\/test, 48 utterances\): base WER \d+\.\d% .* -> {2}adapted WER \d+\.\d%/);
       assert.match(r.stderr, /epoch {2}1 {2}train loss/);
       const meta = JSON.parse(fs.readFileSync(path.join(dir, 'adapters', 'scottish', 'adapter.json'), 'utf8'));
@@ -55,4 +57,4 @@ describe('base-en: the bundled model', function () {
 });
 
 /** Measured on the shipped model (see MODEL_CARD.md), with a wide margin. */
-const CER_BOUND = 0.6; // measured about 0.25 (greedy) on the model of 2026-11-29
+const CER_BOUND = 0.6; // measured 0.17 on base-en 2.0.0 (beam 64 through cmudict, no LM: "the cwik brown fox jumps over the lazy dague")
