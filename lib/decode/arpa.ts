@@ -2,9 +2,8 @@
  * Word n-gram language models in ARPA format (as written by IRSTLM, KenLM, SRILM), plain or gzipped.
  * Scores are natural-log conditional probabilities with Katz-style back-off.
  */
-import fs from 'node:fs';
-import zlib from 'node:zlib';
 import { InputError } from '../errors.js';
+import { readMaybeGzipped } from '../io/text-file.js';
 import { Lexicon } from './lexicon.js';
 
 const LN10 = Math.LN10;
@@ -30,20 +29,7 @@ export class ArpaLm {
    *   invent words; the default -6 keeps new words possible but costly.
    */
   static load(file: string, unkLog10 = -6): ArpaLm {
-    let data: Buffer;
-    try {
-      data = fs.readFileSync(file);
-    } catch (err) {
-      throw new InputError(`cannot read language model (${(err as NodeJS.ErrnoException).code})`, file);
-    }
-    if (data[0] === 0x1f && data[1] === 0x8b) {
-      try {
-        data = zlib.gunzipSync(data);
-      } catch {
-        throw new InputError('corrupt gzip data in language model', file);
-      }
-    }
-    return ArpaLm.parse(data.toString('utf8'), file, unkLog10);
+    return ArpaLm.parse(readMaybeGzipped(file, 'language model'), file, unkLog10);
   }
 
   static parse(text: string, file = 'language model', unkLog10 = -6): ArpaLm {

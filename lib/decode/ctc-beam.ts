@@ -143,11 +143,12 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const finishWord = (b: Beam): { word: string; score: number } => {
     if (!pronounced) return { word: b.partial, score: wordScore(b.words, b.partial) };
     let word = '', score = -Infinity;
-    const options = b.lex?.end ? b.lex.words ?? [] : [];
-    for (const w of b.hot?.end || b.hot?.next.has(' ') ? [...options, b.hot.spell ?? ''] : options) {
+    const consider = (w: string | undefined): void => {
       const s = w ? wordScore(b.words, w) : -Infinity;
-      if (s > score) { word = w; score = s; }
-    }
+      if (s > score) { word = w!; score = s; }
+    };
+    if (b.lex?.end) for (const w of b.lex.words ?? []) consider(w);
+    if (b.hot?.end || b.hot?.next.has(' ')) consider(b.hot.spell);
     // None: the last word was cut off mid-pronunciation (a last resort, already penalised); it is dropped.
     return word ? { word, score } : { word: '', score: 0 };
   };

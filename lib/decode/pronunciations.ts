@@ -4,9 +4,8 @@
  * targets (a transcript's phones, first pronunciation of each word, words separated by ' ') and
  * the decoding lexicon (phone trie whose word ends list the words said that way).
  */
-import fs from 'node:fs';
-import zlib from 'node:zlib';
 import { ConfigError, InputError } from '../errors.js';
+import { readMaybeGzipped } from '../io/text-file.js';
 import type { Hotword } from './ctc-beam.js';
 import { Lexicon } from './lexicon.js';
 
@@ -20,22 +19,9 @@ export class Pronunciations {
 
   /** Parse a dictionary; phones must all be in `units` when given (the model's CTC symbols). */
   static load(file: string, units?: readonly string[]): Pronunciations {
-    let data: Buffer;
-    try {
-      data = fs.readFileSync(file);
-    } catch (err) {
-      throw new InputError(`cannot read pronunciation dictionary (${(err as NodeJS.ErrnoException).code})`, file);
-    }
-    if (data[0] === 0x1f && data[1] === 0x8b) {
-      try {
-        data = zlib.gunzipSync(data);
-      } catch {
-        throw new InputError('corrupt gzip data in pronunciation dictionary', file);
-      }
-    }
     const known = units ? new Set(units) : undefined;
     const dict = new Map<string, string[][]>();
-    const lines = data.toString('utf8').split('\n');
+    const lines = readMaybeGzipped(file, 'pronunciation dictionary').split('\n');
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i].trim();
       if (!line || line.startsWith('#')) continue;
