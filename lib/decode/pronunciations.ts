@@ -2,23 +2,38 @@
  * A pronunciation dictionary for phone-CTC models: word -> phone sequences (cmudict style, one
  * pronunciation per line: `word PH1 PH2 ...`, `#` comments, plain or gzipped). It gives training
  * targets (a transcript's phones, first pronunciation of each word, words separated by ' ') and
- * the decoding lexicon (phone trie whose word ends list the words said that way).
+ * the decoding lexicon (phone trie whose word ends list the words said that way). A word the
+ * dictionary lacks gets a guessed pronunciation (g2p.ts): by its parts, else by the model's
+ * letter-to-phone rules when it ships them.
  */
+import path from 'node:path';
 import { ConfigError, InputError } from '../errors.js';
 import { readMaybeGzipped } from '../io/text-file.js';
 import type { Hotword } from './ctc-beam.js';
+import { guessByParts, LetterToPhone } from './g2p.js';
 import { Lexicon } from './lexicon.js';
 
 export class Pronunciations {
   private readonly dict: Map<string, string[][]>;
   private readonly lexicons = new Map<unknown, Lexicon>();
+  private readonly rules?: LetterToPhone;
+  /** Guesses made so far (null: none possible), so each word is guessed once. */
+  private readonly guesses = new Map<string, string[] | null>();
+  /** Words added after loading (an adapter's guessed words): always in the lexicon. */
+  private readonly added = new Set<string>();
+  private readonly units?: ReadonlySet<string>;
 
-  constructor(dict: Map<string, string[][]>) {
+  constructor(dict: Map<string, string[][]>, rules?: LetterToPhone, units?: readonly string[]) {
     this.dict = dict;
+    this.rules = rules;
+    this.units = units ? new Set(units.filter((u, i) => i > 0 && u !== ' ')) : undefined;
   }
 
-  /** Parse a dictionary; phones must all be in `units` when given (the model's CTC symbols). */
-  static load(file: string, units?: readonly string[]): Pronunciations {
+  /**
+   * Parse a dictionary; phones must all be in `units` when given (the model's CTC symbols).
+   * `rulesFile`: letter-to-phone rules for words the dictionary lacks (see g2p.ts).
+   */
+  static load(file: string, units?: readonly string[], rulesFile?: string): Pronunciations {
     const known = units ? new Set(units) : undefined;
     const dict = new Map<string, string[][]>();
     const lines = readMaybeGzipped(file, 'pronunciation dictionary').split('\n');
@@ -34,11 +49,22 @@ export class Pronunciations {
       if (list) list.push(phones); else dict.set(parts[0], [phones]);
     }
     if (dict.size === 0) throw new InputError('pronunciation dictionary is empty', file);
-    return new Pronunciations(dict);
+    return new Pronunciations(dict, rulesFile ? LetterToPhone.load(rulesFile) : undefined, units);
+  }
+
+  /** A phone model's dictionary and rules (model.json ctcHead), or undefined for a character model. */
+  static forModel(dir: string, head: { vocab: readonly string[]; pronunciations?: string; g2p?: string }): Pronunciations | undefined {
+    if (!head.pronunciations) return undefined;
+    return Pronunciations.load(path.join(dir, head.pronunciations), head.vocab, head.g2p ? path.join(dir, head.g2p) : undefined);
   }
 
   get size(): number {
     return this.dict.size;
+  }
+
+  /** The dictionary's words, in file order. */
+  words(): IterableIterator<string> {
+    return this.dict.keys();
   }
 
   has(word: string): boolean {
@@ -51,24 +77,60 @@ export class Pronunciations {
   }
 
   /**
-   * A normalised transcript as CTC targets: each word's first pronunciation, ' ' between words.
-   * Returns the first word without a pronunciation instead, if any.
+   * A word's phones: its first pronunciation in the dictionary, else a guess (by its parts, else by
+   * the letter-to-phone rules), else undefined (no rules, or letters the rules have never seen).
+   */
+  pronounce(word: string): { phones: readonly string[]; guessed: boolean } | undefined {
+    const known = this.dict.get(word);
+    if (known) return { phones: known[0], guessed: false };
+    let g = this.guesses.get(word);
+    if (g === undefined) {
+      g = guessByParts(word, (w) => this.dict.get(w)?.[0]) ?? this.rules?.guess(word) ?? null;
+      if (g && (g.length === 0 || (this.units && g.some((p) => !this.units!.has(p))))) g = null;
+      this.guesses.set(word, g);
+    }
+    return g ? { phones: g, guessed: true } : undefined;
+  }
+
+  /** The guesses made so far: word -> phones. */
+  guessed(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const [w, g] of this.guesses) if (g) out.set(w, g);
+    return out;
+  }
+
+  /** Add a word said `phones` (an adapter's guessed training words); it joins every lexicon. */
+  add(word: string, phones: string[]): void {
+    if (this.units) {
+      const bad = phones.find((p) => !this.units!.has(p));
+      if (bad !== undefined) throw new InputError(`pronunciation of "${word}": phone "${bad}" is not one of the model's symbols`);
+    }
+    const list = this.dict.get(word);
+    if (list?.some((p) => p.join(' ') === phones.join(' '))) return;
+    if (list) list.push(phones); else this.dict.set(word, [phones]);
+    this.added.add(word);
+    this.lexicons.clear();
+  }
+
+  /**
+   * A normalised transcript as CTC targets: each word's phones (see pronounce()), ' ' between
+   * words. Returns the first word with none instead, if any.
    */
   targets(text: string): { symbols: string[] } | { missing: string } {
     const symbols: string[] = [];
     for (const w of text.split(' ')) {
       if (!w) continue;
-      const p = this.dict.get(w);
+      const p = this.pronounce(w);
       if (!p) return { missing: w };
       if (symbols.length) symbols.push(' ');
-      symbols.push(...p[0]);
+      symbols.push(...p.phones);
     }
     return { symbols };
   }
 
   /**
    * A hotword with its phones: as given (checked against the model's symbols), else each word's
-   * first pronunciation; a word without one is an error that says how to give it.
+   * pronunciation or guess (see pronounce()); a word with neither is an error that says how to give it.
    */
   hotword(h: Hotword, units: readonly string[]): Hotword {
     if (h.symbols) {
@@ -77,7 +139,7 @@ export class Pronunciations {
       return h;
     }
     const t = this.targets(h.phrase);
-    if ('missing' in t) throw new ConfigError(`hotword "${h.phrase}": the model's pronunciation dictionary has no "${t.missing}"; give its phones in the hotwords file, e.g. "${t.missing} 2 /${this.example()}/"`);
+    if ('missing' in t) throw new ConfigError(`hotword "${h.phrase}": no pronunciation for "${t.missing}" (not in the model's dictionary, and its letters cannot be guessed); give its phones in the hotwords file, e.g. "${t.missing} 2 /${this.example()}/"`);
     return { ...h, symbols: t.symbols };
   }
 
@@ -87,8 +149,9 @@ export class Pronunciations {
   }
 
   /**
-   * The decoding lexicon over these words (default: every word of the dictionary), with all their
-   * pronunciations; words without one are left out. Built once per word source and cached.
+   * The decoding lexicon over these words (default: every word of the dictionary) and the added
+   * ones, with all their pronunciations; words without one are left out. Built once per word
+   * source and cached.
    */
   lexicon(source?: { words(): Iterable<string> }): Lexicon {
     const key = source ?? this;
@@ -96,6 +159,7 @@ export class Pronunciations {
     if (!lex) {
       lex = new Lexicon([], true);
       for (const w of source ? source.words() : this.dict.keys()) for (const p of this.dict.get(w) ?? []) lex.add(w, p);
+      if (source) for (const w of this.added) for (const p of this.dict.get(w)!) lex.add(w, p);
       this.lexicons.set(key, lex);
     }
     return lex;

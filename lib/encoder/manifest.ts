@@ -58,6 +58,12 @@ export interface CtcHeadSpec {
    * relative to the model directory. Its phones are the vocab's symbols; words are spelled through it.
    */
   pronunciations?: string;
+  /**
+   * Phone models: letter-to-phone rules (lib/decode/g2p.ts) that guess the phones of words the
+   * dictionary lacks, relative to the model directory. Without them only words made of dictionary
+   * parts ("violinist's", "sidecar") are guessed.
+   */
+  g2p?: string;
 }
 
 /**
@@ -170,6 +176,10 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
       blank: num(h, 'blank', 'ctcHead.blank', (x) => Number.isInteger(x) && x >= 0 && x < vocab.length, `an index into vocab (0 to ${vocab.length - 1})`),
     };
     if (h.pronunciations !== undefined) ctcHead.pronunciations = str(h, 'pronunciations', 'ctcHead.pronunciations');
+    if (h.g2p !== undefined) {
+      if (h.pronunciations === undefined) fail('ctcHead.g2p', 'absent unless ctcHead.pronunciations is given', h.g2p);
+      ctcHead.g2p = str(h, 'g2p', 'ctcHead.g2p');
+    }
   }
   let trainableTop: TrainableTopSpec | undefined;
   if (m.trainableTop !== undefined) {

@@ -111,7 +111,9 @@ export class Recognizer {
       if (adapter.weights.dim !== md.manifest.encoder.hiddenSize || adapter.weights.vocabSize !== h.vocab.length) throw new ModelError('adapter sizes do not fit the model');
       if (adapter.weights.method === 'top' && !md.manifest.trainableTop) throw new ModelError(`adapter fine-tunes top blocks that model '${md.manifest.name}' does not ship`);
     }
-    const pron = h.pronunciations ? Pronunciations.load(path.join(md.dir, h.pronunciations), h.vocab) : undefined;
+    const pron = Pronunciations.forModel(md.dir, h);
+    // Words of the adapter's training transcripts that the dictionary lacks, as the trainer guessed them.
+    if (pron && adapter?.meta?.words) for (const [w, phones] of Object.entries(adapter.meta.words)) pron.add(w, phones.split(' '));
     checkDecodeOptions(options);
     if (pron) for (const hw of options.hotwords ?? []) pron.hotword(hw, h.vocab);
     const encoder = await Encoder.create(md, { threads: options.threads });

@@ -23,6 +23,8 @@ export interface AdapterMeta {
   dev: { baseWer: number; adaptedWer: number; baseCer: number; adaptedCer: number; words: number; /** Paired-bootstrap chance that the dev gain is luck (absent in adapters from before 0.2). */ pValue?: number; accepted: boolean; verdict: string; /** How dev was decoded (absent before 0.3: greedy). */ decoding?: string };
   test?: { baseWer: number; adaptedWer: number; baseCer: number; adaptedCer: number; words: number; source: string };
   training: { epochs: number; bestEpoch: number; seconds: number; backend: string };
+  /** Phone models: words of the training transcripts the model's dictionary lacks, with the phones guessed for them (space-separated); decoding adds them to the dictionary. */
+  words?: Record<string, string>;
   toolkitVersion: string;
   date: string;
   weights: { file: string; sha256: string; tensors: { name: string; shape: number[]; offset: number }[]; dim: number; vocabSize: number; bottleneck: number; context: number; kernel?: number };
@@ -143,6 +145,9 @@ export function loadAdapter(dir: string): { meta: AdapterMeta; weights: AdapterW
   }
   if (meta?.format !== ADAPTER_FORMAT) throw new ModelError(`not an adapt-asr adapter (format ${JSON.stringify(meta?.format)})`, file);
   if (meta.version !== ADAPTER_VERSION) throw new ModelError(`adapter format version ${meta.version} is not supported (this adapt-asr reads version ${ADAPTER_VERSION}); retrain the adapter`, file);
+  if (meta.words !== undefined && (typeof meta.words !== 'object' || meta.words === null || Object.values(meta.words).some((p) => typeof p !== 'string' || !p.trim()))) {
+    throw new ModelError('adapter.json "words" should map each word to its phones (a non-empty string)', file);
+  }
   const wfile = path.join(dir, meta.weights?.file ?? 'weights.bin');
   let blob: Buffer;
   try {

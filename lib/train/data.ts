@@ -63,7 +63,7 @@ export async function prepareExamples(utts: Utterance[], encoder: Encoder, toLab
     signal?.throwIfAborted();
     const text = normalizeText(u.text);
     const labels = toLabels(text);
-    if (!(labels instanceof Int32Array)) { skip('a word not in the pronunciation dictionary', `${u.audio} ("${labels.missing}")`); onProgress?.(i + 1, utts.length); continue; }
+    if (!(labels instanceof Int32Array)) { skip('a word with no pronunciation (not in the dictionary, and its letters cannot be guessed)', `${u.audio} ("${labels.missing}")`); onProgress?.(i + 1, utts.length); continue; }
     if (labels.length === 0) { skip('empty transcript', u.audio); onProgress?.(i + 1, utts.length); continue; }
     let audio;
     try {

@@ -253,7 +253,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   if (!spec.ctcHead && !cfg.asBase) throw new ModelError(`model '${spec.name}' has no base CTC head to adapt; train one first: adapt-asr train --model ${spec.name} --method head --as-base --data <general English data>`, md.dir);
   if (cfg.asBase && spec.encoder.output.type === 'logits') throw new ModelError(`model '${spec.name}' outputs CTC logits of its own; a base head on top of logits is not supported`, md.dir);
   const vocab = spec.ctcHead ? { symbols: spec.ctcHead.vocab, blank: spec.ctcHead.blank } : { symbols: CHAR_VOCAB, blank: 0 };
-  const pron = spec.ctcHead?.pronunciations && !cfg.asBase ? Pronunciations.load(path.join(md.dir, spec.ctcHead.pronunciations), spec.ctcHead.vocab) : undefined;
+  const pron = spec.ctcHead && !cfg.asBase ? Pronunciations.forModel(md.dir, spec.ctcHead) : undefined;
   const top = cfg.method === 'top' ? loadTopBlocks(md) : undefined;
   const baseHead = spec.ctcHead && !cfg.asBase
     ? CtcHead.load(md.dir, spec.ctcHead.weights, spec.ctcHead.bias, spec.encoder.hiddenSize, spec.ctcHead.vocab.length)
@@ -270,6 +270,11 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
     await encoder.release();
   }
   for (const s of skipped) log(`skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
+  // Transcript words the dictionary lacks were trained on guessed phones; they join the dictionary for
+  // dev decoding (base and adapted alike) and are saved with the adapter for decoding with it.
+  const guessed = pron?.guessed() ?? new Map<string, string[]>();
+  for (const [w, p] of guessed) pron!.add(w, p);
+  if (guessed.size) log(`guessed the phones of ${guessed.size} word(s) not in the dictionary: ${[...guessed].slice(0, 4).map(([w, p]) => `${w} /${p.join(' ')}/`).join(', ')}${guessed.size > 4 ? ', ...' : ''}`);
   if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
   const { train, dev, devSpeakers } = splitDev(examples, cfg.seed);
   const minutes = examples.reduce((a, e) => a + e.seconds, 0) / 60;
@@ -433,6 +438,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
     data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: dev.length, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data) },
     dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, pValue, accepted, verdict, decoding: decoder.name },
     training: { epochs: state.epoch, bestEpoch: state.bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend },
+    ...(guessed.size ? { words: Object.fromEntries([...guessed].map(([w, p]) => [w, p.join(' ')])) } : {}),
     toolkitVersion: toolkitVersion(), date: new Date().toISOString(),
   }, best, cfg.force || cfg.resume, {
     'report.json': Buffer.from(JSON.stringify({ history: state.history, skipped }, null, 2) + '\n'),

@@ -4,8 +4,8 @@
 #   0 install Debian tools   1 plan the corpus   2 synthesise   3 features   4 LM
 #   5 train the character model (long; runs until its planned compute is spent)
 #   6 fine-tune it to cmudict phone targets (new head, whole encoder; base-en 2.x is this model)
-#   7 export to models/base-en (parity-checked against PyTorch; phones bring cmudict as pronunciations.txt.gz),
-#     add the LM, tune beam, LM weight, word bonus and lexicon on the dev sets
+#   7 export to models/base-en (parity-checked against PyTorch; phones bring cmudict as pronunciations.txt.gz
+#     and letter-to-phone rules learned from it as g2p.txt.gz), add the LM, tune beam, LM weight, word bonus and lexicon on the dev sets
 #   8 evaluate on the four test sets and write MODEL_CARD.md
 # Environment: WORK (default ~/adapt-asr-work/base-en), SHARED (default ../shared), RUN (default conv),
 #   HOURS (planned character training compute, default 6), PHONE_RUN (default phone; empty: ship the
@@ -53,6 +53,8 @@ SHIP=${PHONE_RUN:-$RUN}
 if stage 7; then
   /usr/bin/python3 recipes/base-en/export.py --ckpt "$WORK/runs/$SHIP/best.pt" --out models/base-en
   node dist/recipes/base-en/check-export.js --model models/base-en --run "$WORK/runs/$SHIP"
+  # Letter-to-phone rules for words cmudict lacks (learned from cmudict, measured on held-out words: g2p.json).
+  if [ -n "$PHONE_RUN" ]; then node dist/recipes/base-en/g2p.js --model models/base-en; fi
   cp "$WORK/lm/lm.arpa.gz" models/base-en/lm.arpa.gz
   node dist/recipes/base-en/tune-decoding.js --work "$WORK" --model models/base-en
 fi

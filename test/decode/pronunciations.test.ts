@@ -95,7 +95,7 @@ describe('pronunciations (phone models)', () => {
     assert.deepEqual(hot.symbols, ['R', 'EH', 'T']);
     const sayRed = say(['R', 'EH', 'T', ' ', 'K', 'AE', 'T']);
     assert.equal(ctcBeamSearch(sayRed.logp, sayRed.T, V, VOCAB, 0.04, { beam: 8, lm, lmWeight: 1, wordBonus: 0, lexicon, hotwords: [hot] }).text, 'red cat');
-    assert.throws(() => pron.hotword({ phrase: 'red cat', boost: 1 }, SYMBOLS), /no "red"; give its phones in the hotwords file/);
+    assert.throws(() => pron.hotword({ phrase: 'red cat', boost: 1 }, SYMBOLS), /no pronunciation for "red" \(not in the model's dictionary, and its letters cannot be guessed\); give its phones in the hotwords file/);
     // Phones given with the hotword (a word the dictionary lacks) are used as they are, if they are the model's.
     const given = { phrase: 'red cat', boost: 0.5, symbols: ['R', 'EH', 'T', ' ', 'K', 'AE', 'T'] };
     assert.deepEqual(pron.hotword(given, SYMBOLS), given);

@@ -34,9 +34,10 @@ export function variantModel(base: ModelDir, dir: string, name: string, edit: (m
 /**
  * A model with a CTC head for pipeline tests: the tiny `features` test encoder plus a head whose
  * weights are seeded random numbers (its transcripts are nonsense, but deterministic). With
- * `phones`, a phone model: the head is over those symbols and words are spelled through `dictionary`.
+ * `phones`, a phone model: the head is over those symbols and words are spelled through `dictionary`
+ * (and guessed by the letter-to-phone rules `g2p`, when given).
  */
-export async function importTestModelWithHead(dir: string, name = 'tiny-ctc', phones?: { symbols: string[]; dictionary: string }): Promise<ModelDir> {
+export async function importTestModelWithHead(dir: string, name = 'tiny-ctc', phones?: { symbols: string[]; dictionary: string; g2p?: string }): Promise<ModelDir> {
   const { encodeNpy } = await import('../../lib/io/npy.js');
   const { CHAR_VOCAB } = await import('../../lib/text/normalize.js');
   const { loadManifest } = await import('../../lib/encoder/index.js');
@@ -54,6 +55,10 @@ export async function importTestModelWithHead(dir: string, name = 'tiny-ctc', ph
   if (phones) {
     fs.writeFileSync(path.join(md.dir, 'pronunciations.txt'), phones.dictionary);
     m.ctcHead.pronunciations = 'pronunciations.txt';
+    if (phones.g2p) {
+      fs.writeFileSync(path.join(md.dir, 'g2p.txt'), phones.g2p);
+      m.ctcHead.g2p = 'g2p.txt';
+    }
   }
   fs.writeFileSync(path.join(md.dir, 'model.json'), JSON.stringify(m, null, 2));
   return loadManifest(md.dir);

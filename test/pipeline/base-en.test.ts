@@ -39,13 +39,15 @@ describe('base-en: the bundled model', function () {
     try {
       const r = spawnSync(process.execPath, [BIN, 'train', '--accent', 'scottish', '--epochs', '4'], { cwd: dir, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
-      // base-en spells through cmudict: transcripts with a word it lacks are skipped and named (6.7 of the 8.1 minutes remain).
-      assert.match(r.stdout, /adapter written to .*adapters\/scottish \(adapter, 6\.\d min of scottish audio/);
-      assert.match(r.stdout + r.stderr, /skipped 2\d utterance\(s\): a word not in the pronunciation dictionary: .*\.wav \("[a-z']+"\)/);
+      // base-en spells through cmudict; the 26 transcript words it lacks are guessed (all 8.1 minutes are used) and saved with the adapter.
+      assert.match(r.stdout, /adapter written to .*adapters\/scottish \(adapter, 8\.1 min of scottish audio/);
+      assert.match(r.stdout + r.stderr, /guessed the phones of 2\d word\(s\) not in the dictionary: [a-z']+ \/[A-Z ]+\//);
+      assert.ok(!/skipped/.test(r.stdout + r.stderr), r.stderr);
       assert.match(r.stdout, /test \(.*accents\/scottish\/test, 48 utterances\): base WER \d+\.\d% .* -> {2}adapted WER \d+\.\d%/);
       assert.match(r.stderr, /epoch {2}1 {2}train loss/);
       const meta = JSON.parse(fs.readFileSync(path.join(dir, 'adapters', 'scottish', 'adapter.json'), 'utf8'));
       assert.equal(meta.base.name, 'base-en');
+      assert.equal(meta.words.saltiness, 'S AO L T IY N AH S'); // salty + ness, by parts
       assert.equal(typeof meta.dev.accepted, 'boolean');
       assert.ok(meta.dev.pValue >= 0 && meta.dev.pValue <= 1, 'the guard records its paired-bootstrap p-value');
       assert.equal(/hint: .*--method top/.test(r.stdout), !meta.dev.accepted, 'a rejected adapter points to the trainable top blocks');

@@ -1,13 +1,16 @@
 /**
  * Phone models end to end on the tiny test encoder: a head over phones and a pronunciation
- * dictionary (made up here: one phone per letter). Training targets come from the dictionary, a
- * transcript with a word it lacks is skipped and named, and every decoding spells dictionary words.
+ * dictionary (made up here: one phone per letter). Training targets come from the dictionary; a
+ * word it lacks is guessed by the model's letter-to-phone rules and saved with the adapter, or
+ * without rules its transcript is skipped and named; every decoding spells dictionary words.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readDataset } from '../../lib/data/manifest.js';
+import { LetterToPhone } from '../../lib/decode/g2p.js';
+import type { LexNode } from '../../lib/decode/lexicon.js';
 import { loadAdapter } from '../../lib/train/adapter-io.js';
 import { trainAdapter } from '../../lib/train/trainer.js';
 import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
@@ -20,7 +23,7 @@ const phonesOf = (w: string): string => [...w].filter((c) => c !== "'").map((c) 
 
 describe('train and transcribe with a phone model', function () {
   this.timeout(180000);
-  let dir: string, model: string, data: string, words: string[];
+  let dir: string, model: string, withRules: string, data: string, words: string[], dropped: string;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-phones-'));
@@ -29,17 +32,21 @@ describe('train and transcribe with a phone model', function () {
     // Leave out one word that appears in exactly one transcript.
     const counts = new Map<string, number>();
     for (const u of readDataset(data).utterances) for (const w of new Set(normalizeText(u.text).split(' '))) counts.set(w, (counts.get(w) ?? 0) + 1);
-    const dropped = words.find((w) => counts.get(w) === 1 && w.length > 3)!;
-    const dictionary = `# test dictionary\n${words.filter((w) => w !== dropped).map((w) => `${w} ${phonesOf(w)}`).join('\n')}\n`;
+    dropped = words.find((w) => counts.get(w) === 1 && w.length > 3)!;
+    const kept = words.filter((w) => w !== dropped);
+    const dictionary = `# test dictionary\n${kept.map((w) => `${w} ${phonesOf(w)}`).join('\n')}\n`;
     model = (await importTestModelWithHead(dir, 'tiny-phones', { symbols: SYMBOLS, dictionary })).dir;
+    // Rules learned from that dictionary say each letter as its phone (apostrophes silent).
+    const g2p = LetterToPhone.train(kept.map((w) => [w, phonesOf(w).split(' ')] as [string, string[]])).serialize();
+    withRules = (await importTestModelWithHead(dir, 'tiny-phones-g2p', { symbols: SYMBOLS, dictionary, g2p })).dir;
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('trains on phone targets; an utterance with a word outside the dictionary is skipped and named', async function () {
+  it('trains on phone targets; without letter-to-phone rules, an utterance with a word outside the dictionary is skipped and named', async function () {
     const logs: string[] = [];
     const out = path.join(dir, 'adapters', 'p');
     await trainAdapter({ accent: 'p', data, model, out, epochs: 1, threads: 1, onLog: (l) => logs.push(l) });
-    const skipped = logs.find((l) => /skipped 1 utterance\(s\): a word not in the pronunciation dictionary: .*\.wav \("[a-z']+"\)/.test(l));
+    const skipped = logs.find((l) => l.includes(`skipped 1 utterance(s): a word with no pronunciation (not in the dictionary, and its letters cannot be guessed): `) && l.includes(`("${dropped}")`));
     assert.ok(skipped, logs.join('\n'));
     const { meta } = loadAdapter(out);
     assert.equal(meta.data.utterances, 23);
@@ -60,6 +67,36 @@ describe('train and transcribe with a phone model', function () {
     } finally {
       await rec.release();
     }
-    await assert.rejects(loadRecognizer({ model, threads: 1, hotwords: [{ phrase: 'glasgowrangers', boost: 1 }] }), /hotword "glasgowrangers": the model's pronunciation dictionary has no "glasgowrangers"/);
+    await assert.rejects(loadRecognizer({ model, threads: 1, hotwords: [{ phrase: 'qqzx', boost: 1 }] }), /hotword "qqzx": no pronunciation for "qqzx" \(not in the model's dictionary, and its letters cannot be guessed\)/);
+  });
+
+  it('with letter-to-phone rules, a word outside the dictionary is trained on its guessed phones, and decoding with the adapter can spell it', async function () {
+    const logs: string[] = [];
+    const out = path.join(dir, 'adapters', 'g2p');
+    await trainAdapter({ accent: 'p', data, model: withRules, out, epochs: 1, threads: 1, onLog: (l) => logs.push(l) });
+    assert.ok(!logs.some((l) => l.startsWith('skipped')), logs.join('\n'));
+    assert.ok(logs.some((l) => l.startsWith(`guessed the phones of 1 word(s) not in the dictionary: ${dropped} /${phonesOf(dropped)}/`)), logs.join('\n'));
+    const { meta } = loadAdapter(out);
+    assert.equal(meta.data.utterances, 24);
+    assert.deepEqual(meta.words, { [dropped]: phonesOf(dropped) });
+    const plain = await loadRecognizer({ model: withRules, threads: 1 });
+    const adapted = await loadRecognizer({ model: withRules, adapter: out, threads: 1 });
+    try {
+      assert.deepEqual(plain.pronunciations!.pronounce(dropped), { phones: phonesOf(dropped).split(' '), guessed: true });
+      assert.deepEqual(adapted.pronunciations!.pronounce(dropped), { phones: phonesOf(dropped).split(' '), guessed: false });
+      // The word is in the adapted recognizer's lexicon, and only there.
+      const inLexicon = (r: typeof plain): boolean => {
+        let node: LexNode | undefined = r.pronunciations!.lexicon().root;
+        for (const p of phonesOf(dropped).split(' ')) node = node?.next.get(p);
+        return !!node?.words?.includes(dropped);
+      };
+      assert.equal(inLexicon(adapted), true);
+      assert.equal(inLexicon(plain), false);
+      // A hotword the dictionary lacks is spelled by the rules.
+      assert.deepEqual(plain.pronunciations!.hotword({ phrase: 'glasgowrangers', boost: 1 }, SYMBOLS).symbols, phonesOf('glasgowrangers').split(' '));
+    } finally {
+      await plain.release();
+      await adapted.release();
+    }
   });
 });
