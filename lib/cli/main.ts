@@ -9,6 +9,7 @@ import { evalCommand } from './eval.command.js';
 import { featuresCommand } from './features.command.js';
 import { infoCommand } from './info.command.js';
 import { modelsCommand } from './models.command.js';
+import { pronounceCommand } from './pronounce.command.js';
 import { trainCommand } from './train.command.js';
 import { transcribeCommand } from './transcribe.command.js';
 import { toolkitVersion } from './version.js';
@@ -31,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(transcribeCommand)
       .command(evalCommand)
       .command(modelsCommand)
+      .command(pronounceCommand)
       .command(infoCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Print timings, and the stack trace of any error.' })
       .option('max-audio-seconds', { type: 'number', default: 4 * 3600, describe: 'Refuse audio files longer than this many seconds (protects memory; 1 hour of audio needs about 0.4 GB).' })

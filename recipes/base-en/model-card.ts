@@ -29,15 +29,19 @@ for (const line of fs.readFileSync(path.join(work, 'manifests', 'train.jsonl'), 
 }
 const totalH = [...bySource.values()].reduce((a, e) => a + e.sec, 0) / 3600;
 const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const files = ['encoder.onnx', 'head.weight.npy', 'head.bias.npy', 'lm.arpa.gz', 'pronunciations.txt.gz', 'model.json'].filter((f) => fs.existsSync(path.join(modelDir, f)));
+const files = ['encoder.onnx', 'head.weight.npy', 'head.bias.npy', 'lm.arpa.gz', 'pronunciations.txt.gz', 'g2p.txt.gz', 'model.json'].filter((f) => fs.existsSync(path.join(modelDir, f)));
 const sizeMB = files.reduce((a, f) => a + fs.statSync(path.join(modelDir, f)).size, 0) / 1e6;
 const results = ev.results as { set: string; default: { wer: number; cer: number; utterances: number; seconds: number; audioSeconds: number }; greedy: { wer: number; cer: number } }[];
 const gn: string = ev.greedyDecoding ?? 'greedy';
 const r = (k: string) => results.find((x) => x.set.startsWith(k))!;
 const target = (k: string, limit: number): string => (r(k).default.wer <= limit ? `met (target WER <= ${p(limit)})` : `MISSED (target WER <= ${p(limit)})`);
 
-const limitPhones = `- Only words with a cmudict pronunciation (or hotwords given with their phones) can be recognised${m.decoding?.lexicon ? ", and by default only the LM's 23k of them" : ''};
-  cmudict covers 98.9-99.9% of the test sets' words. Adaptation data with other words loses those utterances.
+const g2p = m.ctcHead.g2p && fs.existsSync(path.join(modelDir, 'g2p.json'))
+  ? JSON.parse(fs.readFileSync(path.join(modelDir, 'g2p.json'), 'utf8')) as { date: string; command: string; rules: number; trainWords: number; heldOut: Record<'lettersOnly' | 'partsThenLetters' | 'partsWhereTheyApply', { words: number; wordAccuracy: number; phoneErrorRate: number }> }
+  : undefined;
+const limitPhones = `- Only words with a cmudict pronunciation, a hotword, or an adapter's training words can be recognised${m.decoding?.lexicon ? ", and by default only the LM's 23k of them" : ''};
+  cmudict covers 98.9-99.9% of the test sets' words. A word it lacks is recognised only if a user names it (hotword) or an adapter
+  was trained on it, and then with guessed phones (right for about ${g2p ? p(g2p.heldOut.partsThenLetters.wordAccuracy).replace(/\.\d%/, '%') : '?'} of unseen words).
 `;
 
 const md = `# Model card: base-en ${m.modelVersion}
@@ -61,7 +65,14 @@ ${phones
   stress removed, 133,515 entries. Words are spelled through it: the beam search follows phone strings in a trie
   of ${m.decoding?.lexicon ? "the LM's words (model.json `decoding.lexicon`)" : "all its words (words outside the LM pay the LM's <unk> cost; `--lexicon` limits the trie to the LM's words)"}
   and, when a word ends, picks the homophone the LM prefers in context. It also gives adapters their training
-  targets (a transcript word missing from it is skipped and named).`
+  targets.${g2p ? `
+- Guessed pronunciations (\`g2p.txt.gz\`, \`lib/decode/g2p.ts\`) for words cmudict lacks: by parts (a cmudict word with English
+  endings or prefixes, or two cmudict words run together), else by ${g2p.rules.toLocaleString('en-US')} letter-to-phone rules learned from cmudict
+  (EM alignment of letters to 0-2 phones, then the longest matching context of up to 4 letters either side). On 1 in 20 cmudict
+  words held out of learning (${g2p.heldOut.lettersOnly.words.toLocaleString('en-US')} words; \`${g2p.command}\`, ${g2p.date}): the guess is one of the word's
+  pronunciations for ${p(g2p.heldOut.partsThenLetters.wordAccuracy)} (phone error rate ${p(g2p.heldOut.partsThenLetters.phoneErrorRate)}); letters alone ${p(g2p.heldOut.lettersOnly.wordAccuracy)} (${p(g2p.heldOut.lettersOnly.phoneErrorRate)}); by parts,
+  where they apply (${g2p.heldOut.partsWhereTheyApply.words.toLocaleString('en-US')} words), ${p(g2p.heldOut.partsWhereTheyApply.wordAccuracy)} (${p(g2p.heldOut.partsWhereTheyApply.phoneErrorRate)}). Adapters train on guessed phones for
+  transcript words cmudict lacks (instead of losing those utterances) and keep them for decoding.` : ''}`
     : `- CTC head (\`head.weight.npy\`, \`head.bias.npy\`): Linear ${m.encoder.hiddenSize} -> 29 over blank, space, apostrophe, a-z.`}
 ${m.trainableTop ? `- Trainable top: the last ${m.trainableTop.blocks.length} blocks also ship as weights (\`top.<j>.*.npy\`), and \`encoder.onnx\` has a second output
   \`${m.trainableTop.output}\` (the hidden states entering them), so \`adapt-asr train --method top\` can fine-tune them per accent
