@@ -26,13 +26,13 @@ export function withDecodeOptions<T>(y: Argv<T>): Argv<T & DecodeArgs> {
     .option('word-bonus', { type: 'number', describe: 'Score added per word, against the LM\'s preference for short outputs (default: the model\'s tuned value; else 1.0 with an LM).' })
     .option('lexicon', { type: 'boolean', describe: 'Spell only words the language model knows (and hotwords). Default: as tuned for the model. --no-lexicon lets the search spell new words (for a phone model: any word of its pronunciation dictionary).' })
     .option('oov-penalty', { type: 'number', describe: 'With --lexicon: allow words outside it at this cost in nats per word, instead of never (character models only).' })
-    .option('hotwords', { type: 'string', describe: 'A file of words or phrases to favour, one per line, optionally followed by a boost in nats per character (default 1.0), e.g. "glasgow 2". For a phone model, a word its dictionary lacks needs its phones between slashes: "auchtermuchty 2 /AA K T ER M AH K T IY/".' }) as unknown as Argv<T & DecodeArgs>;
+    .option('hotwords', { type: 'string', describe: 'A file of words or phrases to favour, one per line, optionally followed by a boost in nats per character (default 1.0), e.g. "glasgow 2". For a phone model, a word its dictionary lacks gets guessed phones (see `adapt-asr pronounce`); give them between slashes to override: "auchtermuchty 2 /AA K T ER M AH K T IY/".' }) as unknown as Argv<T & DecodeArgs>;
 }
 
 /**
- * Read a hotwords file: `phrase [boost] [/PHONES/]` per line. A phone model needs each word's
- * pronunciation: from its dictionary, or given between slashes (words separated by `|`), e.g.
- * `auchtermuchty 2 /AA K T ER M AH K T IY/`.
+ * Read a hotwords file: `phrase [boost] [/PHONES/]` per line. A phone model takes each word's
+ * pronunciation from its dictionary, else guesses it, unless given between slashes (words
+ * separated by `|`), e.g. `auchtermuchty 2 /AA K T ER M AH K T IY/`.
  */
 export function readHotwords(file: string): Hotword[] {
   let text: string;
