@@ -100,6 +100,8 @@ export class LetterToPhone {
     const order = Array.from(keys.keys()).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
     const rules = new Map<string, string[]>();
     const width = 1 + 2 * context;
+    // A node (instances order[lo..hi) sharing `depth` key characters) becomes a rule when its most
+    // common output differs from the one it inherits from its nearest ancestor rule (ties keep it).
     const grow = (lo: number, hi: number, depth: number, inherited: string | undefined): void => {
       const tally = new Map<string, number>();
       let best = inherited ?? '';

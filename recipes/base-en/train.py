@@ -174,6 +174,7 @@ def main():
     p.add_argument('--dev-limit', type=int, default=150)
     p.add_argument('--targets', choices=['char', 'phone'], default='char')
     p.add_argument('--init', default=None, help='start the encoder from this checkpoint (new run only); the head is new')
+    p.add_argument('--real-repeat', type=int, default=1, help='each epoch sees every real-speech (Kathleen) training utterance this many times')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     run_dir = os.path.join(a.work, 'runs', a.run)
@@ -185,6 +186,8 @@ def main():
     lex = load_cmudict() if a.targets == 'phone' else None
     train = load_split(a.work, 'train.jsonl', feats_dir, vocab, lex, a.train_limit)
     dev = load_split(a.work, 'tts-dev.jsonl', feats_dir, vocab, lex, a.dev_limit) + load_split(a.work, 'kathleen-dev.jsonl', feats_dir, vocab, lex, a.dev_limit)
+    if a.real_repeat > 1:
+        train = train + [x for x in train if x[3] == 'kathleen'] * (a.real_repeat - 1)
     hours = sum(len(x[0]) for x in train) / 360000
     print(f'loaded {len(train)} train utts ({hours:.2f} h), {len(dev)} dev in {time.time() - t_load:.0f} s; targets {a.targets} ({len(vocab)} symbols)', flush=True)
 
@@ -232,7 +235,7 @@ def main():
         with open(os.path.join(run_dir, 'train-info.json'), 'w') as f:
             json.dump({'config': cfg, 'params': count_params(model), 'steps': state['step'], 'epochs': state['epoch'] + state['batch_in_epoch'] / max(1, n_batches[0]),
                        'computeMinutes': state['elapsed'] / 60, 'audioHoursSeen': hours_seen, 'args': ' '.join(sys.argv[1:]),
-                       'targets': a.targets, 'trainUtterances': len(train), 'trainHours': hours, 'init': state.get('init')}, f, indent=1)
+                       'targets': a.targets, 'trainUtterances': len(train), 'trainHours': hours, 'realRepeat': a.real_repeat, 'init': state.get('init')}, f, indent=1)
 
     n_batches = [len(batches(train, a.max_frames, random.Random(1000)))]
     rng_np = np.random.default_rng(state['step'])
