@@ -100,6 +100,8 @@ interface Beam {
   prefix: Prefix;
   pb: number;
   pnb: number;
+  /** total() when this frame's beams were ranked. */
+  score: number;
   /** LM + word bonus + committed hotword bonus so far. */
   extra: number;
   /** The last few completed words (the LM history) and the word being spelled. */
@@ -155,9 +157,10 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
 
   let nextId = 0;
   const root: Prefix = { id: nextId++, parent: null, sym: -1 };
-  let beams: Beam[] = [{ prefix: root, pb: 0, pnb: -Infinity, extra: 0, words: (options.history ?? []).slice(-HISTORY), partial: '', hot: trie, pending: 0, lex: lexRoot, oov: false, said: null }];
+  let beams: Beam[] = [{ prefix: root, pb: 0, pnb: -Infinity, score: 0, extra: 0, words: (options.history ?? []).slice(-HISTORY), partial: '', hot: trie, pending: 0, lex: lexRoot, oov: false, said: null }];
   const cand = new Int32Array(V);
   const next = new Map<number, Beam>(); // prefix id -> beam of this frame
+  const pool: Beam[] = []; // this frame's beams, to rank
   const known = new Map<number, Prefix>(); // parent id * V + symbol -> prefix of a live beam
 
   for (let t = 0; t < T; t++) {
@@ -175,18 +178,14 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
     next.clear();
     known.clear();
     for (const b of beams) if (b.prefix.parent) known.set(b.prefix.parent.id * V + b.prefix.sym, b.prefix);
-    const get = (src: Beam, prefix: Prefix, init: () => Partial<Beam>): Beam => {
-      let b = next.get(prefix.id);
-      if (!b) {
-        b = { ...src, prefix, pb: -Infinity, pnb: -Infinity, ...init() };
-        next.set(prefix.id, b);
-      }
-      return b;
-    };
     for (const b of beams) {
       const pAll = lse(b.pb, b.pnb);
       // Blank: same prefix, now ending in blank.
-      const same = get(b, b.prefix, () => ({}));
+      let same = next.get(b.prefix.id);
+      if (!same) {
+        same = { ...b, pb: -Infinity, pnb: -Infinity };
+        next.set(b.prefix.id, same);
+      }
       same.pb = lse(same.pb, pAll + logp[o + blank]);
       const last = b.prefix.sym;
       for (let i = 0; i < nc; i++) {
@@ -210,12 +209,20 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
           prefix = { id: nextId++, parent: b.prefix, sym: c };
           known.set(key, prefix);
         }
-        const ext = get(b, prefix, () => extend(b, c));
+        let ext = next.get(prefix.id);
+        if (!ext) {
+          ext = extend(b, c, prefix);
+          next.set(prefix.id, ext);
+        }
         ext.pnb = lse(ext.pnb, from + p);
       }
     }
-    // Keep the best beams.
-    beams = [...next.values()].sort((x, y) => total(y) - total(x)).slice(0, beamSize);
+    // Keep the best beams (each scored once, not at every comparison of the sort).
+    let n = 0;
+    for (const b of next.values()) { b.score = total(b); pool[n++] = b; }
+    pool.length = n;
+    pool.sort((x, y) => y.score - x.score);
+    beams = pool.slice(0, beamSize);
   }
 
   /** A hotword being matched (or starting) may spell outside the lexicon. */
@@ -231,7 +238,8 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
     return !b.lex?.next.has(ch) && !inHotword(b, ch);
   }
 
-  function extend(b: Beam, c: number): Partial<Beam> {
+  /** The beam that prefix (b's prefix + symbol c) starts, with no probability yet. */
+  function extend(b: Beam, c: number, prefix: Prefix): Beam {
     const ch = vocab.symbols[c];
     let { extra, pending, hot, lex, oov, said } = b;
     let words = b.words, partial = b.partial;
@@ -261,7 +269,7 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
         if (nx) { hot = nx; pending += nx.boost; } else { hot = null; pending = 0; } // broke off: bonus taken back
       }
     }
-    return { extra, pending, hot, words, partial, lex, oov, said };
+    return { prefix, pb: -Infinity, pnb: -Infinity, score: -Infinity, extra, pending, hot, words, partial, lex, oov, said };
   }
 
   // Finish: score the last partial word and the sentence end.
