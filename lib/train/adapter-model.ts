@@ -4,6 +4,7 @@
  * concatenation are used, so every gradient exists on the wasm backend.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { matMul } from './matmul.js';
 import { depthwiseConv1d } from './depthwise.js';
 import { LN_EPS, TOP_TENSORS, topTensorShape, type AdapterMethod, type AdapterWeights, type TopBlock } from './adapter-math.js';
 
@@ -57,15 +58,15 @@ export class AdapterModel {
         const p = tf.pad(n, [[0, 0], [k, k], [0, 0]]);
         c = tf.concat(Array.from({ length: w.context }, (_, j) => tf.slice(p, [0, j, 0], [B, T, d])), 2) as TF.Tensor3D;
       }
-      let z = tf.relu(tf.add(tf.matMul(tf.reshape(c, [B * T, w.context * d]), V.downW), V.downB));
+      let z = tf.relu(tf.add(matMul(tf, tf.reshape(c, [B * T, w.context * d]), V.downW as TF.Tensor2D), V.downB));
       if (dropout > 0) z = tf.dropout(z, dropout, undefined, seed);
-      y = tf.add(h, tf.reshape(tf.add(tf.matMul(z, V.upW), V.upB), [B, T, d])) as TF.Tensor3D;
+      y = tf.add(h, tf.reshape(tf.add(matMul(tf, z as TF.Tensor2D, V.upW as TF.Tensor2D), V.upB), [B, T, d])) as TF.Tensor3D;
     }
     if (w.method === 'top') {
       for (let i = 0; i < w.top!.length; i++) {
         const g = (k: string): TF.Variable => V[`top.${i}.${k}`];
         const u = depthwiseConv1d(tf, y, g('dwW') as TF.Tensor2D, g('dwB') as TF.Tensor1D);
-        const z = tf.reshape(tf.add(tf.matMul(tf.reshape(u, [B * T, d]), g('pwW')), g('pwB')), [B, T, d]);
+        const z = tf.reshape(tf.add(matMul(tf, tf.reshape(u, [B * T, d]), g('pwW') as TF.Tensor2D), g('pwB')), [B, T, d]);
         const { mean, variance } = tf.moments(z, -1, true);
         const n = tf.add(tf.mul(tf.div(tf.sub(z, mean), tf.sqrt(tf.add(variance, LN_EPS))), g('lnG')), g('lnB'));
         let s = tf.mul(n, tf.sigmoid(n));
@@ -73,7 +74,7 @@ export class AdapterModel {
         y = tf.add(y, s) as TF.Tensor3D;
       }
     }
-    return tf.reshape(tf.add(tf.matMul(tf.reshape(y, [B * T, d]), V.headW), V.headB), [B, T, w.vocabSize]) as TF.Tensor3D;
+    return tf.reshape(tf.add(matMul(tf, tf.reshape(y, [B * T, d]), V.headW as TF.Tensor2D), V.headB), [B, T, w.vocabSize]) as TF.Tensor3D;
   }
 
   /** Current values as AdapterWeights (copies). */
