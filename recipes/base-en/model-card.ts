@@ -14,7 +14,7 @@ const ev = JSON.parse(fs.readFileSync(path.join(modelDir, 'eval.json'), 'utf8'))
 const hist = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'history.json'), 'utf8')) as { step: number; minutes: number; dev_cer: number; dev_wer: number }[];
 const train = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'train-info.json'), 'utf8')) as {
   config: Record<string, unknown>; params: number; steps: number; epochs: number; computeMinutes: number; args: string;
-  targets?: string; trainUtterances?: number; trainHours?: number; init?: { computeMinutes: number };
+  targets?: string; trainUtterances?: number; trainHours?: number; realRepeat?: number; init?: { computeMinutes: number };
 };
 const phones = !!m.ctcHead.pronunciations;
 const initMin = train.init?.computeMinutes ?? 0;
@@ -98,7 +98,7 @@ PyTorch (Debian python3-torch ${'1.13'}), CTC loss, AdamW, linear warm-up then c
 SpecAugment-style masking, batches of about 60 s of audio. Last invocation: \`train.py ${train.args}\`.
 Compute spent: ${phones && initMin ? `${totalMin.toFixed(0)} CPU-minutes in all: ${initMin.toFixed(0)} training the character model (base-en 1.2.0),
 then ${train.computeMinutes.toFixed(0)} fine-tuning it to phone targets (new head, whole encoder trained; ${train.trainUtterances} utterances, ${train.trainHours?.toFixed(1)} h: those whose words
-are all in cmudict)` : `${train.computeMinutes.toFixed(0)} CPU-minutes`} on one thread of a shared 2-core machine (${os.cpus()[0]?.model?.trim()}),
+are all in cmudict${(train.realRepeat ?? 1) > 1 ? `, Kathleen's counted ${train.realRepeat} times in the last invocation (see the notes below)` : ''})` : `${train.computeMinutes.toFixed(0)} CPU-minutes`} on one thread of a shared 2-core machine (${os.cpus()[0]?.model?.trim()}),
 ${train.steps} steps, ${train.epochs.toFixed(2)} epochs. Architecture choice: the first 7 compute-minutes of a Conformer
 (d=144, 8 blocks, 2.59M parameters, 7 audio-s/s) and of this convolutional model (22 audio-s/s) were compared at equal
 compute: dev CER 1.00 (still emitting only blanks after 57 steps) against 0.695; the convolutional model was kept.

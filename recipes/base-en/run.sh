@@ -9,9 +9,12 @@
 #   8 evaluate on the four test sets and write MODEL_CARD.md
 # Environment: WORK (default ~/adapt-asr-work/base-en), SHARED (default ../shared), RUN (default conv),
 #   HOURS (planned character training compute, default 6), PHONE_RUN (default phone; empty: ship the
-#   character model), PHONE_HOURS (default 1.85), THREADS (default 1), TRAIN_ARGS (extra train.py options).
+#   character model), PHONE_HOURS (default 1.85), THREADS (default 1), TRAIN_ARGS, PHONE_ARGS (extra
+#   train.py options for stages 5 and 6).
 # The shipped model (see MODEL_CARD.md for the compute each stage got): RUN=conv TRAIN_ARGS="--arch conv
-#   --d 256 --layers 12 --stack 4 --max-frames 6000 --warmup 150 --lr 3e-3"; the phone stage as below.
+#   --d 256 --layers 12 --stack 4 --max-frames 6000 --warmup 150 --lr 3e-3"; the phone stage as below for
+#   90 minutes (base-en 2.0.0), then resumed to 3 hours with real speech weighted three times:
+#   PHONE_HOURS=3 PHONE_ARGS="--real-repeat 3" bash recipes/base-en/run.sh 6   (base-en 2.1.0).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-$HOME/adapt-asr-work/base-en}
@@ -47,7 +50,7 @@ fi
 if stage 6 && [ -n "$PHONE_RUN" ]; then
   /usr/bin/python3 recipes/base-en/train.py --work "$WORK" --run "$PHONE_RUN" --targets phone --init "$WORK/runs/$RUN/best.pt" \
     --hours-total "$PHONE_HOURS" --threads "$THREADS" --max-frames 6000 --warmup 150 --lr 2e-3 --ckpt-minutes 6 --dev-limit 60 \
-    --arch conv --d 256 --layers 12 --stack 4
+    --arch conv --d 256 --layers 12 --stack 4 ${PHONE_ARGS:-}
 fi
 SHIP=${PHONE_RUN:-$RUN}
 if stage 7; then
