@@ -98,5 +98,9 @@ describe('train and transcribe with a phone model', function () {
       await plain.release();
       await adapted.release();
     }
+    // Words whose phones the model lacks (an adapter.json edited, or made for another model): one clear error.
+    const file = path.join(out, 'adapter.json');
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), words: { [dropped]: 'PA QQ' } }));
+    await assert.rejects(loadRecognizer({ model: withRules, adapter: out, threads: 1 }), (err: Error) => err.message.includes('adapter.json "words": ') && err.message.includes('phone "QQ" is not one of the model\'s symbols'));
   });
 });
