@@ -64,8 +64,8 @@ export async function benchAdaptation(quick = false): Promise<string> {
     if (zh) plans.push(['zh-L1', zh.train, zh.test, quick ? [5] : [1, 2, 5, 10, 20]]);
     for (const [set, train, test, sizes] of plans) {
       const [base, baseGreedy] = await score(undefined, test);
-      // The default method at every size; --method top (fine-tuning the encoder's last blocks) at the largest.
-      const runs: [string, number | 'all'][] = [...sizes.map((m) => ['adapter', m] as [string, number | 'all']), ...(hasTop ? [['top', sizes[sizes.length - 1]] as [string, number | 'all']] : [])];
+      // The default method and, when the model ships trainable top blocks, --method top, at every size.
+      const runs: [string, number | 'all'][] = (hasTop ? ['adapter', 'top'] : ['adapter']).flatMap((method) => sizes.map((m) => [method, m] as [string, number | 'all']));
       for (const [method, minutes] of runs) {
         const out = path.join(tmp, `${set}-${method}-${minutes}`);
         const args = [BIN, 'train', '--accent', set, '--data', train, '--out', out, '--seed', '1', '--method', method, ...(minutes === 'all' ? [] : ['--minutes', String(minutes)])];
@@ -88,18 +88,21 @@ export async function benchAdaptation(quick = false): Promise<string> {
   const rel = (b: number, a: number): string => (b > 0 ? `${(100 * (b - a) / b).toFixed(1)}%` : '-');
   const docs = path.join(ROOT, 'docs');
   fs.mkdirSync(docs, { recursive: true });
-  const colors: [number, number, number][] = [[30, 100, 200], [220, 80, 30]];
+  const colors: Record<string, [number, number, number]> = { 'scottish adapter': [30, 100, 200], 'scottish top': [90, 180, 240], 'zh-L1 adapter': [220, 80, 30], 'zh-L1 top': [240, 160, 60] };
   const sets = [...new Set(rows.map((r) => r.set))];
-  fs.writeFileSync(path.join(docs, 'adaptation-data-efficiency.png'), linePlot(sets.flatMap((s, i) => {
-    const rs = rows.filter((r) => r.set === s && r.method === 'adapter');
-    return [{ name: `${s} adapted`, x: rs.map((r) => Number(r.minutes)), y: rs.map((r) => 100 * r.adapted.wer), color: colors[i % 2] },
-      { name: `${s} base`, x: rs.map((r) => Number(r.minutes)), y: rs.map((r) => 100 * r.base.wer), color: [160, 160, 160] as [number, number, number] }];
+  fs.writeFileSync(path.join(docs, 'adaptation-data-efficiency.png'), linePlot(sets.flatMap((s) => {
+    const methods = [...new Set(rows.filter((r) => r.set === s).map((r) => r.method))];
+    const first = rows.filter((r) => r.set === s && r.method === methods[0]);
+    return [...methods.map((m) => {
+      const rs = rows.filter((r) => r.set === s && r.method === m);
+      return { name: `${s} ${m}`, x: rs.map((r) => Number(r.minutes)), y: rs.map((r) => 100 * r.adapted.wer), color: colors[`${s} ${m}`] ?? [0, 0, 0] as [number, number, number] };
+    }), { name: `${s} base`, x: first.map((r) => Number(r.minutes)), y: first.map((r) => 100 * r.base.wer), color: [160, 160, 160] as [number, number, number] }];
   }), { title: 'WER vs minutes of adaptation data', xLabel: 'minutes of adaptation data', yLabel: 'WER %' }));
   const date = new Date().toISOString().slice(0, 10);
   fs.writeFileSync(path.join(docs, 'adaptation-results.json'), JSON.stringify({ date, machine: machine(), command: 'node dist/bench/adaptation.js', rows }, null, 1) + '\n');
   return [
     '## Accent adaptation (`bench/adaptation`)', '',
-    `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; method \`adapter\` (default) at every size and \`top\` (fine-tuning the encoder's last two blocks and the head) at the largest, default settings, seed 1. `
+    `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; methods \`adapter\` (default) and \`top\` (fine-tuning the encoder's last two blocks and the head) at every size, default settings, seed 1. `
       + `WER/CER on the test split with the default decoding (${defaultDecoding}; ${noLmDecoding === 'greedy' ? 'greedy' : `${noLmDecoding}, without the LM,`} in the last columns); training judges its dev set with the same default decoding. Train time is the whole \`adapt-asr train\` process (encoding, training, writing, and the final test scoring when the data has a test split); peak memory is its maximum RSS. `
       + '"guard" says whether training judged the adapter better on its held-out dev speakers.', '',
     table(['set', 'method', 'minutes', 'base WER', 'adapted WER', 'relative WER reduction (negative: worse)', 'base CER', 'adapted CER', `${noLmDecoding === 'greedy' ? 'greedy' : 'no-LM'} base / adapted WER`, 'guard', 'train time', 'peak memory'],
