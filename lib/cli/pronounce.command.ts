@@ -2,6 +2,7 @@
  * `adapt-asr pronounce <words..>`: how a phone model says words: from its dictionary, or guessed
  * (by parts, else by its letter-to-phone rules). For writing hotwords files and checking transcripts.
  */
+import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
 interface PronounceArgs { words: string[]; model: string; modelsDir?: string; adapter?: string }
@@ -25,7 +26,7 @@ export const pronounceCommand: CommandModule<object, PronounceArgs> = {
     const head = md.manifest.ctcHead;
     const pron = head ? Pronunciations.forModel(md.dir, head) : undefined;
     if (!pron) throw new ModelError(`model '${md.manifest.name}' spells words letter by letter; it has no pronunciations`, md.dir);
-    if (argv.adapter) for (const [w, p] of Object.entries(loadAdapter(argv.adapter).meta.words ?? {})) pron.add(w, p.split(' '));
+    if (argv.adapter) pron.addWords(loadAdapter(argv.adapter).meta.words ?? {}, path.join(argv.adapter, 'adapter.json'));
     const lines: string[] = [];
     for (const w of normalizeText(argv.words.join(' ')).split(' ').filter(Boolean)) {
       const p = pron.pronounce(w);

@@ -298,46 +298,39 @@ function stemSpellings(before: string, ending: string): string[] {
  * ending (recursively: "violinist's" = violin + ist + 's), a prefix on a dictionary word, two
  * dictionary words of at least 3 letters each (the split with the longer first word wins).
  */
-export interface ByPartsOptions {
-  /** Shortest dictionary part, in letters (default 4: the dictionary's short entries are often acronyms). */
-  minPart?: number;
-  /** Try prefixes (default true). */
-  prefixes?: boolean;
-  /** Shortest part of a compound (two dictionary words run together), in letters; 0: none (default 5). */
-  minCompoundPart?: number;
-}
+/**
+ * Shortest dictionary part, in letters: cmudict's short entries are often acronyms or names
+ * ("aboard" = "abo" + "ard"). With 3-letter stems, or compounds of 4-letter words, guessing by
+ * parts lost to the letter rules on held-out cmudict words.
+ */
+const MIN_PART = 4;
+const MIN_COMPOUND_PART = 5;
 
-export function guessByParts(word: string, lookup: (w: string) => readonly string[] | undefined, options: ByPartsOptions = {}, depth = 0): string[] | undefined {
+export function guessByParts(word: string, lookup: (w: string) => readonly string[] | undefined, depth = 0): string[] | undefined {
   const known = lookup(word);
   if (known) return [...known];
-  const minPart = options.minPart ?? 4;
-  if (depth >= 3 || word.length < minPart + 1) return undefined;
+  if (depth >= 3 || word.length < MIN_PART + 1) return undefined;
   for (const [ending, say] of ENDINGS) {
-    if (!word.endsWith(ending) || word.length - ending.length < minPart - 1) continue;
+    if (!word.endsWith(ending) || word.length - ending.length < MIN_PART - 1) continue;
     for (const stem of stemSpellings(word.slice(0, -ending.length), ending)) {
-      if (stem.length < minPart) continue;
-      const p = guessByParts(stem, lookup, options, depth + 1);
+      if (stem.length < MIN_PART) continue;
+      const p = guessByParts(stem, lookup, depth + 1);
       if (p && p.length) {
         const end = say(p[p.length - 1]);
         return [...p, ...(end[0] === p[p.length - 1] && !VOWELS.has(end[0]) ? end.slice(1) : end)];
       }
     }
   }
-  if (options.prefixes ?? true) {
-    for (const [prefix, say] of PREFIXES) {
-      if (!word.startsWith(prefix) || word.length - prefix.length < minPart) continue;
-      const p = lookup(word.slice(prefix.length));
-      if (p) return [...say.split(' '), ...p];
-    }
+  for (const [prefix, say] of PREFIXES) {
+    if (!word.startsWith(prefix) || word.length - prefix.length < MIN_PART) continue;
+    const p = lookup(word.slice(prefix.length));
+    if (p) return [...say.split(' '), ...p];
   }
-  const minCompound = options.minCompoundPart ?? 5;
-  if (minCompound > 0) {
-    for (let cut = word.length - minCompound; cut >= minCompound; cut--) {
-      const a = lookup(word.slice(0, cut));
-      if (!a) continue;
-      const b = guessByParts(word.slice(cut), lookup, options, depth + 1);
-      if (b) return [...a, ...b];
-    }
+  for (let cut = word.length - MIN_COMPOUND_PART; cut >= MIN_COMPOUND_PART; cut--) {
+    const a = lookup(word.slice(0, cut));
+    if (!a) continue;
+    const b = guessByParts(word.slice(cut), lookup, depth + 1);
+    if (b) return [...a, ...b];
   }
   return undefined;
 }

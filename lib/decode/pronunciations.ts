@@ -7,7 +7,7 @@
  * letter-to-phone rules when it ships them.
  */
 import path from 'node:path';
-import { ConfigError, InputError } from '../errors.js';
+import { ConfigError, InputError, ModelError } from '../errors.js';
 import { readMaybeGzipped } from '../io/text-file.js';
 import type { Hotword } from './ctc-beam.js';
 import { guessByParts, LetterToPhone } from './g2p.js';
@@ -99,7 +99,21 @@ export class Pronunciations {
     return out;
   }
 
-  /** Add a word said `phones` (an adapter's guessed training words); it joins every lexicon. */
+  /**
+   * Add an adapter's guessed training words (adapter.json `words`: word -> space-separated phones);
+   * phones the model lacks mean the adapter was made for another model: an error naming `file`.
+   */
+  addWords(words: Readonly<Record<string, string>>, file?: string): void {
+    for (const [w, phones] of Object.entries(words)) {
+      try {
+        this.add(w, phones.split(' '));
+      } catch (err) {
+        throw new ModelError(`adapter.json "words": ${(err as Error).message}; the adapter was trained for another model`, file);
+      }
+    }
+  }
+
+  /** Add a word said `phones`; it joins every lexicon. */
   add(word: string, phones: string[]): void {
     if (this.units) {
       const bad = phones.find((p) => !this.units!.has(p));

@@ -113,15 +113,7 @@ export class Recognizer {
     }
     const pron = Pronunciations.forModel(md.dir, h);
     // Words of the adapter's training transcripts that the dictionary lacks, as the trainer guessed them.
-    if (pron && adapter?.meta?.words) {
-      for (const [w, phones] of Object.entries(adapter.meta.words)) {
-        try {
-          pron.add(w, phones.split(' '));
-        } catch (err) {
-          throw new ModelError(`adapter.json "words": ${(err as Error).message}; the adapter was trained for another model`, typeof options.adapter === 'string' ? path.join(options.adapter, 'adapter.json') : undefined);
-        }
-      }
-    }
+    if (pron && adapter?.meta?.words) pron.addWords(adapter.meta.words, typeof options.adapter === 'string' ? path.join(options.adapter, 'adapter.json') : undefined);
     checkDecodeOptions(options);
     if (pron) for (const hw of options.hotwords ?? []) pron.hotword(hw, h.vocab);
     const encoder = await Encoder.create(md, { threads: options.threads });
