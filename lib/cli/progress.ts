@@ -18,6 +18,6 @@ export function progressBar(label: string): Progress {
       if (!started) { bar.start(total, 0); started = true; }
       bar.update(done);
     },
-    stop() { if (started) bar.stop(); },
+    stop() { if (started) bar.stop(); started = false; }, // a later update() starts a new bar
   };
 }

@@ -15,6 +15,10 @@ export { rng, shuffled } from '../util/random.js';
 
 export interface Example {
   id: string;
+  /** The audio file it was read from. */
+  audio: string;
+  /** Speed factor of a speed-perturbed copy (1: the recording as it is). */
+  speed: number;
   speaker?: string;
   text: string;
   labels: Int32Array;
@@ -75,10 +79,32 @@ export async function prepareExamples(utts: Utterance[], encoder: Encoder, toLab
     }
     const enc = await encoder.encode(audio, output);
     if (enc.numFrames < framesNeeded(labels)) skip('audio too short for its transcript', u.audio);
-    else examples.push({ id: u.id, speaker: u.speaker, text, labels, seconds: audio.samples.length / audio.sampleRate, frames: enc.frames, T: enc.numFrames });
+    else examples.push({ id: u.id, audio: u.audio, speed: 1, speaker: u.speaker, text, labels, seconds: audio.samples.length / audio.sampleRate, frames: enc.frames, T: enc.numFrames });
     onProgress?.(i + 1, utts.length);
   }
   return { examples, skipped: [...skipped].map(([reason, files]) => ({ reason, files })) };
+}
+
+/**
+ * Speed perturbation (as in Kaldi recipes): a copy of each example at each factor other than 1, its
+ * audio played faster or slower (tempo and pitch together) by relabelling the sample rate before
+ * the encoder resamples to its own. Copies too short for their transcript are left out.
+ */
+export async function speedPerturb(examples: Example[], factors: number[], encoder: Encoder, onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
+  output?: string): Promise<Example[]> {
+  const out: Example[] = [];
+  const todo = examples.length * factors.filter((f) => f !== 1).length;
+  for (const f of factors) {
+    if (f === 1) continue;
+    for (const e of examples) {
+      signal?.throwIfAborted();
+      const audio = loadAudio(e.audio);
+      const enc = await encoder.encode({ samples: audio.samples, sampleRate: Math.round(audio.sampleRate * f) }, output);
+      if (enc.numFrames >= framesNeeded(e.labels)) out.push({ ...e, id: `${e.id}@${f}`, speed: f, seconds: e.seconds / f, frames: enc.frames, T: enc.numFrames });
+      onProgress?.(out.length, todo);
+    }
+  }
+  return out;
 }
 
 /** Duration from the WAV header (0 for an unreadable file, which is reported when it is encoded). */

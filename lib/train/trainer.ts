@@ -35,7 +35,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { CHAR_VOCAB } from '../text/normalize.js';
 import { panelsPlot } from '../io/plot-png.js';
 import { ctcLoss, ctcSequence } from './ctc-loss.js';
-import { labeler, prepareExamples, rng, shuffled, splitDev, subsetMinutes, type Example, type Skipped } from './data.js';
+import { labeler, prepareExamples, rng, shuffled, speedPerturb, splitDev, subsetMinutes, type Example, type Skipped } from './data.js';
 
 /** Options of trainAdapter; every field has a default. */
 export interface TrainOptions {
@@ -90,6 +90,11 @@ export interface TrainOptions {
    * adapted model's outputs near the base model's on clean inputs (KL-divergence regularised adaptation).
    */
   kld?: number;
+  /**
+   * Speed perturbation of the training split: each utterance is also trained on at these speed factors
+   * (default 0.9, 1.0, 1.1; [1] turns it off). The dev split is never perturbed.
+   */
+  speeds?: number[];
   /** Decoding of dev utterances for early stopping and the guard: 'default' = the model's own (beam + LM + lexicon as tuned, when it ships an LM), or 'greedy'. */
   devDecoding?: 'default' | 'greedy';
   threads?: number;
@@ -141,7 +146,7 @@ function resolve(o: TrainOptions): Resolved {
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, resume: o.resume ?? false, force: o.force ?? false,
     bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? (o.method === 'top' ? 5e-4 : 3e-3), headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
-    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, devDecoding: o.devDecoding ?? 'default', kld: o.kld ?? 0, threads: o.threads, asBase: o.asBase,
+    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, devDecoding: o.devDecoding ?? 'default', kld: o.kld ?? 0, speeds: o.speeds ?? [...DEFAULT_SPEEDS], threads: o.threads, asBase: o.asBase,
   };
   if (r.asBase && o.method !== 'head') throw new UsageError('--as-base trains a base CTC head: use it with --method head');
   if (r.asBase && o.lr === undefined) r.lr = 1e-2; // a head from scratch learns faster than an adapter
@@ -155,9 +160,17 @@ function resolve(o: TrainOptions): Resolved {
   for (const f of ['lr', 'headLr', 'weightDecay', 'dropout', 'timeMask', 'featureMask', 'acceptMargin', 'acceptP'] as const) if (!(r[f] >= 0 && r[f] < (f.endsWith('r') ? 1 : 10))) bad(f, 'a non-negative number');
   if (!(r.lr > 0)) bad('lr', 'positive');
   if (!(r.kld >= 0 && r.kld <= 1)) bad('kld', 'a number from 0 to 1');
+  if (!(Array.isArray(r.speeds) && r.speeds.length >= 1 && r.speeds.every((f) => f >= 0.5 && f <= 2))) bad('speeds', 'a list of factors from 0.5 to 2');
   if (r.devDecoding !== 'default' && r.devDecoding !== 'greedy') bad('devDecoding', "'default' or 'greedy'");
   return r;
 }
+
+/**
+ * Speed perturbation by default (the factors of Kaldi's recipes). Measured on base-en 2.1.0, adapter,
+ * against none: Scottish test WER 26.1% against 26.5% (mean of seeds 1-3), zh-L1 10 min 76.3% against
+ * 79.0%, 20 min 76.4% both; training takes about 2.5 times as long.
+ */
+export const DEFAULT_SPEEDS: readonly number[] = [0.9, 1, 1.1];
 
 /**
  * Largest beam for the per-epoch dev pass that picks the best epoch. 32: a phone model's WER moves
@@ -263,22 +276,27 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   if (cfg.minutes !== undefined) utts = subsetMinutes(utts, cfg.minutes, cfg.seed);
   const t0 = performance.now();
   const encoder = await Encoder.create(md, { threads: cfg.threads });
-  let examples: Example[], skipped: Skipped[];
+  let examples: Example[], skipped: Skipped[], train: Example[], dev: Example[], devSpeakers: string[];
   try {
     ({ examples, skipped } = await prepareExamples(utts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output));
+    for (const s of skipped) log(`skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
+    if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
+    ({ train, dev, devSpeakers } = splitDev(examples, cfg.seed));
+    if (cfg.speeds.some((f) => f !== 1)) {
+      const copies = await speedPerturb(train, cfg.speeds, encoder, options.onEncodeProgress, options.signal, top?.output);
+      train = [...(cfg.speeds.includes(1) ? train : []), ...copies];
+    }
   } finally {
     await encoder.release();
   }
-  for (const s of skipped) log(`skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
   // Transcript words the dictionary lacks were trained on guessed phones; they join the dictionary for
   // dev decoding (base and adapted alike) and are saved with the adapter for decoding with it.
   const guessed = pron?.guessed() ?? new Map<string, string[]>();
   for (const [w, p] of guessed) pron!.add(w, p);
   if (guessed.size) log(`guessed the phones of ${guessed.size} word(s) not in the dictionary: ${[...guessed].slice(0, 4).map(([w, p]) => `${w} /${p.join(' ')}/`).join(', ')}${guessed.size > 4 ? ', ...' : ''}`);
-  if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
-  const { train, dev, devSpeakers } = splitDev(examples, cfg.seed);
   const minutes = examples.reduce((a, e) => a + e.seconds, 0) / 60;
-  log(`data: ${examples.length} utterances, ${minutes.toFixed(1)} min, ${new Set(examples.map((e) => e.speaker)).size} speaker(s); dev: ${dev.length} utterances${devSpeakers.length ? ` (speakers ${devSpeakers.join(', ')})` : ''}; encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const perturbed = cfg.speeds.some((f) => f !== 1) ? `; training on speeds ${cfg.speeds.join(', ')} (${train.length} utterances)` : '';
+  log(`data: ${examples.length} utterances, ${minutes.toFixed(1)} min, ${new Set(examples.map((e) => e.speaker)).size} speaker(s); dev: ${dev.length} utterances${devSpeakers.length ? ` (speakers ${devSpeakers.join(', ')})` : ''}${perturbed}; encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // 2. Baseline.
   const rt = await initTraining();
@@ -434,7 +452,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const meta = saveAdapter(out, {
     format: 'adapt-asr-adapter', version: 1, accent: cfg.accent, method: cfg.method,
     base: { name: spec.name, modelVersion: spec.modelVersion, encoderSha256: spec.encoder.sha256 },
-    hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, acceptP: cfg.acceptP, ...(cfg.kld ? { kld: cfg.kld } : {}), ...(cfg.minutes ? { minutes: cfg.minutes } : {}) },
+    hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, acceptP: cfg.acceptP, ...(cfg.kld ? { kld: cfg.kld } : {}), speeds: cfg.speeds.join(','), ...(cfg.minutes ? { minutes: cfg.minutes } : {}) },
     data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: dev.length, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data) },
     dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, pValue, accepted, verdict, decoding: decoder.name },
     training: { epochs: state.epoch, bestEpoch: state.bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend },

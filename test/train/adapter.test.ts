@@ -181,7 +181,10 @@ describe('train: trainAdapter end to end (tiny model)', function () {
 
   it('--kld 1 holds the adapted model at the base model (the KL gradient vanishes there); --kld 2 is refused', async () => {
     const out = path.join(dir, 'adapters', 'kld');
-    const r = await trainAdapter({ accent: 'k', data, model, out, epochs: 2, threads: 1, kld: 1, dropout: 0, timeMask: 0, featureMask: 0, devDecoding: 'greedy' });
+    // At the base model the KL gradient is only round-off (norm ~5e-8), and Adam scales even that into steps of
+    // up to the learning rate; with speed-perturbed copies the round-off moved the logits by 0.5 in two steps, so
+    // this test of the KL term trains on the recordings as they are.
+    const r = await trainAdapter({ accent: 'k', data, model, out, epochs: 2, threads: 1, kld: 1, speeds: [1], dropout: 0, timeMask: 0, featureMask: 0, devDecoding: 'greedy' });
     // The loss is then the cross-entropy of the base posteriors with themselves: their entropy, in (0, ln V].
     assert.ok(r.history[0].trainLoss > 0.01 && r.history[0].trainLoss <= Math.log(V) + 1e-6, `train loss ${r.history[0].trainLoss}`);
     const { meta, weights } = loadAdapter(out);

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
-import { framesNeeded, splitDev, takeMinutes, type Example } from '../../lib/train/data.js';
+import path from 'node:path';
+import { loadAudio } from '../../lib/audio/index.js';
+import { Encoder } from '../../lib/encoder/encoder.js';
+import { loadManifest } from '../../lib/encoder/manifest.js';
+import { framesNeeded, speedPerturb, splitDev, takeMinutes, type Example } from '../../lib/train/data.js';
 
-const ex = (i: number, speaker?: string): Example => ({ id: `u${i}`, speaker, text: 'x', labels: new Int32Array([3]), seconds: 3, frames: new Float32Array(8), T: 1 });
+const ex = (i: number, speaker?: string): Example => ({ id: `u${i}`, audio: '', speed: 1, speaker, text: 'x', labels: new Int32Array([3]), seconds: 3, frames: new Float32Array(8), T: 1 });
 
 describe('train: data helpers', () => {
   it('--minutes takes a deterministic subset of about that many minutes', () => {
@@ -28,5 +32,28 @@ describe('train: data helpers', () => {
   it('CTC needs one frame per label plus one between repeats', () => {
     assert.equal(framesNeeded([1, 2, 3]), 3);
     assert.equal(framesNeeded([1, 1, 2, 2, 2]), 8);
+  });
+
+  it('speed perturbation: a copy per factor other than 1, as much shorter or longer, same transcript', async function () {
+    this.timeout(20000);
+    const md = loadManifest(path.join('models', 'base-en'));
+    const enc = await Encoder.create(md, { threads: 1 });
+    try {
+      const audio = path.join('audio-fixtures', 'speech-en-us-16k.wav');
+      const orig = await enc.encode(loadAudio(audio));
+      const e: Example = { id: 'a', audio, speed: 1, text: 'x', labels: new Int32Array([3, 4]), seconds: 2, frames: orig.frames, T: orig.numFrames };
+      const copies = await speedPerturb([e], [0.9, 1, 1.1], enc);
+      assert.deepEqual(copies.map((c) => [c.id, c.speed]), [['a@0.9', 0.9], ['a@1.1', 1.1]]);
+      for (const c of copies) {
+        assert.ok(Math.abs(c.T - orig.numFrames / c.speed) <= 2, `${c.id}: ${c.T} frames, original ${orig.numFrames}`);
+        assert.ok(Math.abs(c.seconds - 2 / c.speed) < 1e-9);
+        assert.equal(c.frames.length, c.T * orig.dim);
+        assert.equal(c.labels, e.labels);
+      }
+      // The copies are new audio, not the original frames.
+      assert.notDeepEqual(copies[0].frames.subarray(0, 100), orig.frames.subarray(0, 100));
+    } finally {
+      await enc.release();
+    }
   });
 });
