@@ -102,7 +102,7 @@ export async function benchAdaptation(quick = false): Promise<string> {
   fs.writeFileSync(path.join(docs, 'adaptation-results.json'), JSON.stringify({ date, machine: machine(), command: 'node dist/bench/adaptation.js', rows }, null, 1) + '\n');
   return [
     '## Accent adaptation (`bench/adaptation`)', '',
-    `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; methods \`adapter\` (default) and \`top\` (fine-tuning the encoder's last two blocks and the head) at every size, default settings, seed 1. `
+    `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; methods \`adapter\` (default) and \`top\` (fine-tuning the encoder's last two blocks and the head) at every size, default settings (speed perturbation 0.9 / 1 / 1.1 on), seed 1. `
       + `WER/CER on the test split with the default decoding (${defaultDecoding}; ${noLmDecoding === 'greedy' ? 'greedy' : `${noLmDecoding}, without the LM,`} in the last columns); training judges its dev set with the same default decoding. Train time is the whole \`adapt-asr train\` process (encoding, training, writing, and the final test scoring when the data has a test split); peak memory is its maximum RSS. `
       + '"guard" says whether training judged the adapter better on its held-out dev speakers.', '',
     table(['set', 'method', 'minutes', 'base WER', 'adapted WER', 'relative WER reduction (negative: worse)', 'base CER', 'adapted CER', `${noLmDecoding === 'greedy' ? 'greedy' : 'no-LM'} base / adapted WER`, 'guard', 'train time', 'peak memory'],
