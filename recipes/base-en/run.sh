@@ -14,7 +14,8 @@
 # The shipped model (see MODEL_CARD.md for the compute each stage got): RUN=conv TRAIN_ARGS="--arch conv
 #   --d 256 --layers 12 --stack 4 --max-frames 6000 --warmup 150 --lr 3e-3"; the phone stage as below for
 #   90 minutes (base-en 2.0.0), then resumed to 3 hours with real speech weighted three times:
-#   PHONE_HOURS=3 PHONE_ARGS="--real-repeat 3" bash recipes/base-en/run.sh 6   (base-en 2.1.0).
+#   PHONE_HOURS=3 PHONE_ARGS="--real-repeat 3" bash recipes/base-en/run.sh 6   (base-en 2.1.0), then to 4.35 hours
+#   with real speech weighted four times: PHONE_HOURS=4.35 PHONE_ARGS="--real-repeat 4" ... 6   (base-en 2.2.0).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-$HOME/adapt-asr-work/base-en}
