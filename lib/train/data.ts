@@ -94,6 +94,7 @@ export async function speedPerturb(examples: Example[], factors: number[], encod
   output?: string): Promise<Example[]> {
   const out: Example[] = [];
   const todo = examples.length * factors.filter((f) => f !== 1).length;
+  let done = 0;
   for (const f of factors) {
     if (f === 1) continue;
     for (const e of examples) {
@@ -101,7 +102,7 @@ export async function speedPerturb(examples: Example[], factors: number[], encod
       const audio = loadAudio(e.audio);
       const enc = await encoder.encode({ samples: audio.samples, sampleRate: Math.round(audio.sampleRate * f) }, output);
       if (enc.numFrames >= framesNeeded(e.labels)) out.push({ ...e, id: `${e.id}@${f}`, speed: f, seconds: e.seconds / f, frames: enc.frames, T: enc.numFrames });
-      onProgress?.(out.length, todo);
+      onProgress?.(++done, todo);
     }
   }
   return out;
