@@ -38,8 +38,9 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   handler: async (argv: ArgumentsCamelCase<TrainArgs>) => {
     const { trainAdapter } = await import('../train/trainer.js');
     const { progressBar } = await import('./progress.js');
-    const speeds = argv.speeds === undefined ? undefined : argv.speeds.split(',').map((x) => Number(x.trim()));
-    if (speeds?.some((f) => !Number.isFinite(f) || argv.speeds!.trim() === '')) {
+    const parts = argv.speeds?.split(',').map((x) => x.trim());
+    const speeds = parts?.map(Number);
+    if (parts?.some((x, i) => x === '' || !Number.isFinite(speeds![i]))) {
       const { UsageError } = await import('../errors.js');
       throw new UsageError(`--speeds must be numbers separated by commas, e.g. 0.9,1,1.1; got '${argv.speeds}'`);
     }

@@ -15,10 +15,8 @@ export { rng, shuffled } from '../util/random.js';
 
 export interface Example {
   id: string;
-  /** The audio file it was read from. */
+  /** The audio file it was read from (a speed-perturbed copy's id ends in @factor). */
   audio: string;
-  /** Speed factor of a speed-perturbed copy (1: the recording as it is). */
-  speed: number;
   speaker?: string;
   text: string;
   labels: Int32Array;
@@ -79,7 +77,7 @@ export async function prepareExamples(utts: Utterance[], encoder: Encoder, toLab
     }
     const enc = await encoder.encode(audio, output);
     if (enc.numFrames < framesNeeded(labels)) skip('audio too short for its transcript', u.audio);
-    else examples.push({ id: u.id, audio: u.audio, speed: 1, speaker: u.speaker, text, labels, seconds: audio.samples.length / audio.sampleRate, frames: enc.frames, T: enc.numFrames });
+    else examples.push({ id: u.id, audio: u.audio, speaker: u.speaker, text, labels, seconds: audio.samples.length / audio.sampleRate, frames: enc.frames, T: enc.numFrames });
     onProgress?.(i + 1, utts.length);
   }
   return { examples, skipped: [...skipped].map(([reason, files]) => ({ reason, files })) };
@@ -92,20 +90,20 @@ export async function prepareExamples(utts: Utterance[], encoder: Encoder, toLab
  */
 export async function speedPerturb(examples: Example[], factors: number[], encoder: Encoder, onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
   output?: string): Promise<Example[]> {
-  const out: Example[] = [];
-  const todo = examples.length * factors.filter((f) => f !== 1).length;
+  const fs = factors.filter((f) => f !== 1);
+  const byFactor: Example[][] = fs.map(() => []);
+  const todo = examples.length * fs.length;
   let done = 0;
-  for (const f of factors) {
-    if (f === 1) continue;
-    for (const e of examples) {
+  for (const e of examples) {
+    const audio = loadAudio(e.audio); // read once for every factor
+    for (const [i, f] of fs.entries()) {
       signal?.throwIfAborted();
-      const audio = loadAudio(e.audio);
       const enc = await encoder.encode({ samples: audio.samples, sampleRate: Math.round(audio.sampleRate * f) }, output);
-      if (enc.numFrames >= framesNeeded(e.labels)) out.push({ ...e, id: `${e.id}@${f}`, speed: f, seconds: e.seconds / f, frames: enc.frames, T: enc.numFrames });
+      if (enc.numFrames >= framesNeeded(e.labels)) byFactor[i].push({ ...e, id: `${e.id}@${f}`, seconds: e.seconds / f, frames: enc.frames, T: enc.numFrames });
       onProgress?.(++done, todo);
     }
   }
-  return out;
+  return byFactor.flat();
 }
 
 /** Duration from the WAV header (0 for an unreadable file, which is reported when it is encoded). */

@@ -278,12 +278,13 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const t0 = performance.now();
   const encoder = await Encoder.create(md, { threads: cfg.threads });
   let examples: Example[], skipped: Skipped[], train: Example[], dev: Example[], devSpeakers: string[];
+  const perturb = cfg.speeds.some((f) => f !== 1);
   try {
     ({ examples, skipped } = await prepareExamples(utts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output));
     for (const s of skipped) log(`skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
     if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
     ({ train, dev, devSpeakers } = splitDev(examples, cfg.seed));
-    if (cfg.speeds.some((f) => f !== 1)) {
+    if (perturb) {
       const copies = await speedPerturb(train, cfg.speeds, encoder, options.onEncodeProgress, options.signal, top?.output);
       train = [...(cfg.speeds.includes(1) ? train : []), ...copies];
     }
@@ -296,7 +297,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   for (const [w, p] of guessed) pron!.add(w, p);
   if (guessed.size) log(`guessed the phones of ${guessed.size} word(s) not in the dictionary: ${[...guessed].slice(0, 4).map(([w, p]) => `${w} /${p.join(' ')}/`).join(', ')}${guessed.size > 4 ? ', ...' : ''}`);
   const minutes = examples.reduce((a, e) => a + e.seconds, 0) / 60;
-  const perturbed = cfg.speeds.some((f) => f !== 1) ? `; training on speeds ${cfg.speeds.join(', ')} (${train.length} utterances)` : '';
+  const perturbed = perturb ? `; training on speeds ${cfg.speeds.join(', ')} (${train.length} utterances)` : '';
   log(`data: ${examples.length} utterances, ${minutes.toFixed(1)} min, ${new Set(examples.map((e) => e.speaker)).size} speaker(s); dev: ${dev.length} utterances${devSpeakers.length ? ` (speakers ${devSpeakers.join(', ')})` : ''}${perturbed}; encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // 2. Baseline.
