@@ -27,7 +27,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     .option('threads', { type: 'number', describe: 'ONNX Runtime threads for encoding the data (default: all cores).' })
     .option('bottleneck', { type: 'number', describe: 'Adapter bottleneck size (default 64).' })
     .option('context', { type: 'number', describe: 'Frames of temporal context the adapter sees, odd (default 3).' })
-    .option('lr', { type: 'number', describe: 'Learning rate of the adapter (default 3e-3; 5e-4 for the top blocks with --method top).' })
+    .option('lr', { type: 'number', describe: 'Learning rate of the adapter (default 1e-3; 3e-3 for --method head, 5e-4 for the top blocks with --method top).' })
     .option('head-lr', { type: 'number', describe: 'Learning rate of the base CTC head (default 3e-4; 0 keeps it frozen).' })
     .option('kld', { type: 'number', describe: 'Weight (0-1) of a KL-divergence term that keeps the adapted outputs near the base model\'s (regularised adaptation for small data; default 0).' })
     .option('speeds', { type: 'string', describe: 'Speed perturbation: also train on each recording played at these speeds, comma-separated (default 0.9,1,1.1: three times the data, and slower training; 1 turns it off).' })

@@ -108,3 +108,18 @@ export function ctcLoss(tf: typeof TF, logProbs: TF.Tensor3D, labels: ArrayLike<
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(logProbs) as TF.Tensor1D;
 }
+
+/**
+ * The KL term of `train --kld`: cross-entropy of the base model's posteriors with the adapted
+ * log-probabilities, averaged over valid frames. KL(base || adapted) less the base's entropy, a
+ * constant, so the gradient with respect to the adapted logits is (adapted - base posteriors) per
+ * valid frame / frames: zero at the base model.
+ * @param logProbs (B, T, V) adapted log-probabilities
+ * @param post (B*T*V) base posteriors; @param valid (B*T) 1 for real frames, 0 for padding
+ */
+export function baseCrossEntropy(tf: typeof TF, logProbs: TF.Tensor3D, post: Float32Array, valid: Float32Array): TF.Scalar {
+  const [B, T] = logProbs.shape;
+  const ce = tf.neg(tf.sum(tf.mul(tf.tensor3d(post, logProbs.shape), logProbs), -1));
+  const m = tf.tensor2d(valid, [B, T]);
+  return tf.div(tf.sum(tf.mul(ce, m)), tf.sum(m)) as TF.Scalar; // intermediates: call inside tf.tidy
+}

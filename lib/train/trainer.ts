@@ -34,8 +34,8 @@ import { encodeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CHAR_VOCAB } from '../text/normalize.js';
 import { panelsPlot } from '../io/plot-png.js';
-import { ctcLoss, ctcSequence } from './ctc-loss.js';
-import { labeler, prepareExamples, rng, shuffled, speedPerturb, splitDev, subsetMinutes, type Example, type Skipped } from './data.js';
+import { baseCrossEntropy, ctcLoss, ctcSequence } from './ctc-loss.js';
+import { labeler, prepareExamples, rng, shuffled, speedPerturb, splitDev, subsetMinutes, type DevSplit, type Example, type Skipped } from './data.js';
 
 /** Options of trainAdapter; every field has a default. */
 export interface TrainOptions {
@@ -68,7 +68,7 @@ export interface TrainOptions {
   /** Bottleneck size (default 64) and context frames (default 3, odd). */
   bottleneck?: number;
   context?: number;
-  /** Learning rates: adapter (default 3e-3) and base head (default 3e-4; 0 freezes it). */
+  /** Learning rates: adapter or top blocks (default DEFAULT_LR by method) and base head (default 3e-4; 0 freezes it). */
   lr?: number;
   headLr?: number;
   weightDecay?: number;
@@ -144,7 +144,7 @@ function resolve(o: TrainOptions): Resolved {
   const r: Resolved = {
     accent: o.accent, data, testData, model: o.model ?? 'base-en', modelsDir: o.modelsDir, out: o.out ?? path.join('adapters', o.accent),
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, resume: o.resume ?? false, force: o.force ?? false,
-    bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? (o.method === 'top' ? 5e-4 : 3e-3), headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
+    bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? DEFAULT_LR[o.method ?? 'adapter'], headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
     patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, devDecoding: o.devDecoding ?? 'default', kld: o.kld ?? 0, speeds: Array.isArray(o.speeds) ? [...new Set(o.speeds)] : o.speeds ?? [...DEFAULT_SPEEDS], threads: o.threads, asBase: o.asBase,
   };
@@ -172,6 +172,14 @@ function resolve(o: TrainOptions): Resolved {
  * 25.8%; bottleneck 256, 27.3% on seeds 1-3.)
  */
 export const DEFAULT_SPEEDS: readonly number[] = [0.9, 1, 1.1];
+
+/**
+ * Learning rate by method. The adapter's 1e-3 (was 3e-3) measured on base-en 2.2.0, bundled Scottish
+ * data, dev 15% of each voice, seeds 1-4: test WER 25.2 / 25.4 / 24.3 / 25.2% against 25.7 / 25.0 /
+ * 23.5 / 25.4% at 3e-3; the same mean, but every run accepted by the guard (3e-3: seed 3 rejected)
+ * and a best epoch of 7-14 rather than 4-9, so epoch selection is less of a coin toss.
+ */
+export const DEFAULT_LR: Readonly<Record<AdapterMethod, number>> = { adapter: 1e-3, head: 3e-3, top: 5e-4 };
 
 /**
  * Largest beam for the per-epoch dev pass that picks the best epoch. 32: a phone model's WER moves
@@ -277,13 +285,13 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   if (cfg.minutes !== undefined) utts = subsetMinutes(utts, cfg.minutes, cfg.seed);
   const t0 = performance.now();
   const encoder = await Encoder.create(md, { threads: cfg.threads });
-  let examples: Example[], skipped: Skipped[], train: Example[], dev: Example[], devSpeakers: string[];
+  let examples: Example[], skipped: Skipped[], train: Example[], dev: Example[], devSpeakers: string[], devSplit: DevSplit;
   const perturb = cfg.speeds.some((f) => f !== 1);
   try {
     ({ examples, skipped } = await prepareExamples(utts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output));
     for (const s of skipped) log(`skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
     if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
-    ({ train, dev, devSpeakers } = splitDev(examples, cfg.seed));
+    ({ train, dev, devSpeakers, split: devSplit } = splitDev(examples, cfg.seed));
     if (perturb) {
       const copies = await speedPerturb(train, cfg.speeds, encoder, options.onEncodeProgress, options.signal, top?.output);
       train = [...(cfg.speeds.includes(1) ? train : []), ...copies];
@@ -298,7 +306,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   if (guessed.size) log(`guessed the phones of ${guessed.size} word(s) not in the dictionary: ${[...guessed].slice(0, 4).map(([w, p]) => `${w} /${p.join(' ')}/`).join(', ')}${guessed.size > 4 ? ', ...' : ''}`);
   const minutes = examples.reduce((a, e) => a + e.seconds, 0) / 60;
   const perturbed = perturb ? `; training on speeds ${cfg.speeds.join(', ')} (${train.length} utterances)` : '';
-  log(`data: ${examples.length} utterances, ${minutes.toFixed(1)} min, ${new Set(examples.map((e) => e.speaker)).size} speaker(s); dev: ${dev.length} utterances${devSpeakers.length ? ` (speakers ${devSpeakers.join(', ')})` : ''}${perturbed}; encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(`data: ${examples.length} utterances, ${minutes.toFixed(1)} min, ${new Set(examples.map((e) => e.speaker)).size} speaker(s); dev: ${dev.length} utterances (${devSplit === 'speakers' ? `speakers ${devSpeakers.join(', ')}` : devSplit === 'per-speaker' ? 'some of every speaker\'s' : 'drawn at random'})${perturbed}; encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // 2. Baseline.
   const rt = await initTraining();
@@ -375,11 +383,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
           const nll = ctcLoss(tf, logp, labels, lengths, vocab.blank);
           const ctc = tf.mean(tf.div(nll, labelLen)) as import('@tensorflow/tfjs').Scalar;
           if (!post || !valid) return ctc;
-          // KL(base || adapted) per valid frame; the base's own entropy term is constant and left out.
-          const pb = tf.tensor3d(post, logp.shape);
-          const m = tf.tensor2d(valid, [B, T]);
-          const ce = tf.neg(tf.sum(tf.mul(pb, logp), -1));
-          const kl = tf.div(tf.sum(tf.mul(ce, m)), tf.sum(m));
+          const kl = baseCrossEntropy(tf, logp, post, valid);
           return tf.add(tf.mul(ctc, 1 - cfg.kld), tf.mul(kl, cfg.kld)) as import('@tensorflow/tfjs').Scalar;
         }), vars);
         clipGlobalNorm(tf, grads, 5);
@@ -455,7 +459,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
     format: 'adapt-asr-adapter', version: 1, accent: cfg.accent, method: cfg.method,
     base: { name: spec.name, modelVersion: spec.modelVersion, encoderSha256: spec.encoder.sha256 },
     hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, acceptP: cfg.acceptP, ...(cfg.kld ? { kld: cfg.kld } : {}), speeds: cfg.speeds.join(','), ...(cfg.minutes ? { minutes: cfg.minutes } : {}) },
-    data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: dev.length, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data) },
+    data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: dev.length, devSplit, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data) },
     dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, pValue, accepted, verdict, decoding: decoder.name },
     training: { epochs: state.epoch, bestEpoch: state.bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend },
     ...(guessed.size ? { words: Object.fromEntries([...guessed].map(([w, p]) => [w, p.join(' ')])) } : {}),

@@ -106,7 +106,8 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     assert.equal(meta.accent, 'scots');
     assert.equal(meta.base.name, 'tiny');
     assert.equal(meta.data.utterances, 16);
-    assert.ok(meta.data.devSpeakers.length >= 1, 'dev set held out by speaker');
+    assert.equal(meta.data.devSplit, 'per-speaker', 'five voices: some of each voice is held out');
+    assert.ok(meta.data.devUtterances === 2, `dev utterances ${meta.data.devUtterances}`); // round(0.15 x 16)
     assert.equal(meta.dev.accepted, false, 'a random encoder cannot make a useful adapter');
     assert.equal(meta.dev.decoding, 'greedy', 'a model without an LM is judged by greedy decoding');
     assert.match(meta.dev.verdict, /NOT clearly better|not judged/);
@@ -161,12 +162,18 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     const m = JSON.parse(fs.readFileSync(path.join(withLm, 'model.json'), 'utf8'));
     m.decoding = { beam: 4, lmWeight: 0.3, wordBonus: 0, lexicon: true };
     fs.writeFileSync(path.join(withLm, 'model.json'), JSON.stringify(m));
+    // Sixteen speakers, so the dev set is whole speakers and the test can name its utterances.
+    const manySpk = path.join(dir, 'data-16-speakers');
+    fs.cpSync(data, manySpk, { recursive: true });
+    const tsv = fs.readFileSync(path.join(data, 'transcripts.tsv'), 'utf8').trim().split('\n');
+    fs.writeFileSync(path.join(manySpk, 'transcripts.tsv'), tsv.map((l, i) => `${l.split('\t').slice(0, 2).join('\t')}\tspk${i}`).join('\n') + '\n');
     const out = path.join(dir, 'adapters', 'lm');
-    await trainAdapter({ accent: 'lm', data, model: withLm, out, epochs: 1, threads: 1 });
+    await trainAdapter({ accent: 'lm', data: manySpk, model: withLm, out, epochs: 1, threads: 1 });
     const { meta } = loadAdapter(out);
     assert.equal(meta.dev.decoding, 'beam 4 + LM + lexicon');
     // The guard's base dev WER is what the recognizer, decoding by default, gives on the dev speakers.
-    const devUtts = readDataset(data).utterances.filter((u) => meta.data.devSpeakers.includes(u.speaker ?? ''));
+    assert.equal(meta.data.devSplit, 'speakers');
+    const devUtts = readDataset(manySpk).utterances.filter((u) => meta.data.devSpeakers.includes(u.speaker ?? ''));
     assert.equal(devUtts.length, meta.data.devUtterances);
     const rec = await loadRecognizer({ model: withLm, threads: 1 });
     try {
@@ -175,30 +182,22 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     } finally {
       await rec.release();
     }
-    await trainAdapter({ accent: 'lm', data, model: withLm, out: path.join(dir, 'adapters', 'lm-greedy'), epochs: 1, threads: 1, devDecoding: 'greedy' });
+    await trainAdapter({ accent: 'lm', data: manySpk, model: withLm, out: path.join(dir, 'adapters', 'lm-greedy'), epochs: 1, threads: 1, devDecoding: 'greedy' });
     assert.equal(loadAdapter(path.join(dir, 'adapters', 'lm-greedy')).meta.dev.decoding, 'greedy');
   });
 
-  it('--kld 1 holds the adapted model at the base model (the KL gradient vanishes there); --kld 2 is refused', async () => {
+  it('--kld 1 trains on the KL term alone (its loss is the base posteriors\' entropy at the base model); --kld 2 is refused', async () => {
+    // The term's value and gradient are tested in ctc-loss.test. Here: it is wired in. At the base model its
+    // gradient is only round-off, yet Adam scales even that into steps of up to the learning rate, so the
+    // adapter drifts a little instead of staying put: the train loss, not the weights, is what can be asserted.
     const out = path.join(dir, 'adapters', 'kld');
-    // At the base model the KL gradient is only round-off (norm ~5e-8), and Adam scales even that into steps of
-    // up to the learning rate; with speed-perturbed copies the round-off moved the logits by 0.5 in two steps, so
-    // this test of the KL term trains on the recordings as they are.
     const r = await trainAdapter({ accent: 'k', data, model, out, epochs: 2, threads: 1, kld: 1, speeds: [1], dropout: 0, timeMask: 0, featureMask: 0, devDecoding: 'greedy' });
-    // The loss is then the cross-entropy of the base posteriors with themselves: their entropy, in (0, ln V].
+    // The first epoch's loss is the cross-entropy of the base posteriors with themselves: their entropy, in (0, ln V];
+    // with a CTC term it would be a CTC loss per label, several nats above that (see the kld 0 run below).
     assert.ok(r.history[0].trainLoss > 0.01 && r.history[0].trainLoss <= Math.log(V) + 1e-6, `train loss ${r.history[0].trainLoss}`);
-    const { meta, weights } = loadAdapter(out);
-    assert.equal(meta.hyperParameters.kld, 1);
-    const md = JSON.parse(fs.readFileSync(path.join(model, 'model.json'), 'utf8'));
-    const d = weights.dim;
-    const head = CtcHead.load(model, md.ctcHead.weights, md.ctcHead.bias, d, V);
-    const h = randn(50 * d, 7);
-    const a = adapterLogits(weights, h, 50);
-    logSoftmaxRows(a, 50, V);
-    const b = head.logProbs(h, 50);
-    let maxDiff = 0;
-    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-    assert.ok(maxDiff < 1e-3, `adapted logits moved by ${maxDiff}`);
+    assert.equal(loadAdapter(out).meta.hyperParameters.kld, 1);
+    const ctc = await trainAdapter({ accent: 'k', data, model, out: path.join(dir, 'adapters', 'kld0'), epochs: 1, threads: 1, speeds: [1], dropout: 0, timeMask: 0, featureMask: 0, devDecoding: 'greedy' });
+    assert.ok(ctc.history[0].trainLoss > r.history[0].trainLoss + 0.5, `CTC ${ctc.history[0].trainLoss} vs KL ${r.history[0].trainLoss}`);
     await assert.rejects(trainAdapter({ accent: 'k', data, model, out: path.join(dir, 'adapters', 'kld2'), kld: 2 }), /kld must be a number from 0 to 1/);
   });
 

@@ -17,14 +17,34 @@ describe('train: data helpers', () => {
     assert.equal(takeMinutes(items, 1000, 1).length, 100);
   });
 
-  it('the dev split holds out whole speakers (about 15%), or 15% of utterances without speakers', () => {
-    const withSpk = Array.from({ length: 60 }, (_, i) => ex(i, `s${i % 6}`));
-    const s = splitDev(withSpk, 1);
-    assert.ok(s.devSpeakers.length >= 1);
+  it('the dev split holds out whole speakers when there are many, some of each speaker when few, else 15% of utterances', () => {
+    const many = Array.from({ length: 100 }, (_, i) => ex(i, `s${i % 10}`));
+    const s = splitDev(many, 1);
+    assert.equal(s.split, 'speakers');
+    assert.ok(s.devSpeakers.length >= 1 && s.devSpeakers.length < 10);
     for (const e of s.dev) assert.ok(s.devSpeakers.includes(e.speaker!));
     for (const e of s.train) assert.ok(!s.devSpeakers.includes(e.speaker!));
-    assert.equal(s.train.length + s.dev.length, 60);
+    assert.equal(s.train.length + s.dev.length, 100);
+
+    const few = Array.from({ length: 60 }, (_, i) => ex(i, `s${i % 5}`));
+    const f = splitDev(few, 1);
+    assert.equal(f.split, 'per-speaker');
+    assert.deepEqual(f.devSpeakers, []);
+    assert.equal(f.dev.length, 9); // round(0.15 x 60)
+    for (let k = 0; k < 5; k++) {
+      const n = f.dev.filter((e) => e.speaker === `s${k}`).length;
+      assert.ok(n === 1 || n === 2, `speaker s${k}: ${n} dev utterances`);
+      assert.equal(f.train.filter((e) => e.speaker === `s${k}`).length, 12 - n);
+    }
+    const skewed = splitDev(Array.from({ length: 100 }, (_, i) => ex(i, i < 50 ? 'big' : `s${i % 4}`)), 3);
+    assert.equal(skewed.dev.length, 15);
+    assert.ok(Math.abs(skewed.dev.filter((e) => e.speaker === 'big').length - 7.5) <= 1, 'a speaker with half the data gets half the dev set');
+    assert.equal(new Set([...f.train, ...f.dev].map((e) => e.id)).size, 60);
+    assert.deepEqual(splitDev(few, 1).dev.map((e) => e.id), f.dev.map((e) => e.id));
+    assert.notDeepEqual(splitDev(few, 2).dev.map((e) => e.id), f.dev.map((e) => e.id));
+
     const noSpk = splitDev(Array.from({ length: 40 }, (_, i) => ex(i)), 1);
+    assert.equal(noSpk.split, 'utterances');
     assert.equal(noSpk.dev.length, 6);
     assert.deepEqual(noSpk.devSpeakers, []);
   });
