@@ -24,7 +24,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
 const ZH = path.resolve(ROOT, '..', 'shared', 'corpora', 'real', 'zh-L1_speechocean762_adults');
 
-export interface AdaptationRow { set: string; method: string; minutes: number | 'all'; trainSec: number; peakMB: number; accepted: boolean; base: { wer: number; cer: number }; adapted: { wer: number; cer: number }; baseGreedy: { wer: number }; adaptedGreedy: { wer: number } }
+export interface AdaptationRow { set: string; method: string; minutes: number | 'all'; seed: number; trainSec: number; peakMB: number; accepted: boolean; base: { wer: number; cer: number }; adapted: { wer: number; cer: number }; baseGreedy: { wer: number }; adaptedGreedy: { wer: number } }
 
 /** zh-L1 split as JSONL manifests with speakers (train and test speakers from speakers.tsv). */
 export function zhManifests(tmp: string): { train: string; test: Utterance[] } | null {
@@ -52,9 +52,27 @@ async function score(adapter: string | undefined, test: string | Utterance[]): P
   }
 }
 
+const EXTRA_SEEDS = [2, 3, 4];
+
+/** One `adapt-asr train` process (timed, peak RSS) and the test scores of its adapter. */
+async function trainAndScore(tmp: string, set: string, train: string, test: string | Utterance[], base: { wer: number; cer: number }, baseGreedy: { wer: number }, method: string, minutes: number | 'all', seed: number): Promise<AdaptationRow> {
+  const out = path.join(tmp, `${set}-${method}-${minutes}-${seed}`);
+  const args = [BIN, 'train', '--accent', set, '--data', train, '--out', out, '--seed', String(seed), '--method', method, ...(minutes === 'all' ? [] : ['--minutes', String(minutes)])];
+  const t0 = performance.now();
+  const timed = fs.existsSync('/usr/bin/time'); // Debian package `time`: peak RSS of the child
+  const r = timed ? spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', cwd: tmp }) : spawnSync(process.execPath, args, { encoding: 'utf8', cwd: tmp });
+  const trainSec = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`train failed (${set}, ${minutes}, seed ${seed}): ${r.stderr.slice(-500)}`);
+  const peakMB = timed ? Number(r.stderr.trim().split('\n').pop()) / 1024 : NaN;
+  const meta = JSON.parse(fs.readFileSync(path.join(out, 'adapter.json'), 'utf8'));
+  const [adapted, adaptedGreedy] = await score(out, test);
+  process.stderr.write(`${set} ${method} ${minutes} min seed ${seed}: WER ${base.wer.toFixed(3)} -> ${adapted.wer.toFixed(3)} (${trainSec.toFixed(0)} s, ${peakMB.toFixed(0)} MB, accepted ${meta.dev.accepted})\n`);
+  return { set, method, minutes: minutes === 'all' ? Math.round(meta.data.minutes * 10) / 10 : minutes, seed, trainSec, peakMB, accepted: meta.dev.accepted, base, adapted, baseGreedy, adaptedGreedy };
+}
+
 export async function benchAdaptation(quick = false): Promise<string> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-bench-adapt-'));
-  const rows: AdaptationRow[] = [];
+  const rows: AdaptationRow[] = [], seedRows: AdaptationRow[] = [];
   try {
     const zh = zhManifests(tmp);
     const hasTop = !!resolveModel('base-en').manifest.trainableTop;
@@ -66,19 +84,12 @@ export async function benchAdaptation(quick = false): Promise<string> {
       const [base, baseGreedy] = await score(undefined, test);
       // The default method and, when the model ships trainable top blocks, --method top, at every size.
       const runs: [string, number | 'all'][] = (hasTop ? ['adapter', 'top'] : ['adapter']).flatMap((method) => sizes.map((m) => [method, m] as [string, number | 'all']));
-      for (const [method, minutes] of runs) {
-        const out = path.join(tmp, `${set}-${method}-${minutes}`);
-        const args = [BIN, 'train', '--accent', set, '--data', train, '--out', out, '--seed', '1', '--method', method, ...(minutes === 'all' ? [] : ['--minutes', String(minutes)])];
-        const t0 = performance.now();
-        const timed = fs.existsSync('/usr/bin/time'); // Debian package `time`: peak RSS of the child
-        const r = timed ? spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', cwd: tmp }) : spawnSync(process.execPath, args, { encoding: 'utf8', cwd: tmp });
-        const trainSec = (performance.now() - t0) / 1000;
-        if (r.status !== 0) throw new Error(`train failed (${set}, ${minutes}): ${r.stderr.slice(-500)}`);
-        const peakMB = timed ? Number(r.stderr.trim().split('\n').pop()) / 1024 : NaN;
-        const meta = JSON.parse(fs.readFileSync(path.join(out, 'adapter.json'), 'utf8'));
-        const [adapted, adaptedGreedy] = await score(out, test);
-        rows.push({ set, method, minutes: minutes === 'all' ? Math.round(meta.data.minutes * 10) / 10 : minutes, trainSec, peakMB, accepted: meta.dev.accepted, base, adapted, baseGreedy, adaptedGreedy });
-        process.stderr.write(`${set} ${method} ${minutes} min: WER ${base.wer.toFixed(3)} -> ${adapted.wer.toFixed(3)} (${trainSec.toFixed(0)} s, ${peakMB.toFixed(0)} MB, accepted ${meta.dev.accepted})\n`);
+      for (const [method, minutes] of runs) rows.push(await trainAndScore(tmp, set, train, test, base, baseGreedy, method, minutes, 1));
+      // The seed moves test WER by several points at these sizes: the default method on all the data at more seeds.
+      if (!quick) {
+        const all = sizes[sizes.length - 1];
+        seedRows.push(rows.filter((r) => r.set === set && r.method === 'adapter').pop()!); // seed 1, the largest size
+        for (const seed of EXTRA_SEEDS) seedRows.push(await trainAndScore(tmp, set, train, test, base, baseGreedy, 'adapter', all, seed));
       }
     }
   } finally {
@@ -99,16 +110,31 @@ export async function benchAdaptation(quick = false): Promise<string> {
     }), { name: `${s} base`, x: first.map((r) => Number(r.minutes)), y: first.map((r) => 100 * r.base.wer), color: [160, 160, 160] as [number, number, number] }];
   }), { title: 'WER vs minutes of adaptation data', xLabel: 'minutes of adaptation data', yLabel: 'WER %' }));
   const date = new Date().toISOString().slice(0, 10);
-  fs.writeFileSync(path.join(docs, 'adaptation-results.json'), JSON.stringify({ date, machine: machine(), command: 'node dist/bench/adaptation.js', rows }, null, 1) + '\n');
+  fs.writeFileSync(path.join(docs, 'adaptation-results.json'), JSON.stringify({ date, machine: machine(), command: 'node dist/bench/adaptation.js', rows, seedRows }, null, 1) + '\n');
   return [
     '## Accent adaptation (`bench/adaptation`)', '',
     `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/adaptation.js\`. Base model: models/base-en; methods \`adapter\` (default) and \`top\` (fine-tuning the encoder's last two blocks and the head) at every size, default settings (speed perturbation 0.9 / 1 / 1.1 on), seed 1. `
       + `WER/CER on the test split with the default decoding (${defaultDecoding}; ${noLmDecoding === 'greedy' ? 'greedy' : `${noLmDecoding}, without the LM,`} in the last columns); training judges its dev set with the same default decoding. Train time is the whole \`adapt-asr train\` process (encoding, training, writing, and the final test scoring when the data has a test split); peak memory is its maximum RSS. `
-      + '"guard" says whether training judged the adapter better on its held-out dev speakers.', '',
+      + '"guard" says whether training judged the adapter better on its held-out dev set (whole speakers for zh-L1, each voice\'s share for Scottish).', '',
     table(['set', 'method', 'minutes', 'base WER', 'adapted WER', 'relative WER reduction (negative: worse)', 'base CER', 'adapted CER', `${noLmDecoding === 'greedy' ? 'greedy' : 'no-LM'} base / adapted WER`, 'guard', 'train time', 'peak memory'],
       rows.map((r) => [r.set, r.method, r.minutes, p(r.base.wer), p(r.adapted.wer), rel(r.base.wer, r.adapted.wer), p(r.base.cer), p(r.adapted.cer), `${p(r.baseGreedy.wer)} / ${p(r.adaptedGreedy.wer)}`, r.accepted ? 'accepted' : 'rejected', `${r.trainSec.toFixed(0)} s`, `${r.peakMB.toFixed(0)} MB`])), '',
     '![WER against minutes of adaptation data](docs/adaptation-data-efficiency.png)', '',
+    ...(seedRows.length ? seedTable(seedRows, p, rel) : []),
   ].join('\n');
+}
+
+/** Mean and range over seeds of the default method on all the data: a target judged at one seed is a coin toss. */
+function seedTable(rows: AdaptationRow[], p: (x: number) => string, rel: (b: number, a: number) => string): string[] {
+  const sets = [...new Set(rows.map((r) => r.set))];
+  return [
+    `Seeds: \`adapter\` on all the data at seeds ${[...new Set(rows.map((r) => r.seed))].join(', ')} (the seed draws the dev split, the initial weights and the batches).`, '',
+    table(['set', 'minutes', 'base WER', 'adapted WER by seed', 'mean', 'relative WER reduction of the mean', 'range', 'accepted'],
+      sets.map((s) => {
+        const rs = rows.filter((r) => r.set === s);
+        const w = rs.map((r) => r.adapted.wer), mean = w.reduce((a, b) => a + b, 0) / w.length;
+        return [s, rs[0].minutes, p(rs[0].base.wer), w.map(p).join(' / '), p(mean), rel(rs[0].base.wer, mean), `${p(Math.min(...w))} - ${p(Math.max(...w))}`, `${rs.filter((r) => r.accepted).length} of ${rs.length}`];
+      })), '',
+  ];
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
