@@ -8,6 +8,7 @@ import { readWavInfo } from '../audio/wav.js';
 import type { Utterance } from '../data/manifest.js';
 import type { Pronunciations } from '../decode/pronunciations.js';
 import type { Encoder } from '../encoder/encoder.js';
+import { InputError } from '../errors.js';
 import { normalizeText } from '../text/normalize.js';
 import { rng, shuffled } from '../util/random.js';
 
@@ -152,11 +153,14 @@ export type DevSplit = 'speakers' | 'per-speaker' | 'utterances';
  * never judged); so each speaker's share of 15% of the utterances instead. Without speakers: 15% of
  * utterances at random.
  */
-export function splitDev(examples: Example[], seed: number): { train: Example[]; dev: Example[]; devSpeakers: string[]; split: DevSplit } {
+export function splitDev(examples: Example[], seed: number, how: 'auto' | DevSplit = 'auto'): { train: Example[]; dev: Example[]; devSpeakers: string[]; split: DevSplit } {
   const speakers = [...new Set(examples.map((e) => e.speaker).filter((s): s is string => !!s))].sort();
   const r = rng(seed ^ 0x5eed);
   const labelled = speakers.length > 1 && examples.every((e) => e.speaker);
-  if (labelled && speakers.length >= MIN_DEV_SPEAKERS) {
+  if (how !== 'auto' && how !== 'utterances' && !labelled) {
+    throw new InputError(`--dev-split ${how} needs a speaker for every utterance and at least 2 speakers (found ${speakers.length}${speakers.length && !examples.every((e) => e.speaker) ? ', and utterances without one' : ''})`);
+  }
+  if (how === 'speakers' || (how === 'auto' && labelled && speakers.length >= MIN_DEV_SPEAKERS)) {
     const devSpeakers: string[] = [];
     let n = 0;
     for (const s of shuffled(speakers, r)) {
@@ -168,7 +172,7 @@ export function splitDev(examples: Example[], seed: number): { train: Example[];
     return { train: examples.filter((e) => !devSpeakers.includes(e.speaker!)), dev: examples.filter((e) => devSpeakers.includes(e.speaker!)), devSpeakers: devSpeakers.sort(), split: 'speakers' };
   }
   const nDev = Math.max(1, Math.round(0.15 * examples.length));
-  if (labelled) {
+  if (how === 'per-speaker' || (how === 'auto' && labelled)) {
     // Stratified: each speaker's utterances in a seeded order, the j-th of n keyed (j + 0.5) / n, so the
     // first nDev keys give every speaker its share of the dev set (to within one utterance).
     const keyed: { e: Example; key: number }[] = [];

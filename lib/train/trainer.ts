@@ -97,6 +97,8 @@ export interface TrainOptions {
   speeds?: number[];
   /** Decoding of dev utterances for early stopping and the guard: 'default' = the model's own (beam + LM + lexicon as tuned, when it ships an LM), or 'greedy'. */
   devDecoding?: 'default' | 'greedy';
+  /** How the dev set is held out: 'auto' (default: whole speakers from MIN_DEV_SPEAKERS up, else each speaker's share), or one of DevSplit. */
+  devSplit?: 'auto' | DevSplit;
   threads?: number;
   /** Progress per epoch and phase messages. */
   onEpoch?: (e: EpochReport) => void;
@@ -146,7 +148,7 @@ function resolve(o: TrainOptions): Resolved {
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, resume: o.resume ?? false, force: o.force ?? false,
     bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? DEFAULT_LR[o.method ?? 'adapter'], headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
-    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, devDecoding: o.devDecoding ?? 'default', kld: o.kld ?? 0, speeds: Array.isArray(o.speeds) ? [...new Set(o.speeds)] : o.speeds ?? [...DEFAULT_SPEEDS], threads: o.threads, asBase: o.asBase,
+    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, devDecoding: o.devDecoding ?? 'default', devSplit: o.devSplit ?? 'auto', kld: o.kld ?? 0, speeds: Array.isArray(o.speeds) ? [...new Set(o.speeds)] : o.speeds ?? [...DEFAULT_SPEEDS], threads: o.threads, asBase: o.asBase,
   };
   if (r.asBase && o.method !== 'head') throw new UsageError('--as-base trains a base CTC head: use it with --method head');
   if (r.asBase && o.lr === undefined) r.lr = 1e-2; // a head from scratch learns faster than an adapter
@@ -162,6 +164,7 @@ function resolve(o: TrainOptions): Resolved {
   if (!(r.kld >= 0 && r.kld <= 1)) bad('kld', 'a number from 0 to 1');
   if (!(Array.isArray(r.speeds) && r.speeds.length >= 1 && r.speeds.every((f) => f >= 0.5 && f <= 2))) bad('speeds', 'a list of factors from 0.5 to 2');
   if (r.devDecoding !== 'default' && r.devDecoding !== 'greedy') bad('devDecoding', "'default' or 'greedy'");
+  if (!['auto', 'speakers', 'per-speaker', 'utterances'].includes(r.devSplit)) bad('devSplit', "'auto', 'speakers', 'per-speaker' or 'utterances'");
   return r;
 }
 
@@ -292,7 +295,11 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
     ({ examples, skipped } = await prepareExamples(utts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output));
     for (const s of skipped) log(`skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
     if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
-    ({ train, dev, devSpeakers, split: devSplit } = splitDev(examples, cfg.seed));
+    try {
+      ({ train, dev, devSpeakers, split: devSplit } = splitDev(examples, cfg.seed, cfg.devSplit));
+    } catch (err) {
+      throw err instanceof InputError ? new InputError(err.message, cfg.data) : err;
+    }
     if (perturb) {
       const copies = await speedPerturb(train, cfg.speeds, encoder, options.onEncodeProgress, options.signal, top?.output);
       train = [...(cfg.speeds.includes(1) ? train : []), ...copies];

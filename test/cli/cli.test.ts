@@ -58,6 +58,7 @@ describe('cli', () => {
     ['bad preset', ['features', 'x.wav', '--out', 'x.npy', '--preset', 'mfcc'], /Invalid values:.*preset/],
     ['--out not .npy', ['features', 'x.wav', '--out', 'x.txt'], /--out must name a \.npy file/],
     ['unknown option', ['features', 'x.wav', '--out', 'x.npy', '--frobnicate'], /Unknown argument: frobnicate/],
+    ['bad --dev-split', ['train', '--accent', 'scottish', '--dev-split', 'voices'], /Invalid values:.*dev-split/],
   ];
   for (const [what, args, pattern] of usage) {
     it(`usage error (${what}): exit 2, one line on stderr`, () => {

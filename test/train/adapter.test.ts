@@ -201,6 +201,18 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     await assert.rejects(trainAdapter({ accent: 'k', data, model, out: path.join(dir, 'adapters', 'kld2'), kld: 2 }), /kld must be a number from 0 to 1/);
   });
 
+  it('--dev-split speakers on data without speaker labels is a clear error naming the data, and writes nothing', async () => {
+    const noSpk = path.join(dir, 'data-no-speakers');
+    fs.cpSync(data, noSpk, { recursive: true });
+    const tsv = fs.readFileSync(path.join(data, 'transcripts.tsv'), 'utf8').trim().split('\n');
+    fs.writeFileSync(path.join(noSpk, 'transcripts.tsv'), tsv.map((l) => l.split('\t').slice(0, 2).join('\t')).join('\n') + '\n');
+    const out = path.join(dir, 'adapters', 'nospk');
+    await assert.rejects(trainAdapter({ accent: 'n', data: noSpk, model, out, epochs: 1, threads: 1, devSplit: 'speakers' }),
+      (err: Error) => err.message.startsWith(`${noSpk}: --dev-split speakers needs a speaker for every utterance`));
+    assert.ok(!fs.existsSync(out));
+    await assert.rejects(trainAdapter({ accent: 'n', data, model, out, devSplit: 'voices' as 'speakers' }), /devSplit must be 'auto', 'speakers', 'per-speaker' or 'utterances'/);
+  });
+
   it('an unknown accent without data names the bundled ones', async () => {
     await assert.rejects(trainAdapter({ accent: 'martian', model }), /no bundled data for accent 'martian' \(bundled: scottish\)/);
   });

@@ -49,6 +49,22 @@ describe('train: data helpers', () => {
     assert.deepEqual(noSpk.devSpeakers, []);
   });
 
+  it('--dev-split overrides the choice, and refuses a split by speaker without speakers', () => {
+    const few = Array.from({ length: 60 }, (_, i) => ex(i, `s${i % 5}`));
+    const bySpk = splitDev(few, 1, 'speakers');
+    assert.equal(bySpk.split, 'speakers');
+    assert.ok(bySpk.devSpeakers.length >= 1);
+    for (const e of bySpk.dev) assert.ok(bySpk.devSpeakers.includes(e.speaker!));
+    const many = Array.from({ length: 100 }, (_, i) => ex(i, `s${i % 10}`));
+    const share = splitDev(many, 1, 'per-speaker');
+    assert.equal(share.split, 'per-speaker');
+    assert.equal(new Set(share.dev.map((e) => e.speaker)).size, 10, 'every speaker in dev');
+    assert.equal(splitDev(many, 1, 'utterances').split, 'utterances');
+    const noSpk = Array.from({ length: 40 }, (_, i) => ex(i));
+    assert.throws(() => splitDev(noSpk, 1, 'speakers'), /--dev-split speakers needs a speaker for every utterance and at least 2 speakers \(found 0\)/);
+    assert.throws(() => splitDev([...few, ex(99)], 1, 'per-speaker'), /found 5, and utterances without one/);
+  });
+
   it('CTC needs one frame per label plus one between repeats', () => {
     assert.equal(framesNeeded([1, 2, 3]), 3);
     assert.equal(framesNeeded([1, 1, 2, 2, 2]), 8);
