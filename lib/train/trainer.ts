@@ -171,8 +171,8 @@ function resolve(o: TrainOptions): Resolved {
 /**
  * Speed perturbation by default (the factors of Kaldi's recipes). Measured on base-en 2.1.0, adapter,
  * against none: Scottish test WER 25.6% against 27.5% (mean of seeds 1-5), zh-L1 10 min 76.3% against
- * 79.0%, 20 min 76.4% both; training takes about twice as long. (Tried with it: learning rate 1e-3,
- * 25.8%; bottleneck 256, 27.3% on seeds 1-3.)
+ * 79.0%, 20 min 76.4% both; training takes about twice as long. (Tried with it on 2.1.0: learning
+ * rate 1e-3, 25.8%, no different then, the default since: see DEFAULT_LR; bottleneck 256, 27.3% on seeds 1-3.)
  */
 export const DEFAULT_SPEEDS: readonly number[] = [0.9, 1, 1.1];
 
