@@ -139,6 +139,14 @@ export function takeMinutes<T extends { seconds?: number; duration?: number }>(x
   return out;
 }
 
+/** Why the data cannot be split as asked (a split by speaker needs every utterance labelled and 2+ speakers), or undefined. */
+export function devSplitProblem(speakerOf: (string | undefined)[], how: 'auto' | DevSplit): string | undefined {
+  if (how === 'auto' || how === 'utterances') return undefined;
+  const n = new Set(speakerOf.filter((s) => !!s)).size, all = speakerOf.every((s) => !!s);
+  if (n > 1 && all) return undefined;
+  return `--dev-split ${how} needs a speaker for every utterance and at least 2 speakers (found ${n}${n && !all ? ', and utterances without one' : ''})`;
+}
+
 /** Speakers needed before the dev set holds out whole speakers rather than some of each speaker's utterances. */
 export const MIN_DEV_SPEAKERS = 8;
 
@@ -157,9 +165,8 @@ export function splitDev(examples: Example[], seed: number, how: 'auto' | DevSpl
   const speakers = [...new Set(examples.map((e) => e.speaker).filter((s): s is string => !!s))].sort();
   const r = rng(seed ^ 0x5eed);
   const labelled = speakers.length > 1 && examples.every((e) => e.speaker);
-  if (how !== 'auto' && how !== 'utterances' && !labelled) {
-    throw new InputError(`--dev-split ${how} needs a speaker for every utterance and at least 2 speakers (found ${speakers.length}${speakers.length && !examples.every((e) => e.speaker) ? ', and utterances without one' : ''})`);
-  }
+  const problem = devSplitProblem(examples.map((e) => e.speaker), how);
+  if (problem) throw new InputError(problem);
   if (how === 'speakers' || (how === 'auto' && labelled && speakers.length >= MIN_DEV_SPEAKERS)) {
     const devSpeakers: string[] = [];
     let n = 0;

@@ -35,7 +35,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { CHAR_VOCAB } from '../text/normalize.js';
 import { panelsPlot } from '../io/plot-png.js';
 import { baseCrossEntropy, ctcLoss, ctcSequence } from './ctc-loss.js';
-import { labeler, prepareExamples, rng, shuffled, speedPerturb, splitDev, subsetMinutes, type DevSplit, type Example, type Skipped } from './data.js';
+import { devSplitProblem, labeler, prepareExamples, rng, shuffled, speedPerturb, splitDev, subsetMinutes, type DevSplit, type Example, type Skipped } from './data.js';
 
 /** Options of trainAdapter; every field has a default. */
 export interface TrainOptions {
@@ -287,6 +287,8 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   let utts: Utterance[] = readDataset(cfg.data).utterances;
   if (utts.length === 0) throw new InputError('dataset has no utterances', cfg.data);
   if (cfg.minutes !== undefined) utts = subsetMinutes(utts, cfg.minutes, cfg.seed);
+  const splitProblem = devSplitProblem(utts.map((u) => u.speaker), cfg.devSplit); // before the slow encoding
+  if (splitProblem) throw new InputError(splitProblem, cfg.data);
   const t0 = performance.now();
   const encoder = await Encoder.create(md, { threads: cfg.threads });
   let examples: Example[], skipped: Skipped[], train: Example[], dev: Example[], devSpeakers: string[], devSplit: DevSplit;
