@@ -1,7 +1,7 @@
 /**
  * bench/train-speed: adapter training speed against the framework a Python user would reach for.
  * The same adapter + head (method adapter, default hyper-parameters) on the same cached encoder
- * outputs (base-en on the bundled Scottish training split, dev speakers held out as train does),
+ * outputs (base-en on the bundled Scottish training split, the dev set held out as train does),
  * same batching: adapt-asr's TensorFlow.js trainer (its per-epoch gradient-step time, trainSec)
  * and PyTorch (bench/train_speed_torch.py, Debian python3-torch), 2 threads each where they can.
  * Usage: node dist/bench/train-speed.js [--quick]
@@ -23,7 +23,7 @@ import { machine, median, table } from './common.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** trainAdapter's defaults for method adapter (lib/train/trainer.ts). */
-const CONFIG = { bottleneck: 64, context: 3, lr: 3e-3, headLr: 3e-4, weightDecay: 0.01, dropout: 0.1, timeMask: 0.1, featureMask: 0.1, batchFrames: 3000 };
+const CONFIG = { bottleneck: 64, context: 3, lr: 1e-3, headLr: 3e-4, weightDecay: 0.01, dropout: 0.1, timeMask: 0.1, featureMask: 0.1, batchFrames: 3000 };
 
 export async function benchTrainSpeed(quick = false): Promise<string> {
   const epochs = quick ? 3 : 6;
