@@ -3,7 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
 interface TrainArgs {
   accent: string; data?: string; model: string; modelsDir?: string; out?: string; method: string; minutes?: number; epochs?: number;
-  seed: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number; asBase: boolean; devDecoding: string; devSplit: string; kld?: number; speeds?: string;
+  seed: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number; asBase: boolean; devDecoding: string; devSplit: string; devData?: string; kld?: number; speeds?: string;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -32,6 +32,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     .option('kld', { type: 'number', describe: 'Weight (0-1) of a KL-divergence term that keeps the adapted outputs near the base model\'s (regularised adaptation for small data; default 0).' })
     .option('speeds', { type: 'string', describe: 'Speed perturbation: also train on each recording played at these speeds, comma-separated (default 0.9,1,1.1: three times the data, and slower training; 1 turns it off).' })
     .option('dev-decoding', { type: 'string', choices: ['default', 'greedy'], default: 'default', describe: 'How the held-out dev set is decoded to pick the best epoch and judge the adapter: default = as transcribe does (beam + the model\'s LM and lexicon), greedy = faster.' })
+    .option('dev-data', { type: 'string', describe: 'Your own dev set (a folder with transcripts.tsv or a .jsonl manifest) to pick the best epoch and judge the adapter; all of --data then trains.' })
     .option('dev-split', { type: 'string', choices: ['auto', 'speakers', 'per-speaker', 'utterances'], default: 'auto', describe: 'The held-out dev set (15% of the data) that picks the best epoch and judges the adapter: whole speakers (it measures speakers the adapter never heard), each speaker\'s share, or utterances at random. auto: whole speakers when the data names 8 or more, else each speaker\'s share (or random without speaker labels).' })
     .example('$0 train --accent scottish', 'Adapter from the bundled Scottish recordings; prints base vs adapted WER on the bundled test set.')
     .example('$0 train --accent glasgow --data recordings/ --out adapters/glasgow', 'Adapter from your own recordings.')
@@ -50,7 +51,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const r = await trainAdapter({
       accent: argv.accent, data: argv.data, model: argv.model, modelsDir: argv.modelsDir, out: argv.out, method: argv.method as 'adapter',
       minutes: argv.minutes, epochs: argv.epochs, seed: argv.seed, resume: argv.resume, force: argv.force, threads: argv.threads,
-      bottleneck: argv.bottleneck, context: argv.context, lr: argv.lr, headLr: argv.headLr, asBase: argv.asBase, devDecoding: argv.devDecoding as 'default', devSplit: argv.devSplit as 'auto', kld: argv.kld, speeds,
+      bottleneck: argv.bottleneck, context: argv.context, lr: argv.lr, headLr: argv.headLr, asBase: argv.asBase, devDecoding: argv.devDecoding as 'default', devSplit: argv.devSplit as 'auto', devData: argv.devData, kld: argv.kld, speeds,
       onEncodeProgress: (i, n) => { bar.update(i, n); if (i === n) bar.stop(); },
       onLog: (line) => err(line),
       onEpoch: (e) => err(`epoch ${String(e.epoch).padStart(2)}  train loss ${e.trainLoss.toFixed(3)}  dev loss ${e.devLoss.toFixed(3)}  dev WER ${pct(e.devWer)}  CER ${pct(e.devCer)}  elapsed ${e.elapsedSec.toFixed(0)} s  ETA ${e.etaSec.toFixed(0)} s`),

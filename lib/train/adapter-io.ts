@@ -19,7 +19,7 @@ export interface AdapterMeta {
   method: AdapterMethod;
   base: { name: string; modelVersion: string; encoderSha256: string };
   hyperParameters: Record<string, number | string | boolean>;
-  data: { minutes: number; utterances: number; speakers: number; devUtterances: number; devSplit?: 'speakers' | 'per-speaker' | 'utterances'; devSpeakers: string[]; skipped: number; source: string };
+  data: { minutes: number; utterances: number; speakers: number; devUtterances: number; devSplit?: 'speakers' | 'per-speaker' | 'utterances' | 'given'; devSpeakers: string[]; skipped: number; source: string; devSource?: string };
   dev: { baseWer: number; adaptedWer: number; baseCer: number; adaptedCer: number; words: number; /** Paired-bootstrap chance that the dev gain is luck (absent in adapters from before 0.2). */ pValue?: number; accepted: boolean; verdict: string; /** How dev was decoded (absent before 0.3: greedy). */ decoding?: string };
   test?: { baseWer: number; adaptedWer: number; baseCer: number; adaptedCer: number; words: number; source: string };
   training: { epochs: number; bestEpoch: number; seconds: number; backend: string };

@@ -45,6 +45,8 @@ export interface TrainOptions {
   data?: string;
   /** Test data scored at the end (default: a `test` folder beside a `train` data folder, if any). */
   testData?: string;
+  /** Your own dev set (folder or manifest) for epoch selection and the guard; then all of `data` trains (default: held out from `data`, see devSplit). */
+  devData?: string;
   /** Base model name or folder (default 'base-en'). */
   model?: string;
   modelsDir?: string;
@@ -125,7 +127,7 @@ export function bundledAccents(): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'train', 'transcripts.tsv'))).sort() : [];
 }
 
-type Resolved = Required<Omit<TrainOptions, 'testData' | 'modelsDir' | 'minutes' | 'threads' | 'onEpoch' | 'onLog' | 'onEncodeProgress' | 'signal' | 'asBase'>> & Pick<TrainOptions, 'testData' | 'modelsDir' | 'minutes' | 'threads' | 'asBase'>;
+type Resolved = Required<Omit<TrainOptions, 'testData' | 'devData' | 'modelsDir' | 'minutes' | 'threads' | 'onEpoch' | 'onLog' | 'onEncodeProgress' | 'signal' | 'asBase'>> & Pick<TrainOptions, 'testData' | 'devData' | 'modelsDir' | 'minutes' | 'threads' | 'asBase'>;
 
 function resolve(o: TrainOptions): Resolved {
   if (!o.accent || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.accent)) throw new ConfigError(`accent must be a name of letters, digits, '.', '_' or '-', got ${JSON.stringify(o.accent)}`);
@@ -144,7 +146,7 @@ function resolve(o: TrainOptions): Resolved {
     if (fs.existsSync(path.join(t, 'transcripts.tsv'))) testData = t;
   }
   const r: Resolved = {
-    accent: o.accent, data, testData, model: o.model ?? 'base-en', modelsDir: o.modelsDir, out: o.out ?? path.join('adapters', o.accent),
+    accent: o.accent, data, testData, devData: o.devData, model: o.model ?? 'base-en', modelsDir: o.modelsDir, out: o.out ?? path.join('adapters', o.accent),
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, resume: o.resume ?? false, force: o.force ?? false,
     bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? DEFAULT_LR[o.method ?? 'adapter'], headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
@@ -165,6 +167,7 @@ function resolve(o: TrainOptions): Resolved {
   if (!(Array.isArray(r.speeds) && r.speeds.length >= 1 && r.speeds.every((f) => f >= 0.5 && f <= 2))) bad('speeds', 'a list of factors from 0.5 to 2');
   if (r.devDecoding !== 'default' && r.devDecoding !== 'greedy') bad('devDecoding', "'default' or 'greedy'");
   if (!['auto', 'speakers', 'per-speaker', 'utterances'].includes(r.devSplit)) bad('devSplit', "'auto', 'speakers', 'per-speaker' or 'utterances'");
+  if (r.devData && r.devSplit !== 'auto') throw new UsageError('--dev-data gives the dev set; --dev-split chooses how to hold one out of --data: use one of them');
   return r;
 }
 
@@ -289,18 +292,27 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   if (cfg.minutes !== undefined) utts = subsetMinutes(utts, cfg.minutes, cfg.seed);
   const splitProblem = devSplitProblem(utts.map((u) => u.speaker), cfg.devSplit); // before the slow encoding
   if (splitProblem) throw new InputError(splitProblem, cfg.data);
+  const devUtts = cfg.devData ? readDataset(cfg.devData).utterances : undefined;
+  if (devUtts && devUtts.length === 0) throw new InputError('dev dataset has no utterances', cfg.devData);
   const t0 = performance.now();
   const encoder = await Encoder.create(md, { threads: cfg.threads });
-  let examples: Example[], skipped: Skipped[], train: Example[], dev: Example[], devSpeakers: string[], devSplit: DevSplit;
+  let examples: Example[], skipped: Skipped[], train: Example[], dev: Example[], devSpeakers: string[] = [], devSplit: DevSplit | 'given';
   const perturb = cfg.speeds.some((f) => f !== 1);
   try {
     ({ examples, skipped } = await prepareExamples(utts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output));
     for (const s of skipped) log(`skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
     if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
-    try {
-      ({ train, dev, devSpeakers, split: devSplit } = splitDev(examples, cfg.seed, cfg.devSplit));
-    } catch (err) {
-      throw err instanceof InputError ? new InputError(err.message, cfg.data) : err;
+    if (devUtts) {
+      const given = await prepareExamples(devUtts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output);
+      for (const s of given.skipped) log(`dev: skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
+      if (given.examples.length === 0) throw new InputError(`no usable dev data: all ${devUtts.length} utterance(s) skipped`, cfg.devData);
+      ({ train, dev, devSplit } = { train: examples, dev: given.examples, devSplit: 'given' });
+    } else {
+      try {
+        ({ train, dev, devSpeakers, split: devSplit } = splitDev(examples, cfg.seed, cfg.devSplit));
+      } catch (err) {
+        throw err instanceof InputError ? new InputError(err.message, cfg.data) : err;
+      }
     }
     if (perturb) {
       const copies = await speedPerturb(train, cfg.speeds, encoder, options.onEncodeProgress, options.signal, top?.output);
@@ -316,7 +328,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   if (guessed.size) log(`guessed the phones of ${guessed.size} word(s) not in the dictionary: ${[...guessed].slice(0, 4).map(([w, p]) => `${w} /${p.join(' ')}/`).join(', ')}${guessed.size > 4 ? ', ...' : ''}`);
   const minutes = examples.reduce((a, e) => a + e.seconds, 0) / 60;
   const perturbed = perturb ? `; training on speeds ${cfg.speeds.join(', ')} (${train.length} utterances)` : '';
-  log(`data: ${examples.length} utterances, ${minutes.toFixed(1)} min, ${new Set(examples.map((e) => e.speaker)).size} speaker(s); dev: ${dev.length} utterances (${devSplit === 'speakers' ? `speakers ${devSpeakers.join(', ')}` : devSplit === 'per-speaker' ? 'some of every speaker\'s' : 'drawn at random'})${perturbed}; encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(`data: ${examples.length} utterances, ${minutes.toFixed(1)} min, ${new Set(examples.map((e) => e.speaker)).size} speaker(s); dev: ${dev.length} utterances (${devSplit === 'speakers' ? `speakers ${devSpeakers.join(', ')}` : devSplit === 'per-speaker' ? 'some of every speaker\'s' : devSplit === 'given' ? `from ${cfg.devData}` : 'drawn at random'})${perturbed}; encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // 2. Baseline.
   const rt = await initTraining();
@@ -469,7 +481,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
     format: 'adapt-asr-adapter', version: 1, accent: cfg.accent, method: cfg.method,
     base: { name: spec.name, modelVersion: spec.modelVersion, encoderSha256: spec.encoder.sha256 },
     hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, acceptP: cfg.acceptP, ...(cfg.kld ? { kld: cfg.kld } : {}), speeds: cfg.speeds.join(','), ...(cfg.minutes ? { minutes: cfg.minutes } : {}) },
-    data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: dev.length, devSplit, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data) },
+    data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: dev.length, devSplit, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data), ...(cfg.devData ? { devSource: path.resolve(cfg.devData) } : {}) },
     dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, pValue, accepted, verdict, decoding: decoder.name },
     training: { epochs: state.epoch, bestEpoch: state.bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend },
     ...(guessed.size ? { words: Object.fromEntries([...guessed].map(([w, p]) => [w, p.join(' ')])) } : {}),

@@ -201,6 +201,30 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     await assert.rejects(trainAdapter({ accent: 'k', data, model, out: path.join(dir, 'adapters', 'kld2'), kld: 2 }), /kld must be a number from 0 to 1/);
   });
 
+  it('--dev-data: that set judges the adapter and all of --data trains; it excludes --dev-split', async () => {
+    const devDir = path.join(dir, 'dev-given');
+    fs.mkdirSync(devDir, { recursive: true });
+    const src = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train');
+    const lines = fs.readFileSync(path.join(src, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(20, 25); // not in `data` (the first 16)
+    for (const l of lines) fs.copyFileSync(path.join(src, l.split('\t')[0]), path.join(devDir, l.split('\t')[0]));
+    fs.writeFileSync(path.join(devDir, 'transcripts.tsv'), lines.join('\n') + '\n');
+    const out = path.join(dir, 'adapters', 'given');
+    const logs: string[] = [];
+    await trainAdapter({ accent: 'g', data, devData: devDir, model, out, epochs: 1, threads: 1, speeds: [1], onLog: (l) => logs.push(l) });
+    const { meta } = loadAdapter(out);
+    assert.equal(meta.data.devSplit, 'given');
+    assert.equal(meta.data.devUtterances, 5);
+    assert.equal(meta.data.utterances, 16);
+    assert.equal(meta.data.devSource, path.resolve(devDir));
+    assert.ok(logs.some((l) => l.includes(`dev: 5 utterances (from ${devDir})`)), logs.join('\n'));
+    await assert.rejects(trainAdapter({ accent: 'g', data, devData: devDir, devSplit: 'speakers', model, out: path.join(dir, 'adapters', 'g2') }), /--dev-data gives the dev set; --dev-split chooses/);
+    const empty = path.join(dir, 'dev-empty');
+    fs.mkdirSync(empty, { recursive: true });
+    fs.writeFileSync(path.join(empty, 'transcripts.tsv'), '');
+    await assert.rejects(trainAdapter({ accent: 'g', data, devData: empty, model, out: path.join(dir, 'adapters', 'g3') }), (err: Error) => err.message.startsWith(`${empty}`));
+    assert.ok(!fs.existsSync(path.join(dir, 'adapters', 'g3')));
+  });
+
   it('--dev-split speakers on data without speaker labels is a clear error naming the data, and writes nothing', async () => {
     const noSpk = path.join(dir, 'data-no-speakers');
     fs.cpSync(data, noSpk, { recursive: true });
