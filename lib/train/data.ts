@@ -147,7 +147,11 @@ export function devSplitProblem(speakerOf: (string | undefined)[], how: 'auto' |
   return `--dev-split ${how} needs a speaker for every utterance and at least 2 speakers (found ${n}${n && !all ? ', and utterances without one' : ''})`;
 }
 
-/** Speakers needed before the dev set holds out whole speakers rather than some of each speaker's utterances. */
+/**
+ * Speakers needed before the dev set holds out whole speakers rather than some of each speaker's utterances.
+ * A dev set of speakers the adapter trained on flatters it: on zh-L1 (16 speakers, 20 min, seeds 1-2) it
+ * reported dev WER gains of 18.8 / 24.3% where new speakers gained 7% on test.
+ */
 export const MIN_DEV_SPEAKERS = 8;
 
 /** How the dev set was drawn: whole speakers, 15% of each speaker's utterances, or 15% of all utterances. */
