@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError } from '../errors.js';
 import { TOP_TENSORS, topTensorShape, type AdapterMethod, type AdapterWeights, type TopBlock } from './adapter-math.js';
+import type { DevSplit } from './data.js';
 
 export const ADAPTER_FORMAT = 'adapt-asr-adapter';
 export const ADAPTER_VERSION = 1;
@@ -19,7 +20,7 @@ export interface AdapterMeta {
   method: AdapterMethod;
   base: { name: string; modelVersion: string; encoderSha256: string };
   hyperParameters: Record<string, number | string | boolean>;
-  data: { minutes: number; utterances: number; speakers: number; devUtterances: number; devSplit?: 'speakers' | 'per-speaker' | 'utterances' | 'given'; devSpeakers: string[]; skipped: number; source: string; devSource?: string };
+  data: { minutes: number; utterances: number; speakers: number; devUtterances: number; devSplit?: DevSplit | 'given'; devSpeakers: string[]; skipped: number; source: string; devSource?: string };
   dev: { baseWer: number; adaptedWer: number; baseCer: number; adaptedCer: number; words: number; /** Paired-bootstrap chance that the dev gain is luck (absent in adapters from before 0.2). */ pValue?: number; accepted: boolean; verdict: string; /** How dev was decoded (absent before 0.3: greedy). */ decoding?: string };
   test?: { baseWer: number; adaptedWer: number; baseCer: number; adaptedCer: number; words: number; source: string };
   training: { epochs: number; bestEpoch: number; seconds: number; backend: string };

@@ -147,15 +147,16 @@ export function devSplitProblem(speakerOf: (string | undefined)[], how: 'auto' |
   return `--dev-split ${how} needs a speaker for every utterance and at least 2 speakers (found ${n}${n && !all ? ', and utterances without one' : ''})`;
 }
 
+/** The ways to hold out a dev set: whole speakers, 15% of each speaker's utterances, or 15% of all utterances. */
+export const DEV_SPLITS = ['speakers', 'per-speaker', 'utterances'] as const;
+export type DevSplit = typeof DEV_SPLITS[number];
+
 /**
  * Speakers needed before the dev set holds out whole speakers rather than some of each speaker's utterances.
  * A dev set of speakers the adapter trained on flatters it: on zh-L1 (16 speakers, 20 min, seeds 1-2) it
  * reported dev WER gains of 18.8 / 24.3% where new speakers gained 7% on test.
  */
 export const MIN_DEV_SPEAKERS = 8;
-
-/** How the dev set was drawn: whole speakers, 15% of each speaker's utterances, or 15% of all utterances. */
-export type DevSplit = 'speakers' | 'per-speaker' | 'utterances';
 
 /**
  * Hold out a dev set of about 15% of the utterances. With speaker labels and at least MIN_DEV_SPEAKERS
@@ -168,9 +169,10 @@ export type DevSplit = 'speakers' | 'per-speaker' | 'utterances';
 export function splitDev(examples: Example[], seed: number, how: 'auto' | DevSplit = 'auto'): { train: Example[]; dev: Example[]; devSpeakers: string[]; split: DevSplit } {
   const speakers = [...new Set(examples.map((e) => e.speaker).filter((s): s is string => !!s))].sort();
   const r = rng(seed ^ 0x5eed);
-  const labelled = speakers.length > 1 && examples.every((e) => e.speaker);
-  const problem = devSplitProblem(examples.map((e) => e.speaker), how);
+  const speakerOf = examples.map((e) => e.speaker);
+  const problem = devSplitProblem(speakerOf, how);
   if (problem) throw new InputError(problem);
+  const labelled = devSplitProblem(speakerOf, 'speakers') === undefined; // every utterance labelled, 2+ speakers
   if (how === 'speakers' || (how === 'auto' && labelled && speakers.length >= MIN_DEV_SPEAKERS)) {
     const devSpeakers: string[] = [];
     let n = 0;

@@ -35,7 +35,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { CHAR_VOCAB } from '../text/normalize.js';
 import { panelsPlot } from '../io/plot-png.js';
 import { baseCrossEntropy, ctcLoss, ctcSequence } from './ctc-loss.js';
-import { devSplitProblem, labeler, prepareExamples, rng, shuffled, speedPerturb, splitDev, subsetMinutes, type DevSplit, type Example, type Skipped } from './data.js';
+import { DEV_SPLITS, devSplitProblem, labeler, prepareExamples, rng, shuffled, speedPerturb, splitDev, subsetMinutes, type DevSplit, type Example, type Skipped } from './data.js';
 
 /** Options of trainAdapter; every field has a default. */
 export interface TrainOptions {
@@ -166,7 +166,7 @@ function resolve(o: TrainOptions): Resolved {
   if (!(r.kld >= 0 && r.kld <= 1)) bad('kld', 'a number from 0 to 1');
   if (!(Array.isArray(r.speeds) && r.speeds.length >= 1 && r.speeds.every((f) => f >= 0.5 && f <= 2))) bad('speeds', 'a list of factors from 0.5 to 2');
   if (r.devDecoding !== 'default' && r.devDecoding !== 'greedy') bad('devDecoding', "'default' or 'greedy'");
-  if (!['auto', 'speakers', 'per-speaker', 'utterances'].includes(r.devSplit)) bad('devSplit', "'auto', 'speakers', 'per-speaker' or 'utterances'");
+  if (r.devSplit !== 'auto' && !DEV_SPLITS.includes(r.devSplit)) bad('devSplit', "'auto', 'speakers', 'per-speaker' or 'utterances'");
   if (r.devData && r.devSplit !== 'auto') throw new UsageError('--dev-data gives the dev set; --dev-split chooses how to hold one out of --data: use one of them');
   return r;
 }
@@ -267,6 +267,9 @@ interface PartialState {
 export async function trainAdapter(options: TrainOptions): Promise<TrainResult> {
   const cfg = resolve(options);
   const log = options.onLog ?? (() => undefined);
+  const logSkipped = (prefix: string, skipped: Skipped[]): void => {
+    for (const s of skipped) log(`${prefix}skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
+  };
   const out = path.resolve(cfg.out);
   const partial = path.join(path.dirname(out), `.${path.basename(out)}.partial`);
   recoverAdapter(out);
@@ -300,13 +303,15 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const perturb = cfg.speeds.some((f) => f !== 1);
   try {
     ({ examples, skipped } = await prepareExamples(utts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output));
-    for (const s of skipped) log(`skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
+    logSkipped('', skipped);
     if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
     if (devUtts) {
       const given = await prepareExamples(devUtts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output);
-      for (const s of given.skipped) log(`dev: skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
+      logSkipped('dev: ', given.skipped);
       if (given.examples.length === 0) throw new InputError(`no usable dev data: all ${devUtts.length} utterance(s) skipped`, cfg.devData);
-      ({ train, dev, devSplit } = { train: examples, dev: given.examples, devSplit: 'given' });
+      train = examples;
+      dev = given.examples;
+      devSplit = 'given';
     } else {
       try {
         ({ train, dev, devSpeakers, split: devSplit } = splitDev(examples, cfg.seed, cfg.devSplit));

@@ -65,11 +65,11 @@ export async function importTestModelWithHead(dir: string, name = 'tiny-ctc', ph
 }
 
 /** A folder with the first `n` utterances of the bundled Scottish training data (4+ speakers). */
-export function smallScottishData(dir: string, n: number): string {
-  const data = path.join(dir, 'data');
+export function smallScottishData(dir: string, n: number, { from = 0, name = 'data' } = {}): string {
+  const data = path.join(dir, name);
   fs.mkdirSync(data, { recursive: true });
   const src = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train');
-  const lines = fs.readFileSync(path.join(src, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(0, n);
+  const lines = fs.readFileSync(path.join(src, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(from, from + n);
   for (const l of lines) fs.copyFileSync(path.join(src, l.split('\t')[0]), path.join(data, l.split('\t')[0]));
   fs.writeFileSync(path.join(data, 'transcripts.tsv'), lines.join('\n') + '\n');
   return data;

@@ -18,6 +18,14 @@ import { ROOT, wavFixture } from '../helpers/fixtures.js';
 import { importTestModelWithHead, smallScottishData } from '../helpers/models.js';
 import { rng } from '../helpers/signals.js';
 
+/** A copy of a data folder whose i-th utterance has speaker speakerOf(i) (none when undefined). */
+function relabelled(src: string, dst: string, speakerOf: (i: number) => string | undefined): string {
+  fs.cpSync(src, dst, { recursive: true });
+  const tsv = fs.readFileSync(path.join(src, 'transcripts.tsv'), 'utf8').trim().split('\n');
+  fs.writeFileSync(path.join(dst, 'transcripts.tsv'), tsv.map((l, i) => [...l.split('\t').slice(0, 2), speakerOf(i) ?? []].flat().join('\t')).join('\n') + '\n');
+  return dst;
+}
+
 const D = 8, V = 29;
 const randn = (n: number, seed: number, scale = 1): Float32Array => { const r = rng(seed); return Float32Array.from({ length: n }, () => (r() - 0.5) * 2 * scale); };
 
@@ -163,10 +171,7 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     m.decoding = { beam: 4, lmWeight: 0.3, wordBonus: 0, lexicon: true };
     fs.writeFileSync(path.join(withLm, 'model.json'), JSON.stringify(m));
     // Sixteen speakers, so the dev set is whole speakers and the test can name its utterances.
-    const manySpk = path.join(dir, 'data-16-speakers');
-    fs.cpSync(data, manySpk, { recursive: true });
-    const tsv = fs.readFileSync(path.join(data, 'transcripts.tsv'), 'utf8').trim().split('\n');
-    fs.writeFileSync(path.join(manySpk, 'transcripts.tsv'), tsv.map((l, i) => `${l.split('\t').slice(0, 2).join('\t')}\tspk${i}`).join('\n') + '\n');
+    const manySpk = relabelled(data, path.join(dir, 'data-16-speakers'), (i) => `spk${i}`);
     const out = path.join(dir, 'adapters', 'lm');
     await trainAdapter({ accent: 'lm', data: manySpk, model: withLm, out, epochs: 1, threads: 1 });
     const { meta } = loadAdapter(out);
@@ -202,12 +207,7 @@ describe('train: trainAdapter end to end (tiny model)', function () {
   });
 
   it('--dev-data: that set judges the adapter and all of --data trains; it excludes --dev-split', async () => {
-    const devDir = path.join(dir, 'dev-given');
-    fs.mkdirSync(devDir, { recursive: true });
-    const src = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train');
-    const lines = fs.readFileSync(path.join(src, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(20, 25); // not in `data` (the first 16)
-    for (const l of lines) fs.copyFileSync(path.join(src, l.split('\t')[0]), path.join(devDir, l.split('\t')[0]));
-    fs.writeFileSync(path.join(devDir, 'transcripts.tsv'), lines.join('\n') + '\n');
+    const devDir = smallScottishData(dir, 5, { from: 20, name: 'dev-given' }); // not in `data` (the first 16)
     const out = path.join(dir, 'adapters', 'given');
     const logs: string[] = [];
     await trainAdapter({ accent: 'g', data, devData: devDir, model, out, epochs: 1, threads: 1, speeds: [1], onLog: (l) => logs.push(l) });
@@ -226,10 +226,7 @@ describe('train: trainAdapter end to end (tiny model)', function () {
   });
 
   it('--dev-split speakers on data without speaker labels is a clear error naming the data, and writes nothing', async () => {
-    const noSpk = path.join(dir, 'data-no-speakers');
-    fs.cpSync(data, noSpk, { recursive: true });
-    const tsv = fs.readFileSync(path.join(data, 'transcripts.tsv'), 'utf8').trim().split('\n');
-    fs.writeFileSync(path.join(noSpk, 'transcripts.tsv'), tsv.map((l) => l.split('\t').slice(0, 2).join('\t')).join('\n') + '\n');
+    const noSpk = relabelled(data, path.join(dir, 'data-no-speakers'), () => undefined);
     const out = path.join(dir, 'adapters', 'nospk');
     await assert.rejects(trainAdapter({ accent: 'n', data: noSpk, model, out, epochs: 1, threads: 1, devSplit: 'speakers' }),
       (err: Error) => err.message.startsWith(`${noSpk}: --dev-split speakers needs a speaker for every utterance`));
