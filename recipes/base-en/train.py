@@ -76,12 +76,38 @@ def batches(items, max_frames, rng):
     return out
 
 
-def collate(items, idx, specaug, rng):
+def mel_centres(n_mels=80, f_lo=20.0, f_hi=8000.0):
+    """Centre frequencies (Hz) of kaldi-fbank-80's triangular filters (lib/features/presets.ts)."""
+    mel = lambda f: 1127.0 * np.log(1 + f / 700.0)  # noqa: E731
+    m = mel(f_lo) + (np.arange(n_mels) + 1) * (mel(f_hi) - mel(f_lo)) / (n_mels + 1)
+    return 700.0 * (np.exp(m / 1127.0) - 1)
+
+
+def vtlp_source_bins(alpha, n_mels=80, f_lo=20.0, f_hi=8000.0):
+    """Fractional input bin read by each output bin under vocal tract length perturbation by alpha
+    (Jaitly & Hinton 2013): frequencies scale by alpha up to a cut-off, then piecewise linearly so that
+    f_hi stays put (Kaldi's VTLN warp). The output at f is the input at the warp's inverse of f."""
+    c = mel_centres(n_mels, f_lo, f_hi)
+    f_cut = 0.85 * f_hi / max(1.0, alpha)
+    src = np.where(c <= alpha * f_cut, c / alpha, f_cut + (c - alpha * f_cut) * (f_hi - f_cut) / (f_hi - alpha * f_cut))
+    return np.interp(src, c, np.arange(n_mels, dtype=np.float64))
+
+
+def vtlp(x, alpha):
+    """x [T, n_mels] log-mel frames warped by alpha (linear interpolation between bins)."""
+    pos = vtlp_source_bins(alpha, x.shape[1])
+    i0 = np.floor(pos).astype(np.int64)
+    i1 = np.minimum(i0 + 1, x.shape[1] - 1)
+    w = (pos - i0).astype(np.float32)
+    return x[:, i0] * (1 - w) + x[:, i1] * w
+
+
+def collate(items, idx, specaug, rng, vtlp_range=0.0):
     xs = [items[i][0] for i in idx]
     T = max(len(x) for x in xs)
     feats = np.zeros((len(xs), T, xs[0].shape[1]), dtype=np.float32)
     for b, x in enumerate(xs):
-        feats[b, : len(x)] = x
+        feats[b, : len(x)] = vtlp(x.astype(np.float32), rng.uniform(1 - vtlp_range, 1 + vtlp_range)) if specaug and vtlp_range > 0 else x
         if specaug:
             for _ in range(2):  # frequency masks
                 w = rng.integers(0, 16)
@@ -150,6 +176,29 @@ def save_atomic(obj, path):
     os.replace(tmp, path)
 
 
+def grow(model, ck, cfg):
+    """Load a checkpoint of the same model with fewer conv blocks into `model` (function-preserving):
+    old block j goes to position j * k (k = new layers / old layers) and the blocks between start as
+    identities (their LayerNorm gain and bias zero, so the residual branch outputs SiLU(0) = 0)."""
+    old = ck['config']
+    same = {k: v for k, v in cfg.items() if k != 'layers'} == {k: v for k, v in old.items() if k != 'layers'}
+    if cfg['arch'] != 'conv' or not same or cfg['layers'] % old['layers']:
+        sys.exit(f'--grow-from: {old} cannot grow into {cfg} (conv blocks only, same settings, layers a multiple of {old["layers"]})')
+    k = cfg['layers'] // old['layers']
+    src = ck['model']
+    dst = model.state_dict()
+    for name, v in src.items():
+        if name.startswith('encoder.blocks.'):
+            _, _, j, rest = name.split('.', 3)
+            name = f'encoder.blocks.{int(j) * k}.{rest}'
+        dst[name] = v.clone()
+    for j in range(cfg['layers']):
+        if j % k:
+            dst[f'encoder.blocks.{j}.ln.weight'].zero_()
+            dst[f'encoder.blocks.{j}.ln.bias'].zero_()
+    model.load_state_dict(dst)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--work', required=True)
@@ -175,6 +224,11 @@ def main():
     p.add_argument('--targets', choices=['char', 'phone'], default='char')
     p.add_argument('--init', default=None, help='start the encoder from this checkpoint (new run only); the head is new')
     p.add_argument('--real-repeat', type=int, default=1, help='each epoch sees every real-speech (Kathleen) training utterance this many times')
+    p.add_argument('--grow-from', default=None, help='start from this checkpoint (new run only) with more conv blocks: its blocks, input '
+                   'projection and head are kept and the new blocks, interleaved, start as identities, so the grown model begins '
+                   'where the checkpoint ended')
+    p.add_argument('--vtlp', type=float, default=0.0, help='vocal tract length perturbation: each training utterance\'s '
+                   'frequency axis warped by a factor drawn from [1 - VTLP, 1 + VTLP] (0: off)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     run_dir = os.path.join(a.work, 'runs', a.run)
@@ -211,6 +265,10 @@ def main():
         model.encoder.load_state_dict({k[len('encoder.'):]: v for k, v in init['model'].items() if k.startswith('encoder.')})
         state['init'] = {'checkpoint': os.path.abspath(a.init), 'computeMinutes': init['state']['elapsed'] / 60, 'config': init['config']}
         print(f'encoder initialised from {a.init} ({state["init"]["computeMinutes"]:.1f} min of compute)', flush=True)
+    elif a.grow_from:
+        grow(model, torch.load(a.grow_from), cfg)
+        state['init'] = {'checkpoint': os.path.abspath(a.grow_from), 'grown': True}
+        print(f'grown from {a.grow_from}', flush=True)
     print(f'model {a.arch}: {count_params(model) / 1e6:.2f}M parameters, config {cfg}', flush=True)
 
     # LR: linear warm-up, then cosine decay over the planned compute (time-based, so it survives resumes).
@@ -247,7 +305,7 @@ def main():
         order = batches(train, a.max_frames, random.Random(1000 + state['epoch']))
         for bi in range(state['batch_in_epoch'], len(order)):
             t0 = time.time()
-            feats, lengths, labels, label_lengths = collate(train, order[bi], True, rng_np)
+            feats, lengths, labels, label_lengths = collate(train, order[bi], True, rng_np, a.vtlp)
             for g in opt.param_groups:
                 g['lr'] = lr_at(state['step'], state['elapsed'])
             logits = model(feats, lengths)
