@@ -3,7 +3,9 @@
 # Stages (each resumable; rerun the same command after an interruption):
 #   0 install Debian tools   1 plan the corpus   2 synthesise   3 features   4 LM
 #   5 train the character model (long; runs until its planned compute is spent)
-#   6 fine-tune it to cmudict phone targets (new head, whole encoder; base-en 2.x is this model)
+#   6 fine-tune it to cmudict phone targets (new head, whole encoder; base-en 2.x is this model); with
+#     GROW_RUN set, then grow it to GROW_LAYERS conv blocks (new blocks start as identities) and train on
+#     with vocal tract length perturbation (GROW_HOURS, GROW_ARGS); the grown model is then the one shipped
 #   7 export to models/base-en (parity-checked against PyTorch; phones bring cmudict as pronunciations.txt.gz
 #     and letter-to-phone rules learned from it as g2p.txt.gz), add the LM, tune beam, LM weight, word bonus and lexicon on the dev sets
 #   8 evaluate on the four test sets and write MODEL_CARD.md
@@ -24,6 +26,9 @@ RUN=${RUN:-conv}
 HOURS=${HOURS:-6}
 PHONE_RUN=${PHONE_RUN-phone}
 PHONE_HOURS=${PHONE_HOURS:-1.85}
+GROW_RUN=${GROW_RUN:-}
+GROW_LAYERS=${GROW_LAYERS:-24}
+GROW_HOURS=${GROW_HOURS:-4}
 THREADS=${THREADS:-1}
 FROM=${1:-0}
 stage() { [ "$FROM" -le "$1" ]; }
@@ -53,7 +58,12 @@ if stage 6 && [ -n "$PHONE_RUN" ]; then
     --hours-total "$PHONE_HOURS" --threads "$THREADS" --max-frames 6000 --warmup 150 --lr 2e-3 --ckpt-minutes 6 --dev-limit 60 \
     --arch conv --d 256 --layers 12 --stack 4 ${PHONE_ARGS:-}
 fi
-SHIP=${PHONE_RUN:-$RUN}
+if stage 6 && [ -n "$PHONE_RUN" ] && [ -n "$GROW_RUN" ]; then
+  /usr/bin/python3 recipes/base-en/train.py --work "$WORK" --run "$GROW_RUN" --targets phone --grow-from "$WORK/runs/$PHONE_RUN/best.pt" \
+    --hours-total "$GROW_HOURS" --threads "$THREADS" --max-frames 6000 --warmup 300 --lr 8e-4 --ckpt-minutes 6 --dev-limit 60 \
+    --arch conv --d 256 --layers "$GROW_LAYERS" --stack 4 --real-repeat 4 --vtlp 0.1 ${GROW_ARGS:-}
+fi
+SHIP=${GROW_RUN:-${PHONE_RUN:-$RUN}}
 if stage 7; then
   /usr/bin/python3 recipes/base-en/export.py --ckpt "$WORK/runs/$SHIP/best.pt" --out models/base-en
   node dist/recipes/base-en/check-export.js --model models/base-en --run "$WORK/runs/$SHIP"
