@@ -199,6 +199,12 @@ def grow(model, ck, cfg):
     model.load_state_dict(dst)
 
 
+def grown_init(path, ck):
+    """What a grown run starts from: the checkpoint, and all the compute behind it (its own and its init's)."""
+    behind = ck['state']['elapsed'] / 60 + ck['state'].get('init', {}).get('computeMinutes', 0)
+    return {'checkpoint': os.path.abspath(path), 'grown': True, 'computeMinutes': behind, 'ownMinutes': ck['state']['elapsed'] / 60, 'config': ck['config']}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--work', required=True)
@@ -259,6 +265,8 @@ def main():
         model.load_state_dict(ck['model'])
         opt.load_state_dict(ck['opt'])
         state = ck['state']
+        if state.get('init', {}).get('grown') and 'computeMinutes' not in state['init']:  # runs grown before this was recorded
+            state['init'] = grown_init(state['init']['checkpoint'], torch.load(state['init']['checkpoint']))
         print(f'resumed at step {state["step"]}, epoch {state["epoch"]}, {state["elapsed"] / 60:.1f} min of compute so far', flush=True)
     elif a.init:
         init = torch.load(a.init)
@@ -266,9 +274,10 @@ def main():
         state['init'] = {'checkpoint': os.path.abspath(a.init), 'computeMinutes': init['state']['elapsed'] / 60, 'config': init['config']}
         print(f'encoder initialised from {a.init} ({state["init"]["computeMinutes"]:.1f} min of compute)', flush=True)
     elif a.grow_from:
-        grow(model, torch.load(a.grow_from), cfg)
-        state['init'] = {'checkpoint': os.path.abspath(a.grow_from), 'grown': True}
-        print(f'grown from {a.grow_from}', flush=True)
+        src = torch.load(a.grow_from)
+        grow(model, src, cfg)
+        state['init'] = grown_init(a.grow_from, src)
+        print(f'grown from {a.grow_from} ({state["init"]["computeMinutes"]:.1f} min of compute behind it)', flush=True)
     print(f'model {a.arch}: {count_params(model) / 1e6:.2f}M parameters, config {cfg}', flush=True)
 
     # LR: linear warm-up, then cosine decay over the planned compute (time-based, so it survives resumes).
