@@ -14,11 +14,20 @@ const ev = JSON.parse(fs.readFileSync(path.join(modelDir, 'eval.json'), 'utf8'))
 const hist = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'history.json'), 'utf8')) as { step: number; minutes: number; dev_cer: number; dev_wer: number }[];
 const train = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'train-info.json'), 'utf8')) as {
   config: Record<string, unknown>; params: number; steps: number; epochs: number; computeMinutes: number; args: string;
-  targets?: string; trainUtterances?: number; trainHours?: number; realRepeat?: number; init?: { computeMinutes: number };
+  targets?: string; trainUtterances?: number; trainHours?: number; realRepeat?: number;
+  init?: { computeMinutes: number; grown?: boolean; ownMinutes?: number; config?: Record<string, unknown> };
 };
 const phones = !!m.ctcHead.pronunciations;
 const initMin = train.init?.computeMinutes ?? 0;
 const totalMin = train.computeMinutes + initMin;
+
+/** A grown run (train.py --grow-from): the character model, its phone fine-tuning, then the grown model's own training. */
+function grownCompute(): string {
+  const phoneMin = train.init!.ownMinutes ?? 0, charMin = initMin - phoneMin;
+  return `${totalMin.toFixed(0)} CPU-minutes in all: ${charMin.toFixed(0)} training the character model (base-en 1.2.0), ${phoneMin.toFixed(0)} fine-tuning it
+to phone targets (base-en 2.3.0 at ${train.init!.config?.layers} blocks), then ${train.computeMinutes.toFixed(0)} training it grown to ${train.config.layers} blocks (the new blocks
+interleaved and starting as identities, so training began at the smaller model's accuracy; ${train.trainUtterances} utterances, ${train.trainHours?.toFixed(1)} h${(train.realRepeat ?? 1) > 1 ? `, Kathleen's counted ${train.realRepeat} times` : ''})`;
+}
 
 const bySource = new Map<string, { utts: number; sec: number }>();
 for (const line of fs.readFileSync(path.join(work, 'manifests', 'train.jsonl'), 'utf8').trim().split('\n')) {
@@ -96,7 +105,7 @@ ${[...bySource].sort((a, b) => b[1].sec - a[1].sec).map(([k, e]) => `| ${k} | ${
 
 PyTorch (Debian python3-torch ${'1.13'}), CTC loss, AdamW, linear warm-up then cosine decay over the planned compute,
 SpecAugment-style masking, batches of about 60 s of audio. Last invocation: \`train.py ${train.args}\`.
-Compute spent: ${phones && initMin ? `${totalMin.toFixed(0)} CPU-minutes in all: ${initMin.toFixed(0)} training the character model (base-en 1.2.0),
+Compute spent: ${train.init?.grown ? grownCompute() : phones && initMin ? `${totalMin.toFixed(0)} CPU-minutes in all: ${initMin.toFixed(0)} training the character model (base-en 1.2.0),
 then ${train.computeMinutes.toFixed(0)} fine-tuning it to phone targets (new head, whole encoder trained; ${train.trainUtterances} utterances, ${train.trainHours?.toFixed(1)} h: those whose words
 are all in cmudict${(train.realRepeat ?? 1) > 1 ? `, Kathleen's counted ${train.realRepeat} times in the last invocation (see the notes below)` : ''})` : `${train.computeMinutes.toFixed(0)} CPU-minutes`} on one thread of a shared 2-core machine (${os.cpus()[0]?.model?.trim()}),
 ${train.steps} steps, ${train.epochs.toFixed(2)} epochs. Architecture choice: the first 7 compute-minutes of a Conformer
