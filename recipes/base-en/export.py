@@ -131,7 +131,11 @@ def main():
     vocab = ck.get('vocab', VOCAB)
     phones = vocab != VOCAB
     kind = 'phone-CTC' if phones else 'char-CTC'
-    origin = f"fine-tuned from the char model ({ck['state']['init']['computeMinutes']:.0f} CPU-min)" if 'init' in ck['state'] else 'trained from scratch'
+    init = ck['state'].get('init')
+    if init and init.get('grown'):
+        origin = f"grown from {init['config']['layers']} blocks of the phone model ({init['computeMinutes']:.0f} CPU-min behind it)" if 'computeMinutes' in init else 'grown from the phone model'
+    else:
+        origin = f"fine-tuned from the char model ({init['computeMinutes']:.0f} CPU-min)" if init else 'trained from scratch'
     sha = hashlib.sha256(open(onnx_path, 'rb').read()).hexdigest()
     manifest = {
         'format': 'adapt-asr-model', 'version': 1, 'name': a.name, 'modelVersion': a.version,
