@@ -1,7 +1,8 @@
 /**
- * bench/ensemble-probe: would an ensemble of adapters beat one? Each adapter's CTC posteriors for a
- * test utterance are averaged frame by frame (log-mean-exp; the encoder output is the same for all),
- * decoded once, and scored beside each adapter alone, under one or more decoding settings.
+ * bench/ensemble-probe: would an ensemble of adapters beat one? Each test utterance is encoded once
+ * (the frozen encoder is shared), each adapter's CTC posteriors are computed from that output and
+ * averaged frame by frame (log-mean-exp), decoded once, and scored beside each adapter alone, under
+ * one or more decoding settings. The adapters must share a method (they read the same encoder output).
  * A probe for deciding what to build, not a toolkit feature.
  * Usage: node dist/bench/ensemble-probe.js --data <dir|manifest> [--decoding '[{},{"lmWeight":0.5,"wordBonus":1}]'] ADAPTER_DIR...
  */
@@ -9,6 +10,9 @@ import { readDataset } from '../lib/data/manifest.js';
 import { loadAudio } from '../lib/audio/index.js';
 import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '../lib/eval/wer.js';
 import { loadRecognizer, type DecodeOptions } from '../lib/index.js';
+import { logSoftmaxRows } from '../lib/decode/ctc-greedy.js';
+import { adapterLogits } from '../lib/train/adapter-math.js';
+import { loadAdapter } from '../lib/train/adapter-io.js';
 import { machine, table } from './common.js';
 
 /** Frame-wise log of the mean of exp(logp) over members, into a new array. */
@@ -33,21 +37,27 @@ async function main(): Promise<void> {
   const data = take('--data');
   const decodings = JSON.parse(take('--decoding') ?? '[{}]') as DecodeOptions[];
   if (!data || argv.length < 2) throw new Error('usage: ensemble-probe --data <dir|manifest> [--decoding JSON] ADAPTER_DIR ADAPTER_DIR...');
-  const recs = await Promise.all(argv.map((adapter) => loadRecognizer({ adapter })));
+  const adapters = argv.map((dir) => loadAdapter(dir).weights);
+  if (new Set(adapters.map((w) => w.method)).size > 1) throw new Error('the adapters must share a method');
+  // One recognizer (its encoder, dictionary and LM) decodes for all; the first adapter checks that they fit the model.
+  const rec = await loadRecognizer({ adapter: argv[0] });
+  const output = adapters[0].method === 'top' ? rec.encoder.manifest.trainableTop!.output : undefined;
+  const V = rec.head.vocabSize;
   const names = [...argv.map((_, k) => `adapter ${k + 1}`), 'ensemble'];
   const totals = names.map(() => decodings.map((): ErrorCounts => zeroCounts()));
   const utts = readDataset(data).utterances;
   for (const u of utts) {
-    const audio = loadAudio(u.audio);
-    const lps = [];
-    for (const r of recs) lps.push(await r.logProbs(audio));
-    const { T, V, frameShift } = lps[0];
-    const sets = [...lps.map((l) => l.logp), logMeanExp(lps.map((l) => l.logp))];
-    sets.forEach((lp, a) => decodings.forEach((o, d) => {
-      totals[a][d] = addCounts(totals[a][d], scoreUtterance(u.text, recs[0].decode(lp, T, V, frameShift, o).text).words);
+    const { frames, numFrames: T, frameShift } = await rec.encoder.encode(loadAudio(u.audio), output);
+    const lps = adapters.map((w) => {
+      const lp = adapterLogits(w, frames, T);
+      logSoftmaxRows(lp, T, V);
+      return lp;
+    });
+    [...lps, logMeanExp(lps)].forEach((lp, a) => decodings.forEach((o, d) => {
+      totals[a][d] = addCounts(totals[a][d], scoreUtterance(u.text, rec.decode(lp, T, V, frameShift, o).text).words);
     }));
   }
-  const head = ['model', ...decodings.map((o) => `WER, ${recs[0].decodingName(o)}${Object.keys(o).length ? ` ${JSON.stringify(o)}` : ''}`)];
+  const head = ['model', ...decodings.map((o) => `WER, ${rec.decodingName(o)}${Object.keys(o).length ? ` ${JSON.stringify(o)}` : ''}`)];
   process.stdout.write(`Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}; ${utts.length} utterances of ${data}; adapters ${argv.join(', ')}.\n\n`);
   process.stdout.write(table(head, names.map((n, a) => [n, ...totals[a].map((c) => `${(100 * rate(c)).toFixed(1)}%`)])) + '\n');
 }

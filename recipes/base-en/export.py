@@ -133,7 +133,7 @@ def main():
     kind = 'phone-CTC' if phones else 'char-CTC'
     init = ck['state'].get('init')
     if init and init.get('grown'):
-        origin = f"grown from {init['config']['layers']} blocks of the phone model ({init['computeMinutes']:.0f} CPU-min behind it)" if 'computeMinutes' in init else 'grown from the phone model'
+        origin = f"grown from {init['config']['layers']} blocks of the phone model ({init['computeMinutes']:.0f} CPU-min behind it)"
     else:
         origin = f"fine-tuned from the char model ({init['computeMinutes']:.0f} CPU-min)" if init else 'trained from scratch'
     sha = hashlib.sha256(open(onnx_path, 'rb').read()).hexdigest()

@@ -25,7 +25,7 @@ const totalMin = train.computeMinutes + initMin;
 function grownCompute(): string {
   const phoneMin = train.init!.ownMinutes ?? 0, charMin = initMin - phoneMin;
   return `${totalMin.toFixed(0)} CPU-minutes in all: ${charMin.toFixed(0)} training the character model (base-en 1.2.0), ${phoneMin.toFixed(0)} fine-tuning it
-to phone targets (base-en 2.3.0 at ${train.init!.config?.layers} blocks), then ${train.computeMinutes.toFixed(0)} training it grown to ${train.config.layers} blocks (the new blocks
+to phone targets (at ${train.init!.config?.layers} blocks), then ${train.computeMinutes.toFixed(0)} training it grown to ${train.config.layers} blocks (the new blocks
 interleaved and starting as identities, so training began at the smaller model's accuracy; ${train.trainUtterances} utterances, ${train.trainHours?.toFixed(1)} h${(train.realRepeat ?? 1) > 1 ? `, Kathleen's counted ${train.realRepeat} times` : ''})`;
 }
 
