@@ -5,7 +5,8 @@
  * (beam + LM + lexicon, as model.json says) and with greedy decoding.
  *   scottish: bundled audio-fixtures/accents/scottish/{train,test} (held-out TTS voices)
  *   zh-L1:    ../shared/corpora/real/zh-L1_speechocean762_adults, 16 train speakers -> 16 test speakers
- * Writes the BENCHMARKS.md section and docs/adaptation-data-efficiency.png.
+ * Writes the BENCHMARKS.md section and docs/adaptation-data-efficiency.png. benchEnsembles():
+ * `train --ensemble 4` at the seed table's sizes and seeds (its own section).
  * Usage: node dist/bench/adaptation.js [--quick]
  */
 import { spawnSync } from 'node:child_process';
@@ -55,9 +56,9 @@ async function score(adapter: string | undefined, test: string | Utterance[]): P
 const EXTRA_SEEDS = [2, 3, 4];
 
 /** One `adapt-asr train` process (timed, peak RSS) and the test scores of its adapter. */
-async function trainAndScore(tmp: string, set: string, train: string, test: string | Utterance[], base: { wer: number; cer: number }, baseGreedy: { wer: number }, method: string, minutes: number | 'all', seed: number): Promise<AdaptationRow> {
-  const out = path.join(tmp, `${set}-${method}-${minutes}-${seed}`);
-  const args = [BIN, 'train', '--accent', set, '--data', train, '--out', out, '--seed', String(seed), '--method', method, ...(minutes === 'all' ? [] : ['--minutes', String(minutes)])];
+async function trainAndScore(tmp: string, set: string, train: string, test: string | Utterance[], base: { wer: number; cer: number }, baseGreedy: { wer: number }, method: string, minutes: number | 'all', seed: number, ensemble = 1): Promise<AdaptationRow> {
+  const out = path.join(tmp, `${set}-${method}-${minutes}-${seed}-${ensemble}`);
+  const args = [BIN, 'train', '--accent', set, '--data', train, '--out', out, '--seed', String(seed), '--method', method, ...(minutes === 'all' ? [] : ['--minutes', String(minutes)]), ...(ensemble > 1 ? ['--ensemble', String(ensemble)] : [])];
   const t0 = performance.now();
   const timed = fs.existsSync('/usr/bin/time'); // Debian package `time`: peak RSS of the child
   const r = timed ? spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', cwd: tmp }) : spawnSync(process.execPath, args, { encoding: 'utf8', cwd: tmp });
@@ -66,8 +67,8 @@ async function trainAndScore(tmp: string, set: string, train: string, test: stri
   const peakMB = timed ? Number(r.stderr.trim().split('\n').pop()) / 1024 : NaN;
   const meta = JSON.parse(fs.readFileSync(path.join(out, 'adapter.json'), 'utf8'));
   const [adapted, adaptedGreedy] = await score(out, test);
-  process.stderr.write(`${set} ${method} ${minutes} min seed ${seed}: WER ${base.wer.toFixed(3)} -> ${adapted.wer.toFixed(3)} (${trainSec.toFixed(0)} s, ${peakMB.toFixed(0)} MB, accepted ${meta.dev.accepted})\n`);
-  return { set, method, minutes: minutes === 'all' ? Math.round(meta.data.minutes * 10) / 10 : minutes, sizeArg: minutes, seed, trainSec, peakMB, accepted: meta.dev.accepted, base, adapted, baseGreedy, adaptedGreedy };
+  process.stderr.write(`${set} ${method}${ensemble > 1 ? ` x${ensemble}` : ''} ${minutes} min seed ${seed}: WER ${base.wer.toFixed(3)} -> ${adapted.wer.toFixed(3)} (${trainSec.toFixed(0)} s, ${peakMB.toFixed(0)} MB, accepted ${meta.dev.accepted})\n`);
+  return { set, method: ensemble > 1 ? `${method}, ensemble ${ensemble}` : method, minutes: minutes === 'all' ? Math.round(meta.data.minutes * 10) / 10 : minutes, sizeArg: minutes, seed, trainSec, peakMB, accepted: meta.dev.accepted, base, adapted, baseGreedy, adaptedGreedy };
 }
 
 export async function benchAdaptation(quick = false): Promise<string> {
@@ -122,6 +123,52 @@ export async function benchAdaptation(quick = false): Promise<string> {
       rows.map((r) => [r.set, r.method, r.minutes, p(r.base.wer), p(r.adapted.wer), rel(r.base.wer, r.adapted.wer), p(r.base.cer), p(r.adapted.cer), `${p(r.baseGreedy.wer)} / ${p(r.adaptedGreedy.wer)}`, r.accepted ? 'accepted' : 'rejected', `${r.trainSec.toFixed(0)} s`, `${r.peakMB.toFixed(0)} MB`])), '',
     '![WER against minutes of adaptation data](docs/adaptation-data-efficiency.png)', '',
     ...(seedRows.length ? seedTable(seedRows, p, rel) : []),
+  ].join('\n');
+}
+
+/** Members of the ensembles measured, and the sizes and seeds they are measured at. */
+const ENSEMBLE = 4;
+const ENSEMBLE_PLAN: Record<string, { sizes: (number | 'all')[]; seeds: number[] }> = { scottish: { sizes: [5, 'all'], seeds: [1, 2, 3, 4] }, 'zh-L1': { sizes: [20], seeds: [1, 2, 3, 4] } };
+
+/**
+ * `train --ensemble 4` against one adapter: the same sets, sizes and seeds as the single adapters' seed
+ * table, so the two tables compare run for run. Writes its own BENCHMARKS.md section and
+ * docs/adaptation-ensembles.json.
+ */
+export async function benchEnsembles(quick = false): Promise<string> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-bench-ens-'));
+  const rows: AdaptationRow[] = [];
+  try {
+    const zh = zhManifests(tmp);
+    const sets: [string, string, string | Utterance[]][] = [['scottish', path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'train'), path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'test')]];
+    if (zh && !quick) sets.push(['zh-L1', zh.train, zh.test]);
+    for (const [set, train, test] of sets) {
+      const [base, baseGreedy] = await score(undefined, test);
+      const plan = ENSEMBLE_PLAN[set];
+      for (const size of quick ? ['all' as const] : plan.sizes) for (const seed of quick ? [1] : plan.seeds) rows.push(await trainAndScore(tmp, set, train, test, base, baseGreedy, 'adapter', size, seed, ENSEMBLE));
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  const rel = (b: number, a: number): string => (b > 0 ? `${(100 * (b - a) / b).toFixed(1)}%` : '-');
+  const date = new Date().toISOString().slice(0, 10);
+  const docs = path.join(ROOT, 'docs');
+  fs.mkdirSync(docs, { recursive: true });
+  fs.writeFileSync(path.join(docs, 'adaptation-ensembles.json'), JSON.stringify({ date, machine: machine(), command: 'node dist/bench/run-all.js --only ensembles', rows }, null, 1) + '\n');
+  const seconds = (rs: AdaptationRow[]): string => `${Math.min(...rs.map((r) => r.trainSec)).toFixed(0)}-${Math.max(...rs.map((r) => r.trainSec)).toFixed(0)} s`;
+  return [
+    `## Adapter ensembles (\`train --ensemble ${ENSEMBLE}\`, \`bench/adaptation\`)`, '',
+    `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/run-all.js --only ensembles\`. \`adapt-asr train --ensemble ${ENSEMBLE}\`: the data dealt into ${ENSEMBLE} folds `
+      + '(whole speakers for zh-L1, each voice\'s share for Scottish), one adapter trained per fold on the other three and stopped on its own fold, their posteriors averaged when decoding; '
+      + 'the guard judges every utterance with the member that never trained on it. Test WER with the default decoding, as in the single-adapter seed table above (same sets, sizes and seeds); '
+      + 'train time is the whole process, peak memory its maximum RSS.', '',
+    table(['set', 'minutes', 'base WER', 'ensemble WER by seed', 'mean', 'relative WER reduction of the mean', 'range', 'accepted', 'train time', 'peak memory'],
+      [...new Set(rows.map((r) => `${r.set}\t${r.minutes}`))].map((key) => {
+        const rs = rows.filter((r) => `${r.set}\t${r.minutes}` === key);
+        const w = rs.map((r) => r.adapted.wer), mean = w.reduce((a, b) => a + b, 0) / w.length;
+        return [rs[0].set, rs[0].minutes, p(rs[0].base.wer), w.map(p).join(' / '), p(mean), rel(rs[0].base.wer, mean), `${p(Math.min(...w))} - ${p(Math.max(...w))}`, `${rs.filter((r) => r.accepted).length} of ${rs.length}`, seconds(rs), `${Math.max(...rs.map((r) => r.peakMB)).toFixed(0)} MB`];
+      })), '',
   ].join('\n');
 }
 

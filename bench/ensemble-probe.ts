@@ -3,30 +3,17 @@
  * (the frozen encoder is shared), each adapter's CTC posteriors are computed from that output and
  * averaged frame by frame (log-mean-exp), decoded once, and scored beside each adapter alone, under
  * one or more decoding settings. The adapters must share a method (they read the same encoder output).
- * A probe for deciding what to build, not a toolkit feature.
+ * The probe that led to `train --ensemble` (which trains its members on cross-validation folds instead
+ * of separate runs); an ensemble of members from separate runs, each with its own dev split.
  * Usage: node dist/bench/ensemble-probe.js --data <dir|manifest> [--decoding '[{},{"lmWeight":0.5,"wordBonus":1}]'] ADAPTER_DIR...
  */
 import { readDataset } from '../lib/data/manifest.js';
 import { loadAudio } from '../lib/audio/index.js';
 import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '../lib/eval/wer.js';
 import { loadRecognizer, type DecodeOptions } from '../lib/index.js';
-import { logSoftmaxRows } from '../lib/decode/ctc-greedy.js';
-import { adapterLogits } from '../lib/train/adapter-math.js';
+import { adapterLogProbs } from '../lib/train/adapter-math.js';
 import { loadAdapter } from '../lib/train/adapter-io.js';
 import { machine, table } from './common.js';
-
-/** Frame-wise log of the mean of exp(logp) over members, into a new array. */
-export function logMeanExp(members: Float32Array[]): Float32Array {
-  const n = members[0].length, out = new Float32Array(n), k = members.length;
-  for (let i = 0; i < n; i++) {
-    let m = -Infinity;
-    for (const l of members) if (l[i] > m) m = l[i];
-    let s = 0;
-    for (const l of members) s += Math.exp(l[i] - m);
-    out[i] = m + Math.log(s / k);
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -37,23 +24,19 @@ async function main(): Promise<void> {
   const data = take('--data');
   const decodings = JSON.parse(take('--decoding') ?? '[{}]') as DecodeOptions[];
   if (!data || argv.length < 2) throw new Error('usage: ensemble-probe --data <dir|manifest> [--decoding JSON] ADAPTER_DIR ADAPTER_DIR...');
-  const adapters = argv.map((dir) => loadAdapter(dir).weights);
-  if (new Set(adapters.map((w) => w.method)).size > 1) throw new Error('the adapters must share a method');
+  const adapters = argv.map((dir) => loadAdapter(dir).weights); // each: one member, or a trained ensemble's
+  if (new Set(adapters.map((ws) => ws[0].method)).size > 1) throw new Error('the adapters must share a method');
   // One recognizer (its encoder, dictionary and LM) decodes for all; the first adapter checks that they fit the model.
   const rec = await loadRecognizer({ adapter: argv[0] });
-  const output = adapters[0].method === 'top' ? rec.encoder.manifest.trainableTop!.output : undefined;
+  const output = adapters[0][0].method === 'top' ? rec.encoder.manifest.trainableTop!.output : undefined;
   const V = rec.head.vocabSize;
   const names = [...argv.map((_, k) => `adapter ${k + 1}`), 'ensemble'];
   const totals = names.map(() => decodings.map((): ErrorCounts => zeroCounts()));
   const utts = readDataset(data).utterances;
   for (const u of utts) {
     const { frames, numFrames: T, frameShift } = await rec.encoder.encode(loadAudio(u.audio), output);
-    const lps = adapters.map((w) => {
-      const lp = adapterLogits(w, frames, T);
-      logSoftmaxRows(lp, T, V);
-      return lp;
-    });
-    [...lps, logMeanExp(lps)].forEach((lp, a) => decodings.forEach((o, d) => {
+    const lps = adapters.map((ws) => adapterLogProbs(ws, frames, T));
+    [...lps, adapterLogProbs(adapters.flat(), frames, T)].forEach((lp, a) => decodings.forEach((o, d) => {
       totals[a][d] = addCounts(totals[a][d], scoreUtterance(u.text, rec.decode(lp, T, V, frameShift, o).text).words);
     }));
   }

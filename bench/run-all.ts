@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchAdaptation } from './adaptation.js';
+import { benchAdaptation, benchEnsembles } from './adaptation.js';
 import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
 import { benchPocketsphinx } from './pocketsphinx.js';
@@ -22,6 +22,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   encoders: benchEncoders,
   transcribe: benchTranscribe,
   adaptation: benchAdaptation,
+  ensembles: benchEnsembles,
   pocketsphinx: benchPocketsphinx, // reads the adaptation results, so it runs after them
   'train-speed': benchTrainSpeed,
   reliability: benchReliability,

@@ -3,7 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
 interface TrainArgs {
   accent: string; data?: string; model: string; modelsDir?: string; out?: string; method: string; minutes?: number; epochs?: number;
-  seed: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number; asBase: boolean; devDecoding: string; devSplit: string; devData?: string; kld?: number; speeds?: string;
+  seed: number; ensemble?: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number; asBase: boolean; devDecoding: string; devSplit: string; devData?: string; kld?: number; speeds?: string;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -21,6 +21,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     .option('minutes', { type: 'number', describe: 'Train on a deterministic subset of about this many minutes (for data-efficiency curves).' })
     .option('epochs', { type: 'number', describe: 'Most passes over the data (default 40; training stops earlier when the held-out dev WER stops improving).' })
     .option('seed', { type: 'number', default: 1, describe: 'Random seed; the same seed and data give the same adapter.' })
+    .option('ensemble', { type: 'number', describe: 'Train this many adapters (2-8) on cross-validation folds of the data and average them when decoding: each member holds out a different fold as its dev set, so the guard judges every utterance; about N-1 times the training time of one adapter (default 1).' })
     .option('as-base', { type: 'boolean', default: false, describe: 'With --method head: train a CTC head for a model that has none (an imported Whisper or wav2vec2 encoder) on general English data, and store it as the model\'s base head, so accent adapters can build on it.' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted run from its last checkpoint.' })
     .option('force', { type: 'boolean', default: false, describe: 'Replace an existing adapter at the output folder.' })
@@ -35,6 +36,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     .option('dev-data', { type: 'string', describe: 'Your own dev set (a folder with transcripts.tsv or a .jsonl manifest) to pick the best epoch and judge the adapter; all of --data then trains.' })
     .option('dev-split', { type: 'string', choices: ['auto', 'speakers', 'per-speaker', 'utterances'], default: 'auto', describe: 'The held-out dev set (15% of the data) that picks the best epoch and judges the adapter: whole speakers (it measures speakers the adapter never heard), each speaker\'s share, or utterances at random. auto: whole speakers when the data names 8 or more, else each speaker\'s share (or random without speaker labels).' })
     .example('$0 train --accent scottish', 'Adapter from the bundled Scottish recordings; prints base vs adapted WER on the bundled test set.')
+    .example('$0 train --accent scottish --ensemble 4 --force', 'Four adapters on four folds of the data, averaged: slower to train, usually a little better.')
     .example('$0 train --accent glasgow --data recordings/ --out adapters/glasgow', 'Adapter from your own recordings.')
     .example('$0 train --accent en --model whisper-tiny --method head --as-base --data english.jsonl', 'A base CTC head for an imported Whisper encoder.') as unknown as Argv<TrainArgs>,
   handler: async (argv: ArgumentsCamelCase<TrainArgs>) => {
@@ -50,14 +52,15 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const err = (s: string): void => { process.stderr.write(`${s}\n`); };
     const r = await trainAdapter({
       accent: argv.accent, data: argv.data, model: argv.model, modelsDir: argv.modelsDir, out: argv.out, method: argv.method as 'adapter',
-      minutes: argv.minutes, epochs: argv.epochs, seed: argv.seed, resume: argv.resume, force: argv.force, threads: argv.threads,
+      minutes: argv.minutes, epochs: argv.epochs, seed: argv.seed, ensemble: argv.ensemble, resume: argv.resume, force: argv.force, threads: argv.threads,
       bottleneck: argv.bottleneck, context: argv.context, lr: argv.lr, headLr: argv.headLr, asBase: argv.asBase, devDecoding: argv.devDecoding as 'default', devSplit: argv.devSplit as 'auto', devData: argv.devData, kld: argv.kld, speeds,
       onEncodeProgress: (i, n) => { bar.update(i, n); if (i === n) bar.stop(); },
       onLog: (line) => err(line),
-      onEpoch: (e) => err(`epoch ${String(e.epoch).padStart(2)}  train loss ${e.trainLoss.toFixed(3)}  dev loss ${e.devLoss.toFixed(3)}  dev WER ${pct(e.devWer)}  CER ${pct(e.devCer)}  elapsed ${e.elapsedSec.toFixed(0)} s  ETA ${e.etaSec.toFixed(0)} s`),
+      onEpoch: (e) => err(`${e.member !== undefined ? `member ${e.member + 1}  ` : ''}epoch ${String(e.epoch).padStart(2)}  train loss ${e.trainLoss.toFixed(3)}  dev loss ${e.devLoss.toFixed(3)}  dev WER ${pct(e.devWer)}  CER ${pct(e.devCer)}  elapsed ${e.elapsedSec.toFixed(0)} s  ETA ${e.etaSec.toFixed(0)} s`),
     });
     const m = r.meta;
-    const lines = [`adapter written to ${r.out} (${m.method}, ${m.data.minutes.toFixed(1)} min of ${m.accent} audio, best epoch ${m.training.bestEpoch} of ${m.training.epochs}, ${m.training.seconds.toFixed(0)} s)`,
+    const epochs = m.training.members ? `an ensemble of ${m.training.members.length}, best epochs ${m.training.members.map((x) => `${x.bestEpoch} of ${x.epochs}`).join(', ')}` : `best epoch ${m.training.bestEpoch} of ${m.training.epochs}`;
+    const lines = [`adapter written to ${r.out} (${m.method}, ${m.data.minutes.toFixed(1)} min of ${m.accent} audio, ${epochs}, ${m.training.seconds.toFixed(0)} s)`,
       `dev (held out): ${m.dev.verdict}`];
     if (!m.dev.accepted && m.method === 'adapter') {
       const { resolveModel } = await import('../encoder/registry.js');

@@ -17,9 +17,8 @@ import type { Hypothesis, Vocabulary } from '../decode/types.js';
 import { Encoder } from '../encoder/encoder.js';
 import { resolveModel } from '../encoder/registry.js';
 import { ConfigError, ModelError } from '../errors.js';
-import { adapterLogits, type AdapterWeights } from '../train/adapter-math.js';
+import { adapterLogProbs, type AdapterWeights } from '../train/adapter-math.js';
 import { loadAdapter, type AdapterMeta } from '../train/adapter-io.js';
-import { logSoftmaxRows } from '../decode/ctc-greedy.js';
 import type { Waveform } from '../types.js';
 import { RecognitionStream, type StreamOptions } from './stream.js';
 
@@ -50,8 +49,8 @@ export interface RecognizerOptions extends DecodeOptions {
   lm?: string;
   /** ONNX Runtime threads (default: all cores). */
   threads?: number;
-  /** An adapter folder (from `adapt-asr train`), or weights already in memory. */
-  adapter?: string | { meta?: AdapterMeta; weights: AdapterWeights };
+  /** An adapter folder (from `adapt-asr train`), or weights already in memory (an ensemble's members as an array). */
+  adapter?: string | { meta?: AdapterMeta; weights: AdapterWeights | AdapterWeights[] };
 }
 
 export interface Transcript extends Hypothesis {
@@ -77,12 +76,12 @@ export class Recognizer {
   /** Phone models: the pronunciation dictionary that turns phones into words (and transcripts into targets). */
   readonly pronunciations?: Pronunciations;
   readonly defaults: DecodeOptions;
-  /** The adapter in use, if any, and what its training found. */
-  readonly adapter?: { meta?: AdapterMeta; weights: AdapterWeights };
+  /** The adapter in use, if any (its members: one, or an ensemble's), and what its training found. */
+  readonly adapter?: { meta?: AdapterMeta; weights: AdapterWeights[] };
   /** The encoder output the head reads: a 'top' adapter replaces the encoder's last blocks, so it starts from the states that enter them. */
   private readonly encoderOutput?: string;
 
-  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, pron: Pronunciations | undefined, defaults: DecodeOptions, adapter?: { meta?: AdapterMeta; weights: AdapterWeights }) {
+  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, pron: Pronunciations | undefined, defaults: DecodeOptions, adapter?: { meta?: AdapterMeta; weights: AdapterWeights[] }) {
     this.encoder = encoder;
     this.pronunciations = pron;
     this.head = head;
@@ -90,7 +89,7 @@ export class Recognizer {
     this.lm = lm;
     this.defaults = defaults;
     this.adapter = adapter;
-    this.encoderOutput = adapter?.weights.method === 'top' ? encoder.manifest.trainableTop!.output : undefined;
+    this.encoderOutput = adapter?.weights[0].method === 'top' ? encoder.manifest.trainableTop!.output : undefined;
   }
 
   static async create(options: RecognizerOptions = {}): Promise<Recognizer> {
@@ -101,15 +100,17 @@ export class Recognizer {
     let lm: ArpaLm | undefined;
     const lmFile = options.lm ?? path.join(md.dir, 'lm.arpa.gz');
     if (options.useLm !== false && (options.lm !== undefined || fs.existsSync(lmFile))) lm = ArpaLm.load(lmFile);
-    let adapter: { meta?: AdapterMeta; weights: AdapterWeights } | undefined;
+    let adapter: { meta?: AdapterMeta; weights: AdapterWeights[] } | undefined;
     if (options.adapter !== undefined) {
-      adapter = typeof options.adapter === 'string' ? loadAdapter(options.adapter) : options.adapter;
+      const given = typeof options.adapter === 'string' ? loadAdapter(options.adapter) : options.adapter;
+      adapter = { meta: given.meta, weights: Array.isArray(given.weights) ? given.weights : [given.weights] };
+      if (adapter.weights.length === 0 || new Set(adapter.weights.map((w) => `${w.method} ${w.dim} ${w.vocabSize}`)).size > 1) throw new ModelError('an adapter ensemble needs one or more members of one method and size');
       const a = adapter.meta;
       if (a && a.base.encoderSha256 !== md.manifest.encoder.sha256) {
         throw new ModelError(`adapter was trained for base model '${a.base.name}' ${a.base.modelVersion} (encoder ${a.base.encoderSha256.slice(0, 12)}...), not '${md.manifest.name}' ${md.manifest.modelVersion} (${md.manifest.encoder.sha256.slice(0, 12)}...); use --model ${a.base.name} or retrain the adapter`, typeof options.adapter === 'string' ? options.adapter : undefined);
       }
-      if (adapter.weights.dim !== md.manifest.encoder.hiddenSize || adapter.weights.vocabSize !== h.vocab.length) throw new ModelError('adapter sizes do not fit the model');
-      if (adapter.weights.method === 'top' && !md.manifest.trainableTop) throw new ModelError(`adapter fine-tunes top blocks that model '${md.manifest.name}' does not ship`);
+      if (adapter.weights[0].dim !== md.manifest.encoder.hiddenSize || adapter.weights[0].vocabSize !== h.vocab.length) throw new ModelError('adapter sizes do not fit the model');
+      if (adapter.weights[0].method === 'top' && !md.manifest.trainableTop) throw new ModelError(`adapter fine-tunes top blocks that model '${md.manifest.name}' does not ship`);
     }
     const pron = Pronunciations.forModel(md.dir, h);
     // Words of the adapter's training transcripts that the dictionary lacks, as the trainer guessed them.
@@ -119,7 +120,9 @@ export class Recognizer {
     const encoder = await Encoder.create(md, { threads: options.threads });
     const tuned = md.manifest.decoding ?? {};
     return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, lm, pron, {
-      beam: options.beam ?? tuned.beam, useLm: options.useLm, lmWeight: options.lmWeight ?? tuned.lmWeight, wordBonus: options.wordBonus ?? tuned.wordBonus, hotwords: options.hotwords,
+      beam: options.beam ?? tuned.beam, useLm: options.useLm, hotwords: options.hotwords,
+      // The adapter's own LM weight and word bonus (chosen on its dev data) over the model's.
+      lmWeight: options.lmWeight ?? adapter?.meta?.decoding?.lmWeight ?? tuned.lmWeight, wordBonus: options.wordBonus ?? adapter?.meta?.decoding?.wordBonus ?? tuned.wordBonus,
       lexicon: options.lexicon ?? tuned.lexicon, oovPenalty: options.oovPenalty ?? tuned.oovPenalty,
     }, adapter);
   }
@@ -128,8 +131,7 @@ export class Recognizer {
   async logProbs(audio: Waveform): Promise<{ logp: Float32Array; T: number; V: number; frameShift: number }> {
     const enc = await this.encoder.encode(audio, this.encoderOutput);
     if (this.adapter) {
-      const logp = adapterLogits(this.adapter.weights, enc.frames, enc.numFrames);
-      logSoftmaxRows(logp, enc.numFrames, this.head.vocabSize);
+      const logp = adapterLogProbs(this.adapter.weights, enc.frames, enc.numFrames);
       return { logp, T: enc.numFrames, V: this.head.vocabSize, frameShift: enc.frameShift };
     }
     return { logp: this.head.logProbs(enc.frames, enc.numFrames), T: enc.numFrames, V: this.head.vocabSize, frameShift: enc.frameShift };

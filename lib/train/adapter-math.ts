@@ -16,6 +16,8 @@
  * test/train/adapter.test.ts checks that the two agree.
  */
 
+import { logSoftmaxRows } from '../decode/ctc-greedy.js';
+
 export type AdapterMethod = 'adapter' | 'head' | 'top';
 
 /** One residual conv block of the encoder (method 'top'). */
@@ -149,5 +151,31 @@ export function adapterLogits(w: AdapterWeights, h: Float32Array, T: number): Fl
   const y = adaptFrames(w, h, T);
   const out = new Float32Array(T * w.vocabSize);
   matmulBias(y, T, w.dim, w.headW, w.headB, w.vocabSize, out);
+  return out;
+}
+
+/**
+ * Log-probabilities (T, V) of an adapter for encoder frames h (T, d). An ensemble (`train --ensemble`)
+ * averages its members' posteriors frame by frame: log(mean_k exp(logp_k)), computed stably.
+ */
+export function adapterLogProbs(members: readonly AdapterWeights[], h: Float32Array, T: number): Float32Array {
+  const V = members[0].vocabSize;
+  const out = adapterLogits(members[0], h, T);
+  logSoftmaxRows(out, T, V);
+  if (members.length === 1) return out;
+  const others = members.slice(1).map((w) => {
+    const lp = adapterLogits(w, h, T);
+    logSoftmaxRows(lp, T, V);
+    return lp;
+  });
+  const logK = Math.log(members.length);
+  for (let i = 0; i < out.length; i++) {
+    let m = out[i];
+    for (const lp of others) if (lp[i] > m) m = lp[i];
+    if (m === -Infinity) continue;
+    let s = Math.exp(out[i] - m);
+    for (const lp of others) s += Math.exp(lp[i] - m);
+    out[i] = m + Math.log(s) - logK;
+  }
   return out;
 }

@@ -200,3 +200,51 @@ export function splitDev(examples: Example[], seed: number, how: 'auto' | DevSpl
   const order = shuffled(examples, r);
   return { train: order.slice(nDev), dev: order.slice(0, nDev), devSpeakers: [], split: 'utterances' };
 }
+
+/** One fold of a cross-validated ensemble: the member trains on `train` and is judged on `dev`. */
+export interface Fold { train: Example[]; dev: Example[]; devSpeakers: string[] }
+
+/**
+ * K folds for `train --ensemble K`: the examples dealt into K dev sets that cover every example once,
+ * each member training on the other K-1. Split the way splitDev is: whole speakers (balanced by
+ * utterance count) from MIN_DEV_SPEAKERS speakers up, and at least K of them; else each speaker's
+ * utterances dealt round the folds; else utterances at random.
+ */
+export function foldSplit(examples: Example[], seed: number, K: number, how: 'auto' | DevSplit = 'auto'): { folds: Fold[]; split: DevSplit } {
+  if (examples.length < 2 * K) throw new InputError(`--ensemble ${K} needs at least ${2 * K} usable utterances (two per fold), found ${examples.length}`);
+  const speakers = [...new Set(examples.map((e) => e.speaker).filter((s): s is string => !!s))].sort();
+  const r = rng(seed ^ 0xf01d);
+  const speakerOf = examples.map((e) => e.speaker);
+  const problem = devSplitProblem(speakerOf, how);
+  if (problem) throw new InputError(problem);
+  const labelled = devSplitProblem(speakerOf, 'speakers') === undefined;
+  const foldOf = new Map<Example, number>();
+  let split: DevSplit;
+  if (how === 'speakers' || (how === 'auto' && labelled && speakers.length >= Math.max(MIN_DEV_SPEAKERS, K))) {
+    if (speakers.length < K) throw new InputError(`--dev-split speakers with --ensemble ${K} needs at least ${K} speakers, found ${speakers.length}`);
+    // Largest speakers first, each to the fold with the fewest utterances so far (seeded order among equals).
+    const count = new Map(speakers.map((s) => [s, examples.filter((e) => e.speaker === s).length]));
+    const order = shuffled(speakers, r).sort((a, b) => count.get(b)! - count.get(a)!);
+    const sizes = new Array<number>(K).fill(0), fold = new Map<string, number>();
+    for (const s of order) {
+      const k = sizes.indexOf(Math.min(...sizes));
+      fold.set(s, k);
+      sizes[k] += count.get(s)!;
+    }
+    for (const e of examples) foldOf.set(e, fold.get(e.speaker!)!);
+    split = 'speakers';
+  } else if (how === 'per-speaker' || (how === 'auto' && labelled)) {
+    // Each speaker's utterances in a seeded order, dealt round the folds; the deal continues from speaker to speaker, so the folds differ in size by one at most.
+    let next = 0;
+    for (const s of shuffled(speakers, r)) for (const e of shuffled(examples.filter((x) => x.speaker === s), r)) foldOf.set(e, next++ % K);
+    split = 'per-speaker';
+  } else {
+    shuffled(examples, r).forEach((e, i) => foldOf.set(e, i % K));
+    split = 'utterances';
+  }
+  const folds = Array.from({ length: K }, (_, k): Fold => {
+    const dev = examples.filter((e) => foldOf.get(e) === k);
+    return { train: examples.filter((e) => foldOf.get(e) !== k), dev, devSpeakers: split === 'speakers' ? [...new Set(dev.map((e) => e.speaker!))].sort() : [] };
+  });
+  return { folds, split };
+}

@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { CtcHead } from '../../lib/decode/ctc-head.js';
-import { adapterLogits, matmulBias } from '../../lib/train/adapter-math.js';
+import { adapterLogits, adapterLogProbs, matmulBias } from '../../lib/train/adapter-math.js';
 import { AdapterModel, initAdapter } from '../../lib/train/adapter-model.js';
 import { loadAdapter } from '../../lib/train/adapter-io.js';
 import { initTraining } from '../../lib/train/backend.js';
 import { ctcLoss } from '../../lib/train/ctc-loss.js';
-import { trainAdapter } from '../../lib/train/trainer.js';
+import { trainAdapter, tuneDecoding } from '../../lib/train/trainer.js';
 import { readDataset } from '../../lib/data/manifest.js';
 import { evaluate } from '../../lib/pipeline/evaluate.js';
 import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
@@ -39,6 +39,26 @@ describe('train: adapter head', function () {
     const a = adapterLogits(w, h, 50);
     logSoftmaxRows(a, 50, V);
     assert.deepEqual(Array.from(a), Array.from(head.logProbs(h, 50)));
+  });
+
+  it('an ensemble averages its members\' posteriors: log((p1 + p2) / 2) per frame; one member is its own log-softmax', () => {
+    const T = 20;
+    const h = randn(T * D, 11, 2);
+    const w1 = { ...initAdapter('adapter', D, V, randn(D * V, 12), randn(V, 13), 4, 3, 1), upW: randn(4 * D, 14, 0.5) };
+    const w2 = { ...initAdapter('adapter', D, V, randn(D * V, 15), randn(V, 16), 4, 3, 2), upW: randn(4 * D, 17, 0.5) };
+    const lp = (w: typeof w1): Float32Array => { const a = adapterLogits(w, h, T); logSoftmaxRows(a, T, V); return a; };
+    const [a, b] = [lp(w1), lp(w2)];
+    assert.deepEqual(Array.from(adapterLogProbs([w1], h, T)), Array.from(a));
+    const both = adapterLogProbs([w1, w2], h, T);
+    for (let i = 0; i < both.length; i++) assert.ok(Math.abs(both[i] - Math.log((Math.exp(a[i]) + Math.exp(b[i])) / 2)) < 1e-5, `i ${i}`);
+    for (let t = 0; t < T; t++) {
+      let sum = 0;
+      for (let v = 0; v < V; v++) sum += Math.exp(both[t * V + v]);
+      assert.ok(Math.abs(sum - 1) < 1e-5, `frame ${t} sums to ${sum}`);
+    }
+    const same = adapterLogProbs([w1, w1, w1], h, T);
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(same[i] - a[i]) < 1e-5, 'identical members change nothing');
+    assert.notDeepEqual(Array.from(a), Array.from(b), 'the members differ');
   });
 
   it('matmulBias equals a plain double-precision product (K not a multiple of 4, runs of zero inputs)', () => {
@@ -119,7 +139,9 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     assert.equal(meta.dev.accepted, false, 'a random encoder cannot make a useful adapter');
     assert.equal(meta.dev.decoding, 'greedy', 'a model without an LM is judged by greedy decoding');
     assert.match(meta.dev.verdict, /NOT clearly better|not judged/);
-    assert.equal(weights.dim, D);
+    assert.equal(weights.length, 1);
+    assert.equal(weights[0].dim, D);
+    assert.equal(meta.version, 1, 'one adapter stays format version 1');
     assert.ok(fs.existsSync(path.join(out, 'report.json')));
     assert.equal(fs.readFileSync(path.join(out, 'report.png')).subarray(1, 4).toString(), 'PNG');
     assert.equal(r.history.length, 3);
@@ -146,6 +168,76 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     assert.equal(r.history.length, 4);
     assert.ok(fs.existsSync(path.join(out, 'adapter.json')));
     await assert.rejects(trainAdapter({ accent: 'r', data, model, out, epochs: 4, threads: 1, resume: true }), /already finished; there is nothing to resume/);
+  });
+
+  it('--ensemble 2: two members on two folds, every utterance judged once; format version 2; resumes between members; the recognizer averages them', async () => {
+    const out = path.join(dir, 'adapters', 'ens');
+    const seen: string[] = [];
+    const ac = new AbortController();
+    // Interrupted as the first member ends, then resumed: the second member starts afresh, and the adapter
+    // equals an uninterrupted run's (within a member, a resumed run restarts Adam's moments).
+    await assert.rejects(trainAdapter({ accent: 'e', data, model, out, epochs: 2, ensemble: 2, threads: 1, speeds: [1], signal: ac.signal, onEpoch: (e) => { seen.push(`${e.member}:${e.epoch}`); if (e.member === 0 && e.epoch === 2) ac.abort(); } }));
+    assert.deepEqual(seen, ['0:1', '0:2']);
+    assert.ok(fs.existsSync(path.join(dir, 'adapters', '.ens.partial', 'member-0.bin')));
+    const r = await trainAdapter({ accent: 'e', data, model, out, epochs: 2, ensemble: 2, threads: 1, speeds: [1], resume: true, onEpoch: (e) => seen.push(`${e.member}:${e.epoch}`) });
+    assert.deepEqual(seen, ['0:1', '0:2', '1:1', '1:2']);
+    assert.equal(r.history.length, 4);
+    const { meta, weights } = loadAdapter(out);
+    assert.equal(meta.version, 2);
+    assert.equal(meta.weights.members, 2);
+    assert.equal(weights.length, 2);
+    assert.notDeepEqual(Array.from(weights[0].downW!), Array.from(weights[1].downW!), 'members start from their own seeds');
+    assert.equal(meta.hyperParameters.ensemble, 2);
+    assert.equal(meta.data.devUtterances, 16, 'the folds cover all the data');
+    assert.equal(meta.training.members!.length, 2);
+    assert.deepEqual(meta.training.members!.map((m) => m.devUtterances), [8, 8]);
+    assert.deepEqual(meta.training.members!.map((m) => m.seed), [1, 2]);
+    assert.match(meta.dev.verdict, /each of the 2 folds by the member that did not train on it|not judged/);
+    const fresh = path.join(dir, 'adapters', 'ens-fresh');
+    await trainAdapter({ accent: 'e', data, model, out: fresh, epochs: 2, ensemble: 2, threads: 1, speeds: [1] });
+    assert.ok(fs.readFileSync(path.join(out, 'weights.bin')).equals(fs.readFileSync(path.join(fresh, 'weights.bin'))), 'resumed = uninterrupted');
+    // The recognizer decodes with the averaged members.
+    const rec = await loadRecognizer({ model, adapter: out });
+    try {
+      const u = readDataset(data).utterances[0];
+      const { loadAudio } = await import('../../lib/audio/index.js');
+      const enc = await rec.encoder.encode(loadAudio(u.audio));
+      const got = await rec.logProbs(loadAudio(u.audio));
+      assert.deepEqual(Array.from(got.logp), Array.from(adapterLogProbs(weights, enc.frames, enc.numFrames)));
+    } finally {
+      await rec.release();
+    }
+    await assert.rejects(trainAdapter({ accent: 'e', data, model, out: path.join(dir, 'adapters', 'e9'), ensemble: 9 }), /ensemble must be an integer from 1 to 8/);
+  });
+
+  it('an adapter\'s own LM weight and word bonus: chosen on a grid, kept only if better; decoding uses them unless told otherwise', async () => {
+    // A dev WER surface with its minimum at LM weight 0.7, bonus 2; a flat one keeps the model's settings.
+    const tried: string[] = [];
+    const r = tuneDecoding((o) => { tried.push(`${o.lmWeight}/${o.wordBonus}`); return 0.2 + (o.lmWeight - 0.7) ** 2 + 0.01 * (o.wordBonus - 2) ** 2; }, { lmWeight: 0.3, wordBonus: -1 });
+    assert.deepEqual(r.best, { lmWeight: 0.7, wordBonus: 2 });
+    assert.ok(Math.abs(r.bestWer - 0.2) < 1e-12);
+    assert.ok(Math.abs(r.ownWer - (0.2 + 0.16 + 0.09)) < 1e-12);
+    assert.equal(tried.length, 20, 'the model\'s own pair is tried once');
+    assert.deepEqual(tuneDecoding(() => 0.3, { lmWeight: 0.3, wordBonus: -1 }).best, { lmWeight: 0.3, wordBonus: -1 });
+    const out = path.join(dir, 'adapters', 'ens');
+    const { meta, weights } = loadAdapter(out);
+    const decoding = { lmWeight: 0.7, wordBonus: 2, devWer: 0.2, modelDevWer: 0.25 };
+    const rec = await loadRecognizer({ model, adapter: { meta: { ...meta, decoding }, weights } });
+    const plain = await loadRecognizer({ model, adapter: { meta, weights } });
+    const told = await loadRecognizer({ model, adapter: { meta: { ...meta, decoding }, weights }, lmWeight: 0.1 });
+    try {
+      assert.equal(rec.defaults.lmWeight, 0.7);
+      assert.equal(rec.defaults.wordBonus, 2);
+      assert.equal(plain.defaults.lmWeight, undefined, 'without its own: the model\'s (none in this model)');
+      assert.equal(told.defaults.lmWeight, 0.1, 'an explicit option wins');
+      assert.equal(told.defaults.wordBonus, 2);
+    } finally {
+      await Promise.all([rec.release(), plain.release(), told.release()]);
+    }
+    const bad = path.join(dir, 'adapters', 'ens-bad');
+    fs.cpSync(out, bad, { recursive: true });
+    fs.writeFileSync(path.join(bad, 'adapter.json'), JSON.stringify({ ...meta, decoding: { lmWeight: 'heavy', wordBonus: 1 } }));
+    assert.throws(() => loadAdapter(bad), /adapter\.json "decoding" should hold lmWeight/);
   });
 
   it('bad data is skipped with reasons; nothing usable is a clear error and writes nothing', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadAudio } from '../../lib/audio/index.js';
 import { Encoder } from '../../lib/encoder/encoder.js';
 import { loadManifest } from '../../lib/encoder/manifest.js';
-import { framesNeeded, speedPerturb, splitDev, takeMinutes, type Example } from '../../lib/train/data.js';
+import { foldSplit, framesNeeded, speedPerturb, splitDev, takeMinutes, type Example } from '../../lib/train/data.js';
 
 const ex = (i: number, speaker?: string): Example => ({ id: `u${i}`, audio: '', speaker, text: 'x', labels: new Int32Array([3]), seconds: 3, frames: new Float32Array(8), T: 1 });
 
@@ -63,6 +63,43 @@ describe('train: data helpers', () => {
     const noSpk = Array.from({ length: 40 }, (_, i) => ex(i));
     assert.throws(() => splitDev(noSpk, 1, 'speakers'), /--dev-split speakers needs a speaker for every utterance and at least 2 speakers \(found 0\)/);
     assert.throws(() => splitDev([...few, ex(99)], 1, 'per-speaker'), /found 5, and utterances without one/);
+  });
+
+  it('--ensemble folds: dev sets that cover every utterance once, split as the dev set is (whole speakers, each speaker dealt round, or at random)', () => {
+    const covers = (folds: { train: Example[]; dev: Example[] }[], n: number): void => {
+      const devIds = folds.flatMap((f) => f.dev.map((e) => e.id));
+      assert.equal(devIds.length, n);
+      assert.equal(new Set(devIds).size, n, 'each utterance in exactly one dev fold');
+      for (const f of folds) {
+        assert.equal(f.train.length + f.dev.length, n);
+        const dev = new Set(f.dev);
+        assert.ok(f.train.every((e) => !dev.has(e)), 'a member never trains on its own fold');
+      }
+    };
+    const many = Array.from({ length: 100 }, (_, i) => ex(i, `s${i % 10}`));
+    const bySpk = foldSplit(many, 1, 4);
+    assert.equal(bySpk.split, 'speakers');
+    covers(bySpk.folds, 100);
+    for (const f of bySpk.folds) {
+      assert.ok(f.devSpeakers.length >= 2 && f.devSpeakers.length <= 3, `dev speakers ${f.devSpeakers}`);
+      assert.ok(f.train.every((e) => !f.devSpeakers.includes(e.speaker!)), 'whole speakers held out');
+    }
+    const few = Array.from({ length: 62 }, (_, i) => ex(i, `s${i % 5}`));
+    const share = foldSplit(few, 1, 4);
+    assert.equal(share.split, 'per-speaker');
+    covers(share.folds, 62);
+    assert.deepEqual(share.folds.map((f) => f.dev.length).sort(), [15, 15, 16, 16], 'folds differ in size by one at most');
+    for (const f of share.folds) for (let k = 0; k < 5; k++) {
+      const n = f.dev.filter((e) => e.speaker === `s${k}`).length;
+      assert.ok(n >= 2 && n <= 4, `every speaker in every fold (s${k}: ${n})`);
+    }
+    assert.deepEqual(foldSplit(few, 1, 4).folds.map((f) => f.dev.map((e) => e.id)), share.folds.map((f) => f.dev.map((e) => e.id)), 'seeded');
+    const anon = foldSplit(Array.from({ length: 30 }, (_, i) => ex(i)), 2, 3);
+    assert.equal(anon.split, 'utterances');
+    covers(anon.folds, 30);
+    assert.equal(foldSplit(few, 1, 3, 'speakers').split, 'speakers', '5 speakers make 3 folds of whole speakers on request');
+    assert.throws(() => foldSplit(few, 1, 6, 'speakers'), /needs at least 6 speakers, found 5/);
+    assert.throws(() => foldSplit(few.slice(0, 7), 1, 4), /--ensemble 4 needs at least 8 usable utterances \(two per fold\), found 7/);
   });
 
   it('CTC needs one frame per label plus one between repeats', () => {

@@ -85,11 +85,11 @@ describe('train: --method top (the encoder\'s last blocks, fine-tuned)', functio
     m.dispose();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-top-io-'));
     try {
-      const meta = { format: 'adapt-asr-adapter' as const, version: 1, accent: 'x', method: 'top' as const, base: { name: 'tiny-top', modelVersion: '1', encoderSha256: md.manifest.encoder.sha256 },
+      const meta = { format: 'adapt-asr-adapter' as const, accent: 'x', method: 'top' as const, base: { name: 'tiny-top', modelVersion: '1', encoderSha256: md.manifest.encoder.sha256 },
         hyperParameters: {}, data: { minutes: 1, utterances: 1, speakers: 1, devUtterances: 0, devSpeakers: [], skipped: 0, source: '' },
         dev: { baseWer: 1, adaptedWer: 1, baseCer: 1, adaptedCer: 1, words: 0, accepted: false, verdict: '' }, training: { epochs: 0, bestEpoch: 0, seconds: 0, backend: 'wasm' }, toolkitVersion: '0', date: '' };
-      saveAdapter(path.join(dir, 'a'), meta, w, false);
-      const back = loadAdapter(path.join(dir, 'a')).weights;
+      saveAdapter(path.join(dir, 'a'), meta, [w], false);
+      const [back] = loadAdapter(path.join(dir, 'a')).weights;
       assert.equal(back.kernel, top.kernel);
       assert.deepEqual(Array.from(adapterLogits(back, h, 2 * T)), Array.from(adapterLogits(w, h, 2 * T)));
     } finally {
@@ -104,7 +104,7 @@ describe('train: --method top (the encoder\'s last blocks, fine-tuned)', functio
       const out = path.join(dir, 'top');
       const r = await trainAdapter({ accent: 'scots', data, model: MODEL, out, method: 'top', epochs: 2, threads: 1 });
       assert.equal(r.meta.method, 'top');
-      const { weights } = loadAdapter(out);
+      const [weights] = loadAdapter(out).weights;
       assert.equal(weights.top!.length, 2);
       // Identity at step 0, through the whole recognizer: encoder_top_in -> shipped blocks -> head.
       const md = loadManifest(MODEL);
