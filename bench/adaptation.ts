@@ -128,7 +128,7 @@ export async function benchAdaptation(quick = false): Promise<string> {
 
 /** Members of the ensembles measured, and the sizes and seeds they are measured at. */
 const ENSEMBLE = 4;
-const ENSEMBLE_PLAN: Record<string, { sizes: (number | 'all')[]; seeds: number[] }> = { scottish: { sizes: [5, 'all'], seeds: [1, 2, 3, 4] }, 'zh-L1': { sizes: [20], seeds: [1, 2, 3, 4] } };
+const ENSEMBLE_PLAN: Record<string, { sizes: (number | 'all')[]; seeds: number[] }> = { scottish: { sizes: [5, 'all'], seeds: [1, 2, 3, 4] }, 'zh-L1': { sizes: [20], seeds: [1, 2, 3] } };
 
 /**
  * `train --ensemble 4` against one adapter: the same sets, sizes and seeds as the single adapters' seed

@@ -16,7 +16,7 @@ import { readDataset, type Utterance } from '../data/manifest.js';
 import { CtcHead } from '../decode/ctc-head.js';
 import { ArpaLm } from '../decode/arpa.js';
 import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type BeamOptions } from '../decode/ctc-beam.js';
-import { ctcGreedy, logSoftmaxRows } from '../decode/ctc-greedy.js';
+import { ctcGreedy } from '../decode/ctc-greedy.js';
 import { Pronunciations } from '../decode/pronunciations.js';
 import type { Vocabulary } from '../decode/types.js';
 import type { ModelDir } from '../encoder/manifest.js';
@@ -94,6 +94,8 @@ export interface TrainOptions {
   /** Relative dev-WER gain required to accept the adapter (default 0.03) and minimum dev words (default 100). */
   acceptMargin?: number;
   minDevWords?: number;
+  /** Dev words needed before the adapter's own LM weight and word bonus are chosen (default MIN_TUNE_WORDS). */
+  tuneMinWords?: number;
   /** Largest paired-bootstrap p-value (chance that the dev gain is luck) at which an adapter is accepted (default 0.05). */
   acceptP?: number;
   /**
@@ -162,7 +164,7 @@ function resolve(o: TrainOptions): Resolved {
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, ensemble: o.ensemble ?? 1, resume: o.resume ?? false, force: o.force ?? false,
     bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? DEFAULT_LR[o.method ?? 'adapter'], headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
-    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, devDecoding: o.devDecoding ?? 'default', devSplit: o.devSplit ?? 'auto', kld: o.kld ?? 0, speeds: Array.isArray(o.speeds) ? [...new Set(o.speeds)] : o.speeds ?? [...DEFAULT_SPEEDS], threads: o.threads, asBase: o.asBase,
+    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, tuneMinWords: o.tuneMinWords ?? MIN_TUNE_WORDS, devDecoding: o.devDecoding ?? 'default', devSplit: o.devSplit ?? 'auto', kld: o.kld ?? 0, speeds: Array.isArray(o.speeds) ? [...new Set(o.speeds)] : o.speeds ?? [...DEFAULT_SPEEDS], threads: o.threads, asBase: o.asBase,
   };
   if (r.asBase && o.method !== 'head') throw new UsageError('--as-base trains a base CTC head: use it with --method head');
   if (r.asBase && o.lr === undefined) r.lr = 1e-2; // a head from scratch learns faster than an adapter
@@ -210,14 +212,19 @@ export const DEFAULT_LR: Readonly<Record<AdapterMethod, number>> = { adapter: 1e
 const SELECT_BEAM = 32;
 
 /** How dev utterances are decoded for early stopping and the guard: as `transcribe` will, by default. */
-interface DevDecoder { name: string; decode(logp: Float32Array, T: number, V: number): string }
+interface DevDecoder {
+  name: string;
+  decode(logp: Float32Array, T: number, V: number): string;
+  /** With an LM: the same decoder (its dictionary built once) at another LM weight and word bonus. */
+  reweighed?(o: { lmWeight: number; wordBonus: number }): DevDecoder;
+}
 
 /**
  * The model's own default decoding (beam search with its LM, tuned weights and lexicon) when it ships
  * an LM, else greedy. Judging adapters by greedy WER when users get beam + LM misled the guard: an
  * adapter can improve one and worsen the other.
  */
-function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: 'default' | 'greedy', lm: ArpaLm | undefined, pron: Pronunciations | undefined, maxBeam = 1000, weights: { lmWeight?: number; wordBonus?: number } = {}): DevDecoder {
+function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: 'default' | 'greedy', lm: ArpaLm | undefined, pron: Pronunciations | undefined, maxBeam = 1000): DevDecoder {
   if (pron && mode === 'greedy') throw new ConfigError('--dev-decoding greedy: a phone model has no greedy decoding (it spells words through its pronunciation dictionary)');
   if (pron && !lm) {
     // No LM: a beam through the dictionary (a beam of 1 loses words when a phone string leaves it).
@@ -229,8 +236,12 @@ function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: '
   const t = md.manifest.decoding ?? {};
   const beam = Math.min(t.beam ?? 8, maxBeam);
   const lexicon = pron ? pron.lexicon(t.lexicon ? lm : undefined) : t.lexicon ? lm.lexicon() : undefined;
-  const options: BeamOptions = { beam, lm, lmWeight: weights.lmWeight ?? t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: weights.wordBonus ?? t.wordBonus ?? DEFAULT_WORD_BONUS, lexicon, oovPenalty: t.oovPenalty };
-  return { name: decodingName(beam, true, pron && !t.lexicon ? 'dictionary' : !!lexicon), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
+  const name = decodingName(beam, true, pron && !t.lexicon ? 'dictionary' : !!lexicon);
+  const make = (o: { lmWeight: number; wordBonus: number }): DevDecoder => {
+    const options: BeamOptions = { beam, lm, lmWeight: o.lmWeight, wordBonus: o.wordBonus, lexicon, oovPenalty: t.oovPenalty };
+    return { name, decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text, reweighed: make };
+  };
+  return make({ lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS });
 }
 
 /** Dev metrics on examples: WER and CER (and their counts), mean CTC loss per label, per-utterance word errors. */
@@ -584,14 +595,14 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
 
   // 4b. The adapter's own LM weight and word bonus, when the dev data is large enough to choose them (see tuneDecoding).
   let decoding: AdapterMeta['decoding'];
-  if (accepted && lm && cfg.devDecoding === 'default' && after.words >= MIN_TUNE_WORDS) {
+  if (accepted && lm && cfg.devDecoding === 'default' && after.words >= cfg.tuneMinWords) {
     const t0Tune = performance.now();
     // Dev log-probabilities once (each fold by its member, or a given dev set by the ensemble), decoded per setting.
     const sets = devUtts ? [{ members, dev: folds[0].dev }] : members.map((w, k) => ({ members: [w], dev: folds[k].dev }));
     const cached = sets.flatMap(({ members: ws, dev }) => dev.map((e) => ({ e, lp: adapterLogProbs(ws, e.frames, e.T) })));
     const V = vocab.symbols.length;
-    const werWith = (o: { lmWeight?: number; wordBonus?: number }): number => {
-      const dec = devDecoder(md, vocab, spec.encoder.frameShift, 'default', lm, pron, SELECT_BEAM, o);
+    const werWith = (o: { lmWeight: number; wordBonus: number }): number => {
+      const dec = selector.reweighed!(o);
       let wc = zeroCounts();
       for (const { e, lp } of cached) wc = addCounts(wc, scoreUtterance(e.text, dec.decode(lp, e.T, V)).words);
       return rate(wc);

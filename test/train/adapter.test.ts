@@ -281,6 +281,22 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     }
     await trainAdapter({ accent: 'lm', data: manySpk, model: withLm, out: path.join(dir, 'adapters', 'lm-greedy'), epochs: 1, threads: 1, devDecoding: 'greedy' });
     assert.equal(loadAdapter(path.join(dir, 'adapters', 'lm-greedy')).meta.dev.decoding, 'greedy');
+    // An accepted adapter with enough dev words gets its own LM weight and word bonus when they beat the model's
+    // (an adapter that barely moves from the base, a guard that accepts no change and a 1-word threshold, so that
+    // this tiny model reaches the choice).
+    const logs: string[] = [];
+    const tuned = path.join(dir, 'adapters', 'lm-tuned');
+    await trainAdapter({ accent: 'lm', data: manySpk, model: withLm, out: tuned, epochs: 1, threads: 1, lr: 1e-12, headLr: 0, acceptMargin: 0, acceptP: 1, minDevWords: 1, tuneMinWords: 1, onLog: (l) => logs.push(l) });
+    const t = loadAdapter(tuned).meta;
+    assert.equal(t.dev.accepted, true);
+    const line = logs.find((l) => l.startsWith('decoding with this adapter:'));
+    assert.ok(line, logs.join('\n'));
+    if (t.decoding) {
+      assert.ok([0.3, 0.5, 0.7, 1].includes(t.decoding.lmWeight) && [-1, 0, 1, 2, 3].includes(t.decoding.wordBonus), JSON.stringify(t.decoding));
+      assert.ok(t.decoding.devWer <= 0.98 * t.decoding.modelDevWer + 1e-12);
+    } else {
+      assert.match(line!, /the model's own/);
+    }
   });
 
   it('--kld 1 trains on the KL term alone (its loss is the base posteriors\' entropy at the base model); --kld 2 is refused', async () => {
