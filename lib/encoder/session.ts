@@ -6,6 +6,12 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
 
+// ONNX Runtime 1.30 on Linux starts Microsoft's telemetry with the first session: a file
+// /tmp/mat-debug-<pid>.log per process, a database under ~/.cache/Microsoft/DeveloperTools, and
+// attempted uploads. A speech tool run on people's recordings sends nothing anywhere: off unless the
+// user set the variable themselves (read when the first session is created, so setting it here is in time).
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 /** Name, element type and shape (numbers, or names of symbolic dims) of one model input or output. */
 export interface TensorInfo {
   name: string;

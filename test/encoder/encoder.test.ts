@@ -132,6 +132,17 @@ describe('encoder: the three kinds on the test encoders', function () {
     }
   });
 
+  it('ONNX Runtime\'s telemetry is off: sessions ran in this process and left no /tmp/mat-debug-<pid>.log', async () => {
+    const enc = await Encoder.create(Object.values(models)[0], { threads: 1 });
+    try {
+      await enc.encode(audio(0.5));
+    } finally {
+      await enc.release();
+    }
+    assert.equal(process.env.ORT_DISABLE_TELEMETRY, '1');
+    assert.ok(!fs.existsSync(`/tmp/mat-debug-${process.pid}.log`), 'ONNX Runtime telemetry wrote its debug log');
+  });
+
   it('concurrent encode calls on one encoder give the same results as sequential ones', async () => {
     const enc = await Encoder.create(models.whisper, { threads: 1 });
     try {
