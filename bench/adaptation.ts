@@ -25,7 +25,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
 const ZH = path.resolve(ROOT, '..', 'shared', 'corpora', 'real', 'zh-L1_speechocean762_adults');
 
-export interface AdaptationRow { set: string; method: string; minutes: number | 'all'; /** --minutes as given ('all': none) */ sizeArg?: number | 'all'; seed: number; trainSec: number; peakMB: number; accepted: boolean; base: { wer: number; cer: number }; adapted: { wer: number; cer: number }; baseGreedy: { wer: number }; adaptedGreedy: { wer: number } }
+export interface AdaptationRow { set: string; method: string; minutes: number | 'all'; /** --minutes as given ('all': none) */ sizeArg?: number | 'all'; seed: number; trainSec: number; peakMB: number; accepted: boolean; /** The adapter's own LM weight / word bonus, when training chose them. */ ownDecoding?: string; base: { wer: number; cer: number }; adapted: { wer: number; cer: number }; baseGreedy: { wer: number }; adaptedGreedy: { wer: number } }
 
 /** zh-L1 split as JSONL manifests with speakers (train and test speakers from speakers.tsv). */
 export function zhManifests(tmp: string): { train: string; test: Utterance[] } | null {
@@ -68,7 +68,7 @@ async function trainAndScore(tmp: string, set: string, train: string, test: stri
   const meta = JSON.parse(fs.readFileSync(path.join(out, 'adapter.json'), 'utf8'));
   const [adapted, adaptedGreedy] = await score(out, test);
   process.stderr.write(`${set} ${method}${ensemble > 1 ? ` x${ensemble}` : ''} ${minutes} min seed ${seed}: WER ${base.wer.toFixed(3)} -> ${adapted.wer.toFixed(3)} (${trainSec.toFixed(0)} s, ${peakMB.toFixed(0)} MB, accepted ${meta.dev.accepted})\n`);
-  return { set, method: ensemble > 1 ? `${method}, ensemble ${ensemble}` : method, minutes: minutes === 'all' ? Math.round(meta.data.minutes * 10) / 10 : minutes, sizeArg: minutes, seed, trainSec, peakMB, accepted: meta.dev.accepted, base, adapted, baseGreedy, adaptedGreedy };
+  return { set, method: ensemble > 1 ? `${method}, ensemble ${ensemble}` : method, minutes: minutes === 'all' ? Math.round(meta.data.minutes * 10) / 10 : minutes, sizeArg: minutes, seed, trainSec, peakMB, accepted: meta.dev.accepted, ...(meta.decoding ? { ownDecoding: `${meta.decoding.lmWeight} / ${meta.decoding.wordBonus}` } : {}), base, adapted, baseGreedy, adaptedGreedy };
 }
 
 export async function benchAdaptation(quick = false): Promise<string> {
@@ -161,13 +161,13 @@ export async function benchEnsembles(quick = false): Promise<string> {
     `## Adapter ensembles (\`train --ensemble ${ENSEMBLE}\`, \`bench/adaptation\`)`, '',
     `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/run-all.js --only ensembles\`. \`adapt-asr train --ensemble ${ENSEMBLE}\`: the data dealt into ${ENSEMBLE} folds `
       + '(whole speakers for zh-L1, each voice\'s share for Scottish), one adapter trained per fold on the other three and stopped on its own fold, their posteriors averaged when decoding; '
-      + 'the guard judges every utterance with the member that never trained on it. Test WER with the default decoding, as in the single-adapter seed table above (same sets, sizes and seeds); '
-      + 'train time is the whole process, peak memory its maximum RSS.', '',
-    table(['set', 'minutes', 'base WER', 'ensemble WER by seed', 'mean', 'relative WER reduction of the mean', 'range', 'accepted', 'train time', 'peak memory'],
+      + 'the guard judges every utterance with the member that never trained on it. Test WER decoded as `transcribe` decodes with the adapter: the model\'s beam, LM and dictionary, at the adapter\'s own LM weight and word bonus when training chose them on its 1,000+ dev words '
+      + '(column "own LM weight / bonus"; "-": the model\'s, 0.3 / -1), against the base model with its own; the same sets, sizes and seeds as the single-adapter seed table above. Train time is the whole process, peak memory its maximum RSS.', '',
+    table(['set', 'minutes', 'base WER', 'ensemble WER by seed', 'mean', 'relative WER reduction of the mean', 'range', 'accepted', 'own LM weight / bonus by seed', 'train time', 'peak memory'],
       [...new Set(rows.map((r) => `${r.set}\t${r.minutes}`))].map((key) => {
         const rs = rows.filter((r) => `${r.set}\t${r.minutes}` === key);
         const w = rs.map((r) => r.adapted.wer), mean = w.reduce((a, b) => a + b, 0) / w.length;
-        return [rs[0].set, rs[0].minutes, p(rs[0].base.wer), w.map(p).join(' / '), p(mean), rel(rs[0].base.wer, mean), `${p(Math.min(...w))} - ${p(Math.max(...w))}`, `${rs.filter((r) => r.accepted).length} of ${rs.length}`, seconds(rs), `${Math.max(...rs.map((r) => r.peakMB)).toFixed(0)} MB`];
+        return [rs[0].set, rs[0].minutes, p(rs[0].base.wer), w.map(p).join(' / '), p(mean), rel(rs[0].base.wer, mean), `${p(Math.min(...w))} - ${p(Math.max(...w))}`, `${rs.filter((r) => r.accepted).length} of ${rs.length}`, rs.map((r) => r.ownDecoding ?? '-').join(', '), seconds(rs), `${Math.max(...rs.map((r) => r.peakMB)).toFixed(0)} MB`];
       })), '',
   ].join('\n');
 }
