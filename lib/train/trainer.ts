@@ -1,12 +1,14 @@
 /**
  * trainAdapter(): learn an accent adapter head on a frozen encoder. The loop, in phase order:
  *   1. config and data: resolve defaults, read the dataset, take --minutes, encode every
- *      utterance once (cached; epochs cost only the head), split a dev set (by speaker);
+ *      utterance once (cached; epochs cost only the head), split a dev set (by speaker), or, for an
+ *      ensemble (--ensemble K), K folds whose dev sets cover the data;
  *   2. baseline: dev WER/CER of the base model, decoded as transcribe decodes (beam + LM + lexicon);
- *   3. epochs: masked encoder outputs -> adapter -> CTC head -> CTC loss (+ optional KL to the base);
- *      Adam, decoupled weight decay, gradient clipping; dev WER (beam <= 8) after each epoch picks the
- *      best epoch; checkpoint for --resume;
+ *   3. epochs, member by member: masked encoder outputs -> adapter -> CTC head -> CTC loss (+ optional
+ *      KL to the base); Adam, decoupled weight decay, gradient clipping; dev WER (beam <= SELECT_BEAM)
+ *      after each epoch picks the best epoch; checkpoint for --resume;
  *   4. guard: keep the adapter only if dev WER clearly beats the base model, and say so either way;
+ *      then, with 1,000+ dev words, the adapter's own LM weight and word bonus;
  *   5. write the adapter folder atomically, with a JSON report and a plot.
  */
 import fs from 'node:fs';
