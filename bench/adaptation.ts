@@ -98,8 +98,6 @@ export async function benchAdaptation(quick = false): Promise<string> {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
-  const rel = (b: number, a: number): string => (b > 0 ? `${(100 * (b - a) / b).toFixed(1)}%` : '-');
   const docs = path.join(ROOT, 'docs');
   fs.mkdirSync(docs, { recursive: true });
   const colors: Record<string, [number, number, number]> = { 'scottish adapter': [30, 100, 200], 'scottish top': [90, 180, 240], 'zh-L1 adapter': [220, 80, 30], 'zh-L1 top': [240, 160, 60] };
@@ -122,7 +120,7 @@ export async function benchAdaptation(quick = false): Promise<string> {
     table(['set', 'method', 'minutes', 'base WER', 'adapted WER', 'relative WER reduction (negative: worse)', 'base CER', 'adapted CER', `${noLmDecoding === 'greedy' ? 'greedy' : 'no-LM'} base / adapted WER`, 'guard', 'train time', 'peak memory'],
       rows.map((r) => [r.set, r.method, r.minutes, p(r.base.wer), p(r.adapted.wer), rel(r.base.wer, r.adapted.wer), p(r.base.cer), p(r.adapted.cer), `${p(r.baseGreedy.wer)} / ${p(r.adaptedGreedy.wer)}`, r.accepted ? 'accepted' : 'rejected', `${r.trainSec.toFixed(0)} s`, `${r.peakMB.toFixed(0)} MB`])), '',
     '![WER against minutes of adaptation data](docs/adaptation-data-efficiency.png)', '',
-    ...(seedRows.length ? seedTable(seedRows, p, rel) : []),
+    ...(seedRows.length ? seedTable(seedRows) : []),
   ].join('\n');
 }
 
@@ -150,8 +148,6 @@ export async function benchEnsembles(quick = false): Promise<string> {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
-  const rel = (b: number, a: number): string => (b > 0 ? `${(100 * (b - a) / b).toFixed(1)}%` : '-');
   const date = new Date().toISOString().slice(0, 10);
   const docs = path.join(ROOT, 'docs');
   fs.mkdirSync(docs, { recursive: true });
@@ -164,27 +160,26 @@ export async function benchEnsembles(quick = false): Promise<string> {
       + 'the guard judges every utterance with the member that never trained on it. Test WER decoded as `transcribe` decodes with the adapter: the model\'s beam, LM and dictionary, at the adapter\'s own LM weight and word bonus when training chose them on its 1,000+ dev words '
       + '(column "own LM weight / bonus"; "-": the model\'s, 0.3 / -1), against the base model with its own; the same sets, sizes and seeds as the single-adapter seed table above. Train time is the whole process, peak memory its maximum RSS.', '',
     table(['set', 'minutes', 'base WER', 'ensemble WER by seed', 'mean', 'relative WER reduction of the mean', 'range', 'accepted', 'own LM weight / bonus by seed', 'train time', 'peak memory'],
-      [...new Set(rows.map((r) => `${r.set}\t${r.minutes}`))].map((key) => {
-        const rs = rows.filter((r) => `${r.set}\t${r.minutes}` === key);
-        const w = rs.map((r) => r.adapted.wer), mean = w.reduce((a, b) => a + b, 0) / w.length;
-        return [rs[0].set, rs[0].minutes, p(rs[0].base.wer), w.map(p).join(' / '), p(mean), rel(rs[0].base.wer, mean), `${p(Math.min(...w))} - ${p(Math.max(...w))}`, `${rs.filter((r) => r.accepted).length} of ${rs.length}`, rs.map((r) => r.ownDecoding ?? '-').join(', '), seconds(rs), `${Math.max(...rs.map((r) => r.peakMB)).toFixed(0)} MB`];
-      })), '',
+      bySeed(rows).map(({ rs, cells }) => [...cells, rs.map((r) => r.ownDecoding ?? '-').join(', '), seconds(rs), `${Math.max(...rs.map((r) => r.peakMB)).toFixed(0)} MB`])), '',
   ].join('\n');
 }
 
-/** Mean and range over seeds of the default method: a target judged at one seed is a coin toss. */
-export function seedTable(rows: AdaptationRow[], p: (x: number) => string, rel: (b: number, a: number) => string): string[] {
-  return [
-    `Seeds: \`adapter\` at the two largest sizes at seeds ${[...new Set(rows.map((r) => r.seed))].join(', ')} (the seed draws the subset, the dev split, the initial weights and the batches).`, '',
-    table(['set', 'minutes', 'base WER', 'adapted WER by seed', 'mean', 'relative WER reduction of the mean', 'range', 'accepted'],
-      [...new Set(rows.map((r) => `${r.set}\t${r.minutes}`))].map((key) => {
-        const rs = rows.filter((r) => `${r.set}\t${r.minutes}` === key);
-        const w = rs.map((r) => r.adapted.wer), mean = w.reduce((a, b) => a + b, 0) / w.length;
-        return [rs[0].set, rs[0].minutes, p(rs[0].base.wer), w.map(p).join(' / '), p(mean), rel(rs[0].base.wer, mean), `${p(Math.min(...w))} - ${p(Math.max(...w))}`, `${rs.filter((r) => r.accepted).length} of ${rs.length}`];
-      })), '',
-  ];
+const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
+const rel = (b: number, a: number): string => (b > 0 ? `${(100 * (b - a) / b).toFixed(1)}%` : '-');
+
+/** Rows grouped by set and size, each group's adapted WER by seed, its mean, relative reduction, range and guard count. */
+function bySeed(rows: AdaptationRow[]): { rs: AdaptationRow[]; cells: string[] }[] {
+  return [...new Set(rows.map((r) => `${r.set}\t${r.minutes}`))].map((key) => {
+    const rs = rows.filter((r) => `${r.set}\t${r.minutes}` === key);
+    const w = rs.map((r) => r.adapted.wer), mean = w.reduce((a, b) => a + b, 0) / w.length;
+    return { rs, cells: [rs[0].set, String(rs[0].minutes), p(rs[0].base.wer), w.map(p).join(' / '), p(mean), rel(rs[0].base.wer, mean), `${p(Math.min(...w))} - ${p(Math.max(...w))}`, `${rs.filter((r) => r.accepted).length} of ${rs.length}`] };
+  });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  process.stdout.write((await benchAdaptation(process.argv.includes('--quick'))) + '\n');
+/** Mean and range over seeds of the default method: a target judged at one seed is a coin toss. */
+export function seedTable(rows: AdaptationRow[]): string[] {
+  return [
+    `Seeds: \`adapter\` at the two largest sizes at seeds ${[...new Set(rows.map((r) => r.seed))].join(', ')} (the seed draws the subset, the dev split, the initial weights and the batches).`, '',
+    table(['set', 'minutes', 'base WER', 'adapted WER by seed', 'mean', 'relative WER reduction of the mean', 'range', 'accepted'], bySeed(rows).map((g) => g.cells)), '',
+  ];
 }

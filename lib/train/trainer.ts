@@ -450,27 +450,28 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
 
   // 3. Epochs, member by member (resuming from the last checkpoint when asked).
   const configKey = JSON.stringify({ ...cfg, out: undefined, resume: undefined, force: undefined, encoder: spec.encoder.sha256, n: examples.length });
-  const startMember = (k: number, elapsedSec: number, history: EpochReport[], done: { bestEpoch: number; epochs: number }[]): PartialState => {
+  type RunState = PartialState & Required<Pick<PartialState, 'member' | 'done'>>;
+  const startMember = (k: number, elapsedSec: number, history: EpochReport[], done: RunState['done']): RunState => {
     const b = baseSel[devUtts ? 0 : k];
     return { configKey, member: k, done, epoch: 0, bestEpoch: 0, bestWer: b.wer, bestLoss: b.loss, minLoss: b.loss, sinceBest: 0, history, elapsedSec };
   };
-  let state = startMember(0, 0, [], []);
+  let state: RunState = startMember(0, 0, [], []);
   const members: AdapterWeights[] = [];
   let resumed: { weights: AdapterWeights; best: AdapterWeights } | undefined;
   if (cfg.resume) {
     const saved = JSON.parse(fs.readFileSync(path.join(partial, 'state.json'), 'utf8')) as PartialState & { meta: AdapterMeta };
     if (saved.configKey !== configKey) throw new UsageError(`${cfg.out}: the interrupted run used other options or data; rerun without --resume (add --force)`);
     state = { ...saved, member: saved.member ?? 0, done: saved.done ?? [] };
-    for (let k = 0; k < state.member!; k++) members.push(unpackWeights(fs.readFileSync(path.join(partial, `member-${k}.bin`)), saved.meta, partial)[0]);
+    for (let k = 0; k < state.member; k++) members.push(unpackWeights(fs.readFileSync(path.join(partial, `member-${k}.bin`)), saved.meta, partial)[0]);
     if (state.epoch > 0) {
       resumed = { weights: unpackWeights(fs.readFileSync(path.join(partial, 'current.bin')), saved.meta, partial)[0], best: unpackWeights(fs.readFileSync(path.join(partial, 'best.bin')), saved.meta, partial)[0] };
     }
-    log(`resuming after epoch ${state.epoch}${K > 1 ? ` of member ${state.member! + 1} of ${K}` : ''}`);
+    log(`resuming after epoch ${state.epoch}${K > 1 ? ` of member ${state.member + 1} of ${K}` : ''}`);
   }
   const d = spec.encoder.hiddenSize;
   const tStart = performance.now() - state.elapsedSec * 1000;
-  for (let k = state.member!; k < K; k++) {
-    if (k > state.member!) state = startMember(k, state.elapsedSec, state.history, state.done!);
+  for (let k = state.member; k < K; k++) {
+    if (k > state.member) state = startMember(k, state.elapsedSec, state.history, state.done);
     const fold = folds[k], seed = cfg.seed + k;
     if (K > 1) log(`member ${k + 1} of ${K}: ${fold.train.length} training utterances, ${fold.dev.length} dev${devUtts ? '' : ` (fold ${k + 1})`}, seed ${seed}; base dev WER ${(100 * baseSel[devUtts ? 0 : k].wer).toFixed(1)}%`);
     let weights = resumed?.weights ?? (k === 0 ? fresh : initMember(k)), best = resumed?.best ?? weights;
@@ -546,7 +547,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
         const elapsedSec = (performance.now() - tStart) / 1000;
         // ETA (an upper bound): this member's remaining epochs, and the members to come as long as those finished took (else all epochs).
         const perEpoch = elapsedSec / (state.history.length + 1);
-        const later = state.done!.length ? state.done!.reduce((a, m) => a + m.epochs, 0) / state.done!.length : cfg.epochs;
+        const later = state.done.length ? state.done.reduce((a, m) => a + m.epochs, 0) / state.done.length : cfg.epochs;
         const rep: EpochReport = { epoch, ...(K > 1 ? { member: k } : {}), trainLoss: lossSum / Math.max(1, lossN), devLoss: s.loss, devWer: s.wer, devCer: s.cer, trainSec, elapsedSec, etaSec: perEpoch * (cfg.epochs - epoch + (K - 1 - k) * later) };
         state.history.push(rep);
         state.epoch = epoch;
@@ -560,11 +561,11 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
       optH.dispose();
     }
     members.push(best);
-    state.done!.push({ bestEpoch: state.bestEpoch, epochs: state.epoch });
+    state.done.push({ bestEpoch: state.bestEpoch, epochs: state.epoch });
     if (K > 1) {
       // The finished member, then a checkpoint that starts the next one (a kill in between redoes nothing twice).
       writeFileAtomic(path.join(partial, `member-${k}.bin`), packWeights([best]).blob);
-      if (k + 1 < K) writeCheckpoint(partial, startMember(k + 1, state.elapsedSec, state.history, state.done!), best, best, cfg.accent, cfg.method);
+      if (k + 1 < K) writeCheckpoint(partial, startMember(k + 1, state.elapsedSec, state.history, state.done), best, best, cfg.accent, cfg.method);
     }
   }
 
@@ -591,7 +592,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const memberRecords: MemberRecord[] | undefined = K > 1 ? members.map((_, k) => {
     const mine = devUtts ? devScore([members[k]], folds[0].dev, vocab, decoder) : memberScores[k];
     const b = baseFold[devUtts ? 0 : k];
-    return { seed: cfg.seed + k, epochs: state.done![k].epochs, bestEpoch: state.done![k].bestEpoch, devUtterances: mine.n, baseWer: b.wer, adaptedWer: mine.wer };
+    return { seed: cfg.seed + k, epochs: state.done[k].epochs, bestEpoch: state.done[k].bestEpoch, devUtterances: mine.n, baseWer: b.wer, adaptedWer: mine.wer };
   }) : undefined;
   if (memberRecords) log(`members on their dev sets: ${memberRecords.map((m, k) => `${k + 1}: ${(100 * m.baseWer).toFixed(1)}% -> ${(100 * m.adaptedWer).toFixed(1)}%`).join(', ')}`);
 
@@ -633,7 +634,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
     hyperParameters: { bottleneck: cfg.bottleneck, context: cfg.context, lr: cfg.lr, headLr: cfg.headLr, weightDecay: cfg.weightDecay, dropout: cfg.dropout, timeMask: cfg.timeMask, featureMask: cfg.featureMask, batchFrames: cfg.batchFrames, epochs: cfg.epochs, patience: cfg.patience, seed: cfg.seed, acceptMargin: cfg.acceptMargin, acceptP: cfg.acceptP, ...(cfg.kld ? { kld: cfg.kld } : {}), speeds: cfg.speeds.join(','), ...(cfg.minutes ? { minutes: cfg.minutes } : {}), ...(K > 1 ? { ensemble: K } : {}) },
     data: { minutes: Math.round(minutes * 100) / 100, utterances: examples.length, speakers: new Set(examples.map((e) => e.speaker ?? '')).size, devUtterances: nDev, devSplit, devSpeakers, skipped: skipped.reduce((a, s) => a + s.files.length, 0), source: path.resolve(cfg.data), ...(cfg.devData ? { devSource: path.resolve(cfg.devData) } : {}) },
     dev: { baseWer: base.wer, adaptedWer: after.wer, baseCer: base.cer, adaptedCer: after.cer, words: after.words, pValue, accepted, verdict, decoding: decoder.name },
-    training: { epochs: state.done![0].epochs, bestEpoch: state.done![0].bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend, ...(memberRecords ? { members: memberRecords } : {}) },
+    training: { epochs: state.done[0].epochs, bestEpoch: state.done[0].bestEpoch, seconds: Math.round(state.elapsedSec * 10) / 10, backend: rt.backend, ...(memberRecords ? { members: memberRecords } : {}) },
     ...(decoding ? { decoding } : {}),
     ...(guessed.size ? { words: Object.fromEntries([...guessed].map(([w, p]) => [w, p.join(' ')])) } : {}),
     toolkitVersion: toolkitVersion(), date: new Date().toISOString(),
