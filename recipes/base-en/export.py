@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 
 import numpy as np
 import torch
@@ -99,6 +100,20 @@ def save_top(model, top, out):
     return names
 
 
+def write_exported(ck, ckpt, version):
+    """Which checkpoint was shipped (runs/<run>/exported.json, read by model-card.ts): best.pt is the best dev
+    checkpoint so far, often earlier than the run's last one, and the run may go on training after the export."""
+    st = ck['state']
+    info = {'version': version, 'checkpoint': os.path.abspath(ckpt), 'step': st['step'],
+            'computeMinutes': round(st['elapsed'] / 60, 1), 'devError': round(st['best_cer'], 4),
+            'date': time.strftime('%Y-%m-%d')}
+    path = os.path.join(os.path.dirname(os.path.abspath(ckpt)), 'exported.json')
+    with open(path + '.tmp', 'w') as f:
+        json.dump(info, f, indent=1)
+        f.write('\n')
+    os.replace(path + '.tmp', path)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--ckpt', required=True)
@@ -171,6 +186,7 @@ def main():
     run_dir = os.path.dirname(os.path.abspath(a.ckpt))
     np.save(os.path.join(run_dir, 'export-check-in.npy'), x.numpy()[0])
     np.save(os.path.join(run_dir, 'export-check-out.npy'), y[0])
+    write_exported(ck, a.ckpt, a.version)
     print(f'exported {a.ckpt} -> {a.out}: encoder {os.path.getsize(onnx_path) / 1e6:.1f} MB, head {w.shape}')
 
 

@@ -15,17 +15,29 @@ const hist = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'history.js
 const train = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'train-info.json'), 'utf8')) as {
   config: Record<string, unknown>; params: number; steps: number; epochs: number; computeMinutes: number; args: string;
   targets?: string; trainUtterances?: number; trainHours?: number; realRepeat?: number;
-  init?: { computeMinutes: number; grown?: boolean; ownMinutes?: number; config?: Record<string, unknown> };
+  init?: { checkpoint?: string; computeMinutes: number; grown?: boolean; ownMinutes?: number; config?: Record<string, unknown> };
 };
+// The checkpoint export.py shipped (best.pt: the best on dev so far, often earlier than the run's last one).
+const exportedFile = path.join(work, 'runs', run, 'exported.json');
+const exported = fs.existsSync(exportedFile)
+  ? JSON.parse(fs.readFileSync(exportedFile, 'utf8')) as { version: string; step: number; computeMinutes: number; devError: number }
+  : undefined;
+const shipped = exported?.version === m.modelVersion ? exported : undefined;
 const phones = !!m.ctcHead.pronunciations;
 const initMin = train.init?.computeMinutes ?? 0;
-const totalMin = train.computeMinutes + initMin;
+const ownMin = shipped?.computeMinutes ?? train.computeMinutes;
+const totalMin = ownMin + initMin;
+/** The notes of the run this one started from (train.py --init / --grow-from), when it kept any. */
+const parentNotes = train.init?.checkpoint && fs.existsSync(path.join(path.dirname(train.init.checkpoint), 'NOTES.md'))
+  ? fs.readFileSync(path.join(path.dirname(train.init.checkpoint), 'NOTES.md'), 'utf8').trim()
+  : undefined;
+const notes = fs.existsSync(path.join(work, 'runs', run, 'NOTES.md')) ? fs.readFileSync(path.join(work, 'runs', run, 'NOTES.md'), 'utf8').trim() : undefined;
 
 /** A grown run (train.py --grow-from): the character model, its phone fine-tuning, then the grown model's own training. */
 function grownCompute(): string {
   const phoneMin = train.init!.ownMinutes ?? 0, charMin = initMin - phoneMin;
   return `${totalMin.toFixed(0)} CPU-minutes in all: ${charMin.toFixed(0)} training the character model (base-en 1.2.0), ${phoneMin.toFixed(0)} fine-tuning it
-to phone targets (at ${train.init!.config?.layers} blocks), then ${train.computeMinutes.toFixed(0)} training it grown to ${train.config.layers} blocks (the new blocks
+to phone targets (at ${train.init!.config?.layers} blocks), then ${ownMin.toFixed(0)} training it grown to ${train.config.layers} blocks (the new blocks
 interleaved and starting as identities, so training began at the smaller model's accuracy; ${train.trainUtterances} utterances, ${train.trainHours?.toFixed(1)} h${(train.realRepeat ?? 1) > 1 ? `, Kathleen's counted ${train.realRepeat} times` : ''})`;
 }
 
@@ -108,15 +120,16 @@ SpecAugment-style masking, batches of about 60 s of audio. Last invocation: \`tr
 Compute spent: ${train.init?.grown ? grownCompute() : phones && initMin ? `${totalMin.toFixed(0)} CPU-minutes in all: ${initMin.toFixed(0)} training the character model (base-en 1.2.0),
 then ${train.computeMinutes.toFixed(0)} fine-tuning it to phone targets (new head, whole encoder trained; ${train.trainUtterances} utterances, ${train.trainHours?.toFixed(1)} h: those whose words
 are all in cmudict${(train.realRepeat ?? 1) > 1 ? `, Kathleen's counted ${train.realRepeat} times in the last invocation (see the notes below)` : ''})` : `${train.computeMinutes.toFixed(0)} CPU-minutes`} on one thread of a shared 2-core machine (${os.cpus()[0]?.model?.trim()}),
-${train.steps} steps, ${train.epochs.toFixed(2)} epochs. Architecture choice: the first 7 compute-minutes of a Conformer
+${shipped ? `${shipped.step} steps: the shipped weights are the run's best dev checkpoint, at minute ${shipped.computeMinutes} (the run had spent
+${train.computeMinutes.toFixed(0)} minutes when this card was written)` : `${train.steps} steps, ${train.epochs.toFixed(2)} epochs`}. Architecture choice: the first 7 compute-minutes of a Conformer
 (d=144, 8 blocks, 2.59M parameters, 7 audio-s/s) and of this convolutional model (22 audio-s/s) were compared at equal
 compute: dev CER 1.00 (still emitting only blanks after 57 steps) against 0.695; the convolutional model was kept.
 
-${fs.existsSync(path.join(work, 'runs', run, 'NOTES.md')) ? fs.readFileSync(path.join(work, 'runs', run, 'NOTES.md'), 'utf8').trim() + '\n\n' : ''}${phones ? 'Dev phone error rate and phone-word error rate (greedy, 60 TTS + 60 Kathleen dev utterances whose words are in cmudict) during the phone fine-tuning' : 'Dev CER/WER (greedy, 60 TTS + 60 Kathleen dev utterances) during training'}:
+${train.init?.grown && parentNotes ? `### The ${train.init.config?.layers}-block phone model it grew from\n\n${parentNotes}\n\n### Grown to ${train.config.layers} blocks\n\n` : ''}${notes ? notes + '\n\n' : ''}${phones ? `Dev phone error rate and phone-word error rate (greedy, 60 TTS + 60 Kathleen dev utterances whose words are in cmudict) during the ${train.init?.grown ? "grown model's training" : 'phone fine-tuning'}${shipped ? ' (* the shipped checkpoint)' : ''}` : 'Dev CER/WER (greedy, 60 TTS + 60 Kathleen dev utterances) during training'}:
 
 | compute (min) | step | dev ${phones ? 'PER' : 'CER'} | dev WER${phones ? ' (phone words)' : ''} |
 | --- | --- | --- | --- |
-${hist.map((h) => `| ${h.minutes} | ${h.step} | ${p(h.dev_cer)} | ${p(h.dev_wer)} |`).join('\n')}
+${hist.map((h) => `| ${h.minutes}${h.step === shipped?.step ? ' *' : ''} | ${h.step} | ${p(h.dev_cer)} | ${p(h.dev_wer)} |`).join('\n')}
 
 ## Results
 
@@ -133,9 +146,10 @@ Encoder + decoding real-time factor on one thread: ${(r('(b)').default.seconds /
 ## Limitations
 
 - Trained for ${totalMin.toFixed(0)} CPU-minutes: far less than such a model needs; accuracy is limited by compute, and
-  the recipe resumes to train further (\`HOURS=... bash recipes/base-en/run.sh 5\`, \`PHONE_HOURS=... bash recipes/base-en/run.sh 6\`).
+  the recipe resumes to train further (\`HOURS=... bash recipes/base-en/run.sh 5\`, \`PHONE_HOURS=... bash recipes/base-en/run.sh 6\`${train.init?.grown ? ', \`GROW_RUN=' + run + ' GROW_HOURS=... bash recipes/base-en/run.sh 6\`' : ''}).
 - Mostly synthetic speech: robotic TTS voices are easier than people; real speech is represented by one US speaker.
 - Read sentences only; no conversational speech, no far-field audio, English only, lower-case letters without digits.
 ${phones ? limitPhones : ''}`;
-fs.writeFileSync(path.join(modelDir, 'MODEL_CARD.md'), md);
+fs.writeFileSync(path.join(modelDir, 'MODEL_CARD.md.tmp'), md);
+fs.renameSync(path.join(modelDir, 'MODEL_CARD.md.tmp'), path.join(modelDir, 'MODEL_CARD.md'));
 process.stdout.write(`wrote ${path.join(modelDir, 'MODEL_CARD.md')}\n`);

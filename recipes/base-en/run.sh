@@ -17,7 +17,9 @@
 #   --d 256 --layers 12 --stack 4 --max-frames 6000 --warmup 150 --lr 3e-3"; the phone stage as below for
 #   90 minutes (base-en 2.0.0), then resumed to 3 hours with real speech weighted three times:
 #   PHONE_HOURS=3 PHONE_ARGS="--real-repeat 3" bash recipes/base-en/run.sh 6   (base-en 2.1.0), then to 4.35 hours
-#   with real speech weighted four times: PHONE_HOURS=4.35 PHONE_ARGS="--real-repeat 4" ... 6   (base-en 2.2.0).
+#   with real speech weighted four times: PHONE_HOURS=4.35 PHONE_ARGS="--real-repeat 4" ... 6   (base-en 2.2.0), then to
+#   6 hours the same way (base-en 2.3.0); then grown: GROW_RUN=grow GROW_HOURS=3.5 ... 6   (base-en 2.4.0 ships that
+#   run's best dev checkpoint, at 163 of its 210 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-$HOME/adapt-asr-work/base-en}
