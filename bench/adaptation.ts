@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluateVariants } from '../lib/pipeline/evaluate.js';
-import { loadRecognizer } from '../lib/pipeline/recognizer.js';
+import { DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, loadRecognizer } from '../lib/pipeline/recognizer.js';
 import { linePlot } from '../lib/io/plot-png.js';
 import { readDataset, type Utterance } from '../lib/data/manifest.js';
 import { resolveModel } from '../lib/encoder/registry.js';
@@ -158,10 +158,16 @@ export async function benchEnsembles(quick = false): Promise<string> {
     `Measured ${date} on ${machine()}. Command: \`npm run build && node dist/bench/run-all.js --only ensembles\`. \`adapt-asr train --ensemble ${ENSEMBLE}\`: the data dealt into ${ENSEMBLE} folds `
       + '(whole speakers for zh-L1, each voice\'s share for Scottish), one adapter trained per fold on the other three and stopped on its own fold, their posteriors averaged when decoding; '
       + 'the guard judges every utterance with the member that never trained on it. Test WER decoded as `transcribe` decodes with the adapter: the model\'s beam, LM and dictionary, at the adapter\'s own LM weight and word bonus when training chose them on its 1,000+ dev words '
-      + '(column "own LM weight / bonus"; "-": the model\'s, 0.3 / -1), against the base model with its own; the same sets, sizes and seeds as the single-adapter seed table above. Train time is the whole process, peak memory its maximum RSS.', '',
+      + `(column "own LM weight / bonus"; "-": the model's, ${modelLmTuning()}), against the base model with its own; the same sets, sizes and seeds as the single-adapter seed table above. Train time is the whole process, peak memory its maximum RSS.`, '',
     table(['set', 'minutes', 'base WER', 'ensemble WER by seed', 'mean', 'relative WER reduction of the mean', 'range', 'accepted', 'own LM weight / bonus by seed', 'train time', 'peak memory'],
       bySeed(rows).map(({ rs, cells }) => [...cells, rs.map((r) => r.ownDecoding ?? '-').join(', '), seconds(rs), `${Math.max(...rs.map((r) => r.peakMB)).toFixed(0)} MB`])), '',
   ].join('\n');
+}
+
+/** The bundled model's tuned LM weight / word bonus (model.json `decoding`), as the tables print them. */
+function modelLmTuning(): string {
+  const d = resolveModel('base-en').manifest.decoding ?? {};
+  return `${d.lmWeight ?? DEFAULT_LM_WEIGHT} / ${d.wordBonus ?? DEFAULT_WORD_BONUS}`;
 }
 
 const p = (x: number): string => `${(100 * x).toFixed(1)}%`;

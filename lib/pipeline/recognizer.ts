@@ -76,18 +76,26 @@ export class Recognizer {
   /** Phone models: the pronunciation dictionary that turns phones into words (and transcripts into targets). */
   readonly pronunciations?: Pronunciations;
   readonly defaults: DecodeOptions;
+  /**
+   * The LM weight and word bonus tuned for decoding with the LM (the adapter's own, else model.json
+   * `decoding`), used when the caller gives none. They are not used without the LM: a bonus tuned
+   * against LM costs is the wrong one for acoustic scores alone (base-en 2.4.0's +1 made --no-lm
+   * insert words: TTS test WER 60.7% against 50.4% with bonus 0).
+   */
+  readonly lmTuning: { lmWeight?: number; wordBonus?: number };
   /** The adapter in use, if any (its members: one, or an ensemble's), and what its training found. */
   readonly adapter?: { meta?: AdapterMeta; weights: AdapterWeights[] };
   /** The encoder output the head reads: a 'top' adapter replaces the encoder's last blocks, so it starts from the states that enter them. */
   private readonly encoderOutput?: string;
 
-  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, pron: Pronunciations | undefined, defaults: DecodeOptions, adapter?: { meta?: AdapterMeta; weights: AdapterWeights[] }) {
+  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, pron: Pronunciations | undefined, defaults: DecodeOptions, lmTuning: { lmWeight?: number; wordBonus?: number }, adapter?: { meta?: AdapterMeta; weights: AdapterWeights[] }) {
     this.encoder = encoder;
     this.pronunciations = pron;
     this.head = head;
     this.vocab = vocab;
     this.lm = lm;
     this.defaults = defaults;
+    this.lmTuning = lmTuning;
     this.adapter = adapter;
     this.encoderOutput = adapter?.weights[0].method === 'top' ? encoder.manifest.trainableTop!.output : undefined;
   }
@@ -121,9 +129,11 @@ export class Recognizer {
     const tuned = md.manifest.decoding ?? {};
     return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, lm, pron, {
       beam: options.beam ?? tuned.beam, useLm: options.useLm, hotwords: options.hotwords,
-      // The adapter's own LM weight and word bonus (chosen on its dev data) over the model's.
-      lmWeight: options.lmWeight ?? adapter?.meta?.decoding?.lmWeight ?? tuned.lmWeight, wordBonus: options.wordBonus ?? adapter?.meta?.decoding?.wordBonus ?? tuned.wordBonus,
+      lmWeight: options.lmWeight, wordBonus: options.wordBonus,
       lexicon: options.lexicon ?? tuned.lexicon, oovPenalty: options.oovPenalty ?? tuned.oovPenalty,
+    }, {
+      // The adapter's own LM weight and word bonus (chosen on its dev data) over the model's.
+      lmWeight: adapter?.meta?.decoding?.lmWeight ?? tuned.lmWeight, wordBonus: adapter?.meta?.decoding?.wordBonus ?? tuned.wordBonus,
     }, adapter);
   }
 
@@ -167,7 +177,11 @@ export class Recognizer {
     const lexicon = pron ? pron.lexicon(lm && o.lexicon ? lm : undefined) : lm && o.lexicon ? lm.lexicon() : undefined;
     // Phones of hotwords for a phone model; a character model spells them (any phones given are not for it).
     const hotwords = pron ? o.hotwords?.map((h) => pron.hotword(h, this.vocab.symbols)) : o.hotwords?.map(({ phrase, boost }) => ({ phrase, boost }));
-    const beamOptions = { beam, lm, lmWeight: o.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: o.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0), hotwords, lexicon, oovPenalty: o.oovPenalty };
+    const beamOptions = {
+      beam, lm, hotwords, lexicon, oovPenalty: o.oovPenalty,
+      lmWeight: o.lmWeight ?? this.lmTuning.lmWeight ?? DEFAULT_LM_WEIGHT,
+      wordBonus: o.wordBonus ?? (lm ? this.lmTuning.wordBonus ?? DEFAULT_WORD_BONUS : 0),
+    };
     const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
     return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>
       ctcBeamSearch(seg, frames, V, this.vocab, frameShift, { ...beamOptions, history, sentenceEnd: last }));

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadAudio } from '../../lib/audio/index.js';
 import { scoreUtterance } from '../../lib/eval/wer.js';
 import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
 import { audioFixture, ROOT } from '../helpers/fixtures.js';
@@ -29,6 +30,24 @@ describe('base-en: the bundled model', function () {
       const cer = (s.chars.substitutions + s.chars.deletions + s.chars.insertions) / s.chars.ref;
       assert.ok(cer < CER_BOUND, `CER ${cer.toFixed(3)} (${JSON.stringify(t.text)})`);
       for (let i = 1; i < t.words.length; i++) assert.ok(t.words[i].start >= t.words[i - 1].end - 1e-9);
+    } finally {
+      await rec.release();
+    }
+  });
+
+  it('without the LM, the word bonus tuned for the LM is not applied (unless given)', async () => {
+    const rec = await loadRecognizer({ threads: 1 });
+    try {
+      const tunedBonus = rec.lmTuning.wordBonus ?? 0;
+      let differs = 0;
+      for (const f of ['test-300.wav', 'test-301.wav', 'test-302.wav', 'test-303.wav', 'test-304.wav', 'test-305.wav']) {
+        const { logp, T, V, frameShift } = await rec.logProbs(loadAudio(path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'test', f)));
+        const plain = rec.decode(logp, T, V, frameShift, rec.withoutLm).text;
+        assert.equal(plain, rec.decode(logp, T, V, frameShift, { ...rec.withoutLm, wordBonus: 0 }).text, f);
+        if (rec.decode(logp, T, V, frameShift, { ...rec.withoutLm, wordBonus: tunedBonus }).text !== plain) differs++;
+      }
+      // The model's tuned bonus (base-en 2.4.0: +1) would change what --no-lm writes: the first check can fail.
+      if (tunedBonus !== 0) assert.ok(differs > 0, `bonus ${tunedBonus} changed none of the 6 transcripts`);
     } finally {
       await rec.release();
     }

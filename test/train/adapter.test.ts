@@ -226,11 +226,11 @@ describe('train: trainAdapter end to end (tiny model)', function () {
     const plain = await loadRecognizer({ model, adapter: { meta, weights } });
     const told = await loadRecognizer({ model, adapter: { meta: { ...meta, decoding }, weights }, lmWeight: 0.1 });
     try {
-      assert.equal(rec.defaults.lmWeight, 0.7);
-      assert.equal(rec.defaults.wordBonus, 2);
-      assert.equal(plain.defaults.lmWeight, undefined, 'without its own: the model\'s (none in this model)');
+      assert.deepEqual(rec.lmTuning, { lmWeight: 0.7, wordBonus: 2 });
+      assert.deepEqual(plain.lmTuning, { lmWeight: undefined, wordBonus: undefined }, 'without its own: the model\'s (none in this model)');
       assert.equal(told.defaults.lmWeight, 0.1, 'an explicit option wins');
-      assert.equal(told.defaults.wordBonus, 2);
+      assert.equal(told.defaults.wordBonus, undefined);
+      assert.equal(told.lmTuning.wordBonus, 2);
     } finally {
       await Promise.all([rec.release(), plain.release(), told.release()]);
     }
