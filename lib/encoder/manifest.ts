@@ -93,7 +93,8 @@ export interface ModelManifest {
   ctcHead?: CtcHeadSpec;
   trainableTop?: TrainableTopSpec;
   /** Decoding defaults tuned for this model (on its dev sets). */
-  decoding?: { beam?: number; lmWeight?: number; wordBonus?: number; lexicon?: boolean; oovPenalty?: number };
+  /** Tuned on dev data (recipes/base-en/tune-decoding.ts); wordBonus goes with the LM, noLmWordBonus without it. */
+  decoding?: { beam?: number; lmWeight?: number; wordBonus?: number; noLmWordBonus?: number; lexicon?: boolean; oovPenalty?: number };
 }
 
 /** A manifest with the directory it came from. */
@@ -201,6 +202,7 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
     if (dd.beam !== undefined) decoding.beam = num(dd, 'beam', 'decoding.beam', (x) => Number.isInteger(x) && x >= 1 && x <= 1000, 'an integer from 1 to 1000');
     if (dd.lmWeight !== undefined) decoding.lmWeight = num(dd, 'lmWeight', 'decoding.lmWeight', (x) => x >= 0 && x <= 10, 'a number from 0 to 10');
     if (dd.wordBonus !== undefined) decoding.wordBonus = num(dd, 'wordBonus', 'decoding.wordBonus', (x) => x >= -20 && x <= 20, 'a number from -20 to 20');
+    if (dd.noLmWordBonus !== undefined) decoding.noLmWordBonus = num(dd, 'noLmWordBonus', 'decoding.noLmWordBonus', (x) => x >= -20 && x <= 20, 'a number from -20 to 20');
     if (dd.lexicon !== undefined) decoding.lexicon = typeof dd.lexicon === 'boolean' ? dd.lexicon : fail('decoding.lexicon', 'true or false', dd.lexicon);
     if (dd.oovPenalty !== undefined) decoding.oovPenalty = num(dd, 'oovPenalty', 'decoding.oovPenalty', (x) => x >= 0 && x <= 1000, 'a number from 0 to 1000');
   }

@@ -80,15 +80,17 @@ export class Recognizer {
    * The LM weight and word bonus tuned for decoding with the LM (the adapter's own, else model.json
    * `decoding`), used when the caller gives none. They are not used without the LM: a bonus tuned
    * against LM costs is the wrong one for acoustic scores alone (base-en 2.4.0's +1 made --no-lm
-   * insert words: TTS test WER 60.7% against 50.4% with bonus 0).
+   * insert words: TTS test WER 60.7% against 55.5% with bonus 0).
    */
   readonly lmTuning: { lmWeight?: number; wordBonus?: number };
+  /** The word bonus tuned for decoding without the LM (model.json `decoding.noLmWordBonus`, else 0). */
+  readonly noLmWordBonus: number;
   /** The adapter in use, if any (its members: one, or an ensemble's), and what its training found. */
   readonly adapter?: { meta?: AdapterMeta; weights: AdapterWeights[] };
   /** The encoder output the head reads: a 'top' adapter replaces the encoder's last blocks, so it starts from the states that enter them. */
   private readonly encoderOutput?: string;
 
-  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, pron: Pronunciations | undefined, defaults: DecodeOptions, lmTuning: { lmWeight?: number; wordBonus?: number }, adapter?: { meta?: AdapterMeta; weights: AdapterWeights[] }) {
+  private constructor(encoder: Encoder, head: CtcHead, vocab: Vocabulary, lm: ArpaLm | undefined, pron: Pronunciations | undefined, defaults: DecodeOptions, lmTuning: { lmWeight?: number; wordBonus?: number }, noLmWordBonus: number, adapter?: { meta?: AdapterMeta; weights: AdapterWeights[] }) {
     this.encoder = encoder;
     this.pronunciations = pron;
     this.head = head;
@@ -96,6 +98,7 @@ export class Recognizer {
     this.lm = lm;
     this.defaults = defaults;
     this.lmTuning = lmTuning;
+    this.noLmWordBonus = noLmWordBonus;
     this.adapter = adapter;
     this.encoderOutput = adapter?.weights[0].method === 'top' ? encoder.manifest.trainableTop!.output : undefined;
   }
@@ -134,7 +137,7 @@ export class Recognizer {
     }, {
       // The adapter's own LM weight and word bonus (chosen on its dev data) over the model's.
       lmWeight: adapter?.meta?.decoding?.lmWeight ?? tuned.lmWeight, wordBonus: adapter?.meta?.decoding?.wordBonus ?? tuned.wordBonus,
-    }, adapter);
+    }, tuned.noLmWordBonus ?? 0, adapter);
   }
 
   /** Log-probabilities (T, V) of the CTC head for audio. */
@@ -180,7 +183,7 @@ export class Recognizer {
     const beamOptions = {
       beam, lm, hotwords, lexicon, oovPenalty: o.oovPenalty,
       lmWeight: o.lmWeight ?? this.lmTuning.lmWeight ?? DEFAULT_LM_WEIGHT,
-      wordBonus: o.wordBonus ?? (lm ? this.lmTuning.wordBonus ?? DEFAULT_WORD_BONUS : 0),
+      wordBonus: o.wordBonus ?? (lm ? this.lmTuning.wordBonus ?? DEFAULT_WORD_BONUS : this.noLmWordBonus),
     };
     const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
     return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>

@@ -231,7 +231,7 @@ function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: '
   if (pron && !lm) {
     // No LM: a beam through the dictionary (a beam of 1 loses words when a phone string leaves it).
     const beam = Math.min(md.manifest.decoding?.beam ?? 8, maxBeam);
-    const options: BeamOptions = { beam, lexicon: pron.lexicon() };
+    const options: BeamOptions = { beam, lexicon: pron.lexicon(), wordBonus: md.manifest.decoding?.noLmWordBonus ?? 0 };
     return { name: decodingName(beam, false, 'dictionary'), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
   }
   if (mode === 'greedy' || !lm) return { name: 'greedy', decode: (lp, T, V) => ctcGreedy(lp, T, V, vocab, frameShift).text };

@@ -134,7 +134,7 @@ ${hist.map((h) => `| ${h.minutes}${h.step === shipped?.step ? ' *' : ''} | ${h.s
 ## Results
 
 Measured ${ev.date.slice(0, 10)} on ${ev.machine}; command \`node dist/recipes/base-en/evaluate.js --work WORK --model models/base-en\`.
-Default decoding of \`adapt-asr eval\` (${ev.decoding ?? 'beam 8 + LM'}: CTC prefix beam search with the bundled word trigram LM${ev.decoding?.includes('lexicon') ? `, spelling only the LM's words${phones ? ' through their cmudict pronunciations' : ''}` : ''}; weights tuned on dev, model.json \`decoding\`) and ${gn === 'greedy' ? 'greedy decoding' : `the same search without the LM (${gn} over all of cmudict: a phone model has no greedy decoding, and without an LM it cannot tell homophones and word boundaries apart)`}.
+Default decoding of \`adapt-asr eval\` (${ev.decoding ?? 'beam 8 + LM'}: CTC prefix beam search with the bundled word trigram LM${ev.decoding?.includes('lexicon') ? `, spelling only the LM's words${phones ? ' through their cmudict pronunciations' : ''}` : ''}; weights tuned on dev, model.json \`decoding\`) and ${gn === 'greedy' ? 'greedy decoding' : `the same search without the LM (${gn} over all of cmudict${m.decoding?.noLmWordBonus !== undefined ? `, its own word bonus ${m.decoding.noLmWordBonus} (model.json \`decoding.noLmWordBonus\`, tuned on dev)` : ''}: a phone model has no greedy decoding, and without an LM it cannot tell homophones and word boundaries apart)`}.
 
 | test set | utterances | WER | CER | WER (${gn}) | CER (${gn}) |
 | --- | --- | --- | --- | --- | --- |

@@ -2,8 +2,10 @@
  * Tune beam search on the dev sets (TTS dev and Kathleen dev; never on test data): at beam 16, LM weight x word
  * bonus, with and without the lexicon (only the LM's words may be spelled; without it, a phone model
  * may spell any word of its dictionary); then the three best at beams 32 and 64. The best goes into
- * model.json `decoding` (a wider beam only for half a point of dev WER or more).
- * Usage: node dist/recipes/base-en/tune-decoding.js --work WORK --model models/base-en
+ * model.json `decoding` (a wider beam only for half a point of dev WER or more). Then, for a phone model, the word
+ * bonus for decoding without the LM at that beam (`noLmWordBonus`: the LM's bonus is the wrong one there).
+ * Usage: node dist/recipes/base-en/tune-decoding.js --work WORK --model models/base-en [--no-lm-only]
+ * (--no-lm-only: keep the LM settings in model.json and tune only the no-LM bonus.)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,11 +22,46 @@ const dev = [...readDataset(path.join(work, 'manifests', 'tts-dev.jsonl')).utter
 const BEAM = 16;
 const WIDER = [32, 64];
 const rec = await loadRecognizer({ model, threads: 1 });
+const file = path.join(model, 'model.json');
+const tuningFile = path.join(model, 'tuning.json');
+const NO_LM_BONUSES = [-6, -5, -4, -3, -2, -1, 0, 1];
+
+/** Dev WER without the LM at each bonus of NO_LM_BONUSES (at the given beam); the best one. */
+async function tuneNoLm(beam: number): Promise<{ wordBonus: number; wer: number; tried: { wordBonus: number; wer: number }[] } | undefined> {
+  if (!rec.pronunciations) return undefined; // a character model decodes greedily without the LM
+  const r = await evaluateVariants(rec, dev, NO_LM_BONUSES.map((wordBonus) => ({ ...rec.withoutLm, beam, wordBonus })));
+  const tried = NO_LM_BONUSES.map((wordBonus, i) => ({ wordBonus, wer: r[i].wer }));
+  for (const t of tried) process.stderr.write(`  beam ${beam} without the LM, wordBonus ${t.wordBonus}: WER ${(100 * t.wer).toFixed(2)}%\n`);
+  const best = tried.reduce((a, b) => (b.wer < a.wer ? b : a));
+  return { ...best, tried };
+}
+
+/** model.json and tuning.json, each written to a temporary file and renamed. */
+function save(m: unknown, tuning: unknown): void {
+  validateManifest(m, file);
+  for (const [f, v, indent] of [[file, m, 2], [tuningFile, tuning, 1]] as const) {
+    fs.writeFileSync(`${f}.tmp`, JSON.stringify(v, null, indent) + '\n');
+    fs.renameSync(`${f}.tmp`, f);
+  }
+}
+
+if (process.argv.includes('--no-lm-only')) {
+  const m = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const beam = m.decoding?.beam ?? 8;
+  const noLm = await tuneNoLm(beam);
+  await rec.release();
+  if (!noLm) throw new Error(`${file}: not a phone model; nothing to tune without the LM`);
+  process.stdout.write(`dev (${dev.length} utterances) without the LM at beam ${beam}: word bonus ${noLm.wordBonus}, WER ${(100 * noLm.wer).toFixed(1)}%\n`);
+  m.decoding = { ...m.decoding, noLmWordBonus: noLm.wordBonus };
+  const tuning = JSON.parse(fs.readFileSync(tuningFile, 'utf8'));
+  save(m, { ...tuning, noLm: { beam, tried: noLm.tried, chosen: noLm.wordBonus } });
+  process.exit(0);
+}
 const grid: { lmWeight: number; wordBonus: number; lexicon: boolean }[] = [];
 for (const lexicon of [false, true]) {
   for (const lmWeight of [0.15, 0.3, 0.5, 0.8, 1.2]) for (const wordBonus of [-1, 0, 1, 2, 3, 4]) grid.push({ lmWeight, wordBonus, lexicon });
 }
-const variants = [rec.withoutLm, ...grid.map((g) => ({ beam: BEAM, ...g }))];
+const variants = [{ ...rec.withoutLm, wordBonus: 0 }, ...grid.map((g) => ({ beam: BEAM, ...g }))];
 const res = await evaluateVariants(rec, dev, variants);
 let best = 1;
 for (let i = 2; i < res.length; i++) if (res[i].wer < res[best].wer) best = i;
@@ -34,7 +71,6 @@ process.stderr.write(grid.map((g, i) => `  beam ${BEAM} lmWeight ${g.lmWeight} w
 const top3 = grid.map((g, i) => ({ ...g, wer: res[i + 1].wer })).sort((a, b) => a.wer - b.wer).slice(0, 3);
 const wide = top3.flatMap((g) => WIDER.map((beam) => ({ beam, lmWeight: g.lmWeight, wordBonus: g.wordBonus, lexicon: g.lexicon })));
 const wideRes = await evaluateVariants(rec, dev, wide);
-await rec.release();
 const tried = [...top3.map((g) => ({ beam: BEAM, lmWeight: g.lmWeight, wordBonus: g.wordBonus, lexicon: g.lexicon, wer: g.wer })), ...wide.map((w, i) => ({ ...w, wer: wideRes[i].wer }))];
 for (const t of tried.slice(3)) process.stderr.write(`  beam ${t.beam} lmWeight ${t.lmWeight} wordBonus ${t.wordBonus} lexicon ${t.lexicon}: WER ${(100 * t.wer).toFixed(2)}%\n`);
 // The lowest dev WER; a wider beam must gain at least half a point to be worth its time.
@@ -42,9 +78,12 @@ const lowest = Math.min(...tried.map((t) => t.wer));
 const pick = tried.filter((t) => t.wer <= lowest + 0.005).sort((a, b) => a.beam - b.beam || a.wer - b.wer)[0];
 const chosen = { lmWeight: pick.lmWeight, wordBonus: pick.wordBonus, lexicon: pick.lexicon };
 process.stdout.write(`dev (${res[0].utterances} utterances): ${rec.pronunciations ? 'without the LM' : 'greedy'} WER ${(100 * res[0].wer).toFixed(1)}%; best: beam ${pick.beam} + LM weight ${pick.lmWeight}, word bonus ${pick.wordBonus}, lexicon ${pick.lexicon}: WER ${(100 * pick.wer).toFixed(1)}%\n`);
-const file = path.join(model, 'model.json');
+const noLm = await tuneNoLm(pick.beam);
+await rec.release();
+if (noLm) process.stdout.write(`without the LM at beam ${pick.beam}: word bonus ${noLm.wordBonus}, WER ${(100 * noLm.wer).toFixed(1)}%\n`);
 const m = JSON.parse(fs.readFileSync(file, 'utf8'));
-m.decoding = { beam: pick.beam, lmWeight: chosen.lmWeight, wordBonus: chosen.wordBonus, lexicon: chosen.lexicon };
-validateManifest(m, file);
-fs.writeFileSync(file, JSON.stringify(m, null, 2) + '\n');
-fs.writeFileSync(path.join(model, 'tuning.json'), JSON.stringify({ dev: 'tts-dev + kathleen-dev', greedyWer: res[0].wer, grid: grid.map((g, i) => ({ beam: BEAM, ...g, wer: res[i + 1].wer })), wider: tried.slice(3), chosen: { beam: pick.beam, ...chosen, wer: pick.wer } }, null, 1) + '\n');
+m.decoding = { beam: pick.beam, lmWeight: chosen.lmWeight, wordBonus: chosen.wordBonus, ...(noLm ? { noLmWordBonus: noLm.wordBonus } : {}), lexicon: chosen.lexicon };
+save(m, {
+  dev: 'tts-dev + kathleen-dev', greedyWer: res[0].wer, grid: grid.map((g, i) => ({ beam: BEAM, ...g, wer: res[i + 1].wer })), wider: tried.slice(3),
+  chosen: { beam: pick.beam, ...chosen, wer: pick.wer }, ...(noLm ? { noLm: { beam: pick.beam, tried: noLm.tried, chosen: noLm.wordBonus } } : {}),
+});
