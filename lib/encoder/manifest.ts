@@ -92,8 +92,7 @@ export interface ModelManifest {
   encoder: EncoderSpec;
   ctcHead?: CtcHeadSpec;
   trainableTop?: TrainableTopSpec;
-  /** Decoding defaults tuned for this model (on its dev sets). */
-  /** Tuned on dev data (recipes/base-en/tune-decoding.ts); wordBonus goes with the LM, noLmWordBonus without it. */
+  /** Decoding defaults tuned for this model on its dev sets (recipes/base-en/tune-decoding.ts); wordBonus goes with the LM, noLmWordBonus without it. */
   decoding?: { beam?: number; lmWeight?: number; wordBonus?: number; noLmWordBonus?: number; lexicon?: boolean; oovPenalty?: number };
 }
 
