@@ -4,19 +4,47 @@
  * utterances whose reference words are all in the LM and utterances with at least one word outside it.
  * The LM is built from ../shared/corpora/text (29,160 sentences, 23k words): a phone model can still
  * say any cmudict word, at the LM's <unk> cost (lexicon off), but rarely does.
- * Usage: node dist/bench/oov-probe.js MANIFEST... (e.g. WORK/manifests/kathleen-test.jsonl)
+ * With --unk-log10 A,B,...: instead, the WER of all the manifests together with the LM's cost of a word outside
+ * it (log10 probability, before back-off; adapt-asr's default -6) set to each value.
+ * Usage: node dist/bench/oov-probe.js [--unk-log10 -7,-6,-5] MANIFEST... (e.g. WORK/manifests/kathleen-test.jsonl)
  */
 import path from 'node:path';
 import { loadAudio } from '../lib/audio/index.js';
 import { readDataset } from '../lib/data/manifest.js';
+import { ArpaLm } from '../lib/decode/arpa.js';
 import { addCounts, rate, scoreUtterance, zeroCounts } from '../lib/eval/wer.js';
+import { evaluateVariants } from '../lib/pipeline/evaluate.js';
 import { loadRecognizer } from '../lib/index.js';
 import { normalizeText } from '../lib/text/normalize.js';
 import { machine, table } from './common.js';
 
+/** WER of the manifests' utterances together at each `<unk>` log10 probability. */
+async function unkSweep(manifests: string[], values: number[]): Promise<void> {
+  const utts = manifests.flatMap((m) => readDataset(m).utterances);
+  const load = ArpaLm.load.bind(ArpaLm);
+  const rows: string[][] = [];
+  try {
+    for (const unk of values) {
+      ArpaLm.load = (file: string) => load(file, unk); // the recognizer loads its LM through this
+      const rec = await loadRecognizer({ threads: 1 });
+      const [r] = await evaluateVariants(rec, utts, [{}]);
+      await rec.release();
+      rows.push([String(unk), `${(100 * r.wer).toFixed(2)}%`]);
+    }
+  } finally {
+    ArpaLm.load = load;
+  }
+  process.stdout.write([`${manifests.map((m) => path.basename(m, '.jsonl')).join(' + ')} (${utts.length} utterances), default decoding:`, '',
+    table(['<unk> log10 probability', 'WER'], rows), ''].join('\n'));
+}
+
 async function main(): Promise<void> {
-  const manifests = process.argv.slice(2);
-  if (!manifests.length) throw new Error('usage: oov-probe MANIFEST...');
+  const argv = process.argv.slice(2);
+  const u = argv.indexOf('--unk-log10');
+  const unk = u >= 0 ? argv.splice(u, 2)[1].split(',').map(Number) : undefined;
+  const manifests = argv;
+  if (!manifests.length || unk?.some((x) => !Number.isFinite(x))) throw new Error('usage: oov-probe [--unk-log10 A,B,...] MANIFEST...');
+  if (unk) return unkSweep(manifests, unk);
   const rec = await loadRecognizer({ threads: 1 });
   const lm = rec.lm;
   if (!lm) throw new Error('the model has no LM');
