@@ -101,13 +101,14 @@ def save_top(model, top, out):
 
 
 def write_exported(ck, ckpt, version):
-    """Which checkpoint was shipped (runs/<run>/exported.json, read by model-card.ts): best.pt is the best dev
-    checkpoint so far, often earlier than the run's last one, and the run may go on training after the export."""
+    """Which checkpoint an export took (runs/<run>/exported-<version>.json, read by model-card.ts): best.pt is the
+    best dev checkpoint so far, often earlier than the run's last one, and the run may go on training after the
+    export. One file per version, so that exporting a candidate does not lose the record of the shipped one."""
     st = ck['state']
     info = {'version': version, 'checkpoint': os.path.abspath(ckpt), 'step': st['step'],
             'computeMinutes': round(st['elapsed'] / 60, 1), 'devError': round(st['best_cer'], 4),
             'date': time.strftime('%Y-%m-%d')}
-    path = os.path.join(os.path.dirname(os.path.abspath(ckpt)), 'exported.json')
+    path = os.path.join(os.path.dirname(os.path.abspath(ckpt)), f'exported-{version}.json')
     with open(path + '.tmp', 'w') as f:
         json.dump(info, f, indent=1)
         f.write('\n')

@@ -17,12 +17,11 @@ const train = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'train-inf
   targets?: string; trainUtterances?: number; trainHours?: number; realRepeat?: number;
   init?: { checkpoint?: string; computeMinutes: number; grown?: boolean; ownMinutes?: number; config?: Record<string, unknown> };
 };
-// The checkpoint export.py shipped (best.pt: the best on dev so far, often earlier than the run's last one).
-const exportedFile = path.join(work, 'runs', run, 'exported.json');
-const exported = fs.existsSync(exportedFile)
+// The checkpoint export.py took for this version (best.pt: the best on dev so far, often earlier than the run's last one).
+const exportedFile = path.join(work, 'runs', run, `exported-${m.modelVersion}.json`);
+const shipped = fs.existsSync(exportedFile)
   ? JSON.parse(fs.readFileSync(exportedFile, 'utf8')) as { version: string; step: number; computeMinutes: number; devError: number }
   : undefined;
-const shipped = exported?.version === m.modelVersion ? exported : undefined;
 const phones = !!m.ctcHead.pronunciations;
 const initMin = train.init?.computeMinutes ?? 0;
 const ownMin = shipped?.computeMinutes ?? train.computeMinutes;
