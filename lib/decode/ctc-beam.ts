@@ -62,6 +62,17 @@ export const DEFAULT_LM_WEIGHT = 0.5;
 export const DEFAULT_WORD_BONUS = 1.0;
 
 /**
+ * The LM weight and word bonus to decode with, from tuned settings (model.json `decoding`, or an adapter's own):
+ * with the LM, the tuned weight and bonus (else the defaults); without it, the bonus tuned without the LM (else 0).
+ * A bonus tuned against LM costs is the wrong one for acoustic scores alone.
+ */
+export function tunedDecoding(tuned: { lmWeight?: number; wordBonus?: number; noLmWordBonus?: number }, withLm: boolean): { lmWeight: number; wordBonus: number } {
+  return withLm
+    ? { lmWeight: tuned.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: tuned.wordBonus ?? DEFAULT_WORD_BONUS }
+    : { lmWeight: 0, wordBonus: tuned.noLmWordBonus ?? 0 };
+}
+
+/**
  * How a decoding is named in logs, reports and adapter.json: "greedy", "beam 16 + LM + lexicon".
  * `lexicon`: one limits the words (the LM's), or 'dictionary' (a phone model spelling any word it has a pronunciation for).
  */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadAudio, toModelRate } from '../audio/index.js';
 import { SAMPLE_RATE } from '../audio/constants.js';
 import { ArpaLm } from '../decode/arpa.js';
-import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type Hotword } from '../decode/ctc-beam.js';
+import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, tunedDecoding, type Hotword } from '../decode/ctc-beam.js';
 import { ctcGreedy } from '../decode/ctc-greedy.js';
 import { decodeInSegments } from '../decode/segment.js';
 import { Pronunciations } from '../decode/pronunciations.js';
@@ -180,11 +180,8 @@ export class Recognizer {
     const lexicon = pron ? pron.lexicon(lm && o.lexicon ? lm : undefined) : lm && o.lexicon ? lm.lexicon() : undefined;
     // Phones of hotwords for a phone model; a character model spells them (any phones given are not for it).
     const hotwords = pron ? o.hotwords?.map((h) => pron.hotword(h, this.vocab.symbols)) : o.hotwords?.map(({ phrase, boost }) => ({ phrase, boost }));
-    const beamOptions = {
-      beam, lm, hotwords, lexicon, oovPenalty: o.oovPenalty,
-      lmWeight: o.lmWeight ?? this.lmTuning.lmWeight ?? DEFAULT_LM_WEIGHT,
-      wordBonus: o.wordBonus ?? (lm ? this.lmTuning.wordBonus ?? DEFAULT_WORD_BONUS : this.noLmWordBonus),
-    };
+    const tuned = tunedDecoding({ ...this.lmTuning, noLmWordBonus: this.noLmWordBonus }, !!lm);
+    const beamOptions = { beam, lm, hotwords, lexicon, oovPenalty: o.oovPenalty, lmWeight: o.lmWeight ?? tuned.lmWeight, wordBonus: o.wordBonus ?? tuned.wordBonus };
     const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
     return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>
       ctcBeamSearch(seg, frames, V, this.vocab, frameShift, { ...beamOptions, history, sentenceEnd: last }));

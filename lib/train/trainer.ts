@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { readDataset, type Utterance } from '../data/manifest.js';
 import { CtcHead } from '../decode/ctc-head.js';
 import { ArpaLm } from '../decode/arpa.js';
-import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, type BeamOptions } from '../decode/ctc-beam.js';
+import { ctcBeamSearch, decodingName, tunedDecoding, type BeamOptions } from '../decode/ctc-beam.js';
 import { ctcGreedy } from '../decode/ctc-greedy.js';
 import { Pronunciations } from '../decode/pronunciations.js';
 import type { Vocabulary } from '../decode/types.js';
@@ -231,7 +231,7 @@ function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: '
   if (pron && !lm) {
     // No LM: a beam through the dictionary (a beam of 1 loses words when a phone string leaves it).
     const beam = Math.min(md.manifest.decoding?.beam ?? 8, maxBeam);
-    const options: BeamOptions = { beam, lexicon: pron.lexicon(), wordBonus: md.manifest.decoding?.noLmWordBonus ?? 0 };
+    const options: BeamOptions = { beam, lexicon: pron.lexicon(), wordBonus: tunedDecoding(md.manifest.decoding ?? {}, false).wordBonus };
     return { name: decodingName(beam, false, 'dictionary'), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
   }
   if (mode === 'greedy' || !lm) return { name: 'greedy', decode: (lp, T, V) => ctcGreedy(lp, T, V, vocab, frameShift).text };
@@ -243,7 +243,7 @@ function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: '
     const options: BeamOptions = { beam, lm, lmWeight: o.lmWeight, wordBonus: o.wordBonus, lexicon, oovPenalty: t.oovPenalty };
     return { name, decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text, reweighed: make };
   };
-  return make({ lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS });
+  return make(tunedDecoding(t, true));
 }
 
 /** Dev metrics on examples: WER and CER (and their counts), mean CTC loss per label, per-utterance word errors. */
@@ -610,8 +610,7 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
       for (const { e, lp } of cached) wc = addCounts(wc, scoreUtterance(e.text, dec.decode(lp, e.T, V)).words);
       return rate(wc);
     };
-    const t = spec.decoding ?? {};
-    const own = { lmWeight: t.lmWeight ?? DEFAULT_LM_WEIGHT, wordBonus: t.wordBonus ?? DEFAULT_WORD_BONUS };
+    const own = tunedDecoding(spec.decoding ?? {}, true);
     const r = tuneDecoding(werWith, own);
     const line = `LM weight ${r.best.lmWeight}, word bonus ${r.best.wordBonus}: dev WER ${(100 * r.bestWer).toFixed(1)}% against ${(100 * r.ownWer).toFixed(1)}% with the model's (${own.lmWeight}, ${own.wordBonus}) at beam ${SELECT_BEAM}; ${((performance.now() - t0Tune) / 1000).toFixed(0)} s`;
     if (r.bestWer <= r.ownWer * (1 - TUNE_MARGIN)) {
