@@ -11,6 +11,57 @@ const arg = (name: string): string => process.argv[process.argv.indexOf(`--${nam
 const work = arg('work'), run = arg('run'), modelDir = arg('model');
 const m = JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8'));
 const ev = JSON.parse(fs.readFileSync(path.join(modelDir, 'eval.json'), 'utf8'));
+const phones = !!m.ctcHead.pronunciations;
+const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
+const results = ev.results as { set: string; default: { wer: number; cer: number; utterances: number; seconds: number; audioSeconds: number }; greedy: { wer: number; cer: number } }[];
+const gn: string = ev.greedyDecoding ?? 'greedy';
+const r = (k: string) => results.find((x) => x.set.startsWith(k))!;
+const target = (k: string, limit: number): string => (r(k).default.wer <= limit ? `met (target WER <= ${p(limit)})` : `MISSED (target WER <= ${p(limit)})`);
+
+/** What recipes/lm/build.sh recorded about the LM (lm.json), else what the LM was before it kept a record. */
+function lmBullet(): string {
+  const f = path.join(modelDir, 'lm.json');
+  const lm = fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) as { order: number; prune: boolean; sentences: number; words: number; kathleenTrain: number; kathleenRepeat: number; ngrams: number[] } : undefined;
+  if (!lm) {
+    return `- LM (\`lm.arpa.gz\`): word trigram, modified Kneser-Ney (IRSTLM), from \`../shared/corpora/text\` minus every
+  sentence an evaluation reads (all CMU ARCTIC prompts, the TTS dev/test sentences, the accent sentences); \`recipes/lm/build.sh\`.`;
+  }
+  const order = ['', 'unigram', 'bigram', 'trigram', '4-gram', '5-gram'][lm.order] ?? `${lm.order}-gram`;
+  return `- LM (\`lm.arpa.gz\`): word ${order}, modified Kneser-Ney (IRSTLM)${lm.prune ? ', singleton n-grams above bigrams pruned' : ', unpruned'}
+  (${lm.ngrams.map((n, i) => `${n.toLocaleString('en-US')} ${i + 1}-grams`).join(', ')}), from ${lm.sentences.toLocaleString('en-US')} sentences (${lm.words.toLocaleString('en-US')} words): \`../shared/corpora/text\` minus every
+  sentence an evaluation reads (all CMU ARCTIC prompts, the TTS dev/test sentences, the accent sentences)${lm.kathleenTrain ? `, plus
+  Kathleen's ${lm.kathleenTrain} training prompts${lm.kathleenRepeat > 1 ? ` (each ${lm.kathleenRepeat} times)` : ''} (CMU ARCTIC sentences the acoustic model trains on; her dev and test prompts stay out)` : ''}; \`recipes/lm/build.sh\`.`;
+}
+
+function resultsSection(): string {
+  return `## Results
+
+Measured ${ev.date.slice(0, 10)} on ${ev.machine}; command \`node dist/recipes/base-en/evaluate.js --work WORK --model models/base-en\`.
+Default decoding of \`adapt-asr eval\` (${ev.decoding ?? 'beam 8 + LM'}: CTC prefix beam search with the bundled word trigram LM${ev.decoding?.includes('lexicon') ? `, spelling only the LM's words${phones ? ' through their cmudict pronunciations' : ''}` : ''}; weights tuned on dev, model.json \`decoding\`) and ${gn === 'greedy' ? 'greedy decoding' : `the same search without the LM (${gn} over all of cmudict${m.decoding?.noLmWordBonus !== undefined ? `, its own word bonus ${m.decoding.noLmWordBonus} (model.json \`decoding.noLmWordBonus\`, tuned on dev)` : ''}: a phone model has no greedy decoding, and without an LM it cannot tell homophones and word boundaries apart)`}.
+
+| test set | utterances | WER | CER | WER (${gn}) | CER (${gn}) |
+| --- | --- | --- | --- | --- | --- |
+${results.map((x) => `| ${x.set} | ${x.default.utterances} | ${p(x.default.wer)} | ${p(x.default.cer)} | ${p(x.greedy.wer)} | ${p(x.greedy.cer)} |`).join('\n')}
+
+Targets: (a) ${target('(a)', 0.2)}; (b) ${target('(b)', 0.35)}; (c) ${r('(c)').default.wer > r('(a)').default.wer ? 'worse than (a), as expected for unseen voices' : 'NOT worse than (a)'}; (d) reported as measured.
+Encoder + decoding real-time factor on one thread: ${(r('(b)').default.seconds / r('(b)').default.audioSeconds).toFixed(3)} (Kathleen test set).
+
+`;
+}
+
+if (process.argv.includes('--results-only')) {
+  // The run that trained the weights is not needed: keep the card's training sections as they are and
+  // rewrite the title, the LM line and the results (a release that changes only decoding or the LM).
+  const cardFile = path.join(modelDir, 'MODEL_CARD.md');
+  const card = fs.readFileSync(cardFile, 'utf8');
+  const a = card.indexOf('\n- LM (`lm.arpa.gz`)'), b = card.indexOf('\n\n', a + 1), c = card.indexOf('## Results\n'), d = card.indexOf('## Limitations');
+  if (a < 0 || b < 0 || c < 0 || d < c) throw new Error(`${cardFile}: no LM line, Results or Limitations section to replace`);
+  const out = `# Model card: base-en ${m.modelVersion}` + card.slice(card.indexOf('\n'), a + 1) + lmBullet() + card.slice(b, c) + resultsSection() + card.slice(d);
+  fs.writeFileSync(`${cardFile}.tmp`, out);
+  fs.renameSync(`${cardFile}.tmp`, cardFile);
+  process.stdout.write(`rewrote the title, LM line and results of ${cardFile}\n`);
+  process.exit(0);
+}
 const hist = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'history.json'), 'utf8')) as { step: number; minutes: number; dev_cer: number; dev_wer: number }[];
 const train = JSON.parse(fs.readFileSync(path.join(work, 'runs', run, 'train-info.json'), 'utf8')) as {
   config: Record<string, unknown>; params: number; steps: number; epochs: number; computeMinutes: number; args: string;
@@ -22,7 +73,6 @@ const exportedFile = path.join(work, 'runs', run, `exported-${m.modelVersion}.js
 const shipped = fs.existsSync(exportedFile)
   ? JSON.parse(fs.readFileSync(exportedFile, 'utf8')) as { version: string; step: number; computeMinutes: number; devError: number }
   : undefined;
-const phones = !!m.ctcHead.pronunciations;
 const initMin = train.init?.computeMinutes ?? 0;
 const ownMin = shipped?.computeMinutes ?? train.computeMinutes;
 const totalMin = ownMin + initMin;
@@ -48,13 +98,8 @@ for (const line of fs.readFileSync(path.join(work, 'manifests', 'train.jsonl'), 
   bySource.set(key, { utts: e.utts + 1, sec: e.sec + o.duration });
 }
 const totalH = [...bySource.values()].reduce((a, e) => a + e.sec, 0) / 3600;
-const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const files = ['encoder.onnx', 'head.weight.npy', 'head.bias.npy', 'lm.arpa.gz', 'pronunciations.txt.gz', 'g2p.txt.gz', 'model.json'].filter((f) => fs.existsSync(path.join(modelDir, f)));
 const sizeMB = files.reduce((a, f) => a + fs.statSync(path.join(modelDir, f)).size, 0) / 1e6;
-const results = ev.results as { set: string; default: { wer: number; cer: number; utterances: number; seconds: number; audioSeconds: number }; greedy: { wer: number; cer: number } }[];
-const gn: string = ev.greedyDecoding ?? 'greedy';
-const r = (k: string) => results.find((x) => x.set.startsWith(k))!;
-const target = (k: string, limit: number): string => (r(k).default.wer <= limit ? `met (target WER <= ${p(limit)})` : `MISSED (target WER <= ${p(limit)})`);
 
 const g2p = m.ctcHead.g2p && fs.existsSync(path.join(modelDir, 'g2p.json'))
   ? JSON.parse(fs.readFileSync(path.join(modelDir, 'g2p.json'), 'utf8')) as { date: string; command: string; rules: number; trainWords: number; heldOut: Record<'lettersOnly' | 'partsThenLetters' | 'partsWhereTheyApply', { words: number; wordAccuracy: number; phoneErrorRate: number }> }
@@ -98,8 +143,7 @@ ${m.trainableTop ? `- Trainable top: the last ${m.trainableTop.blocks.length} bl
   \`${m.trainableTop.output}\` (the hidden states entering them), so \`adapt-asr train --method top\` can fine-tune them per accent
   (\`recipes/base-en/check-export.ts\` checks that the blocks run in JavaScript reproduce the ONNX output).` : ''}
 - Parameters: ${(train.params / 1e6).toFixed(2)}M (encoder and head). Files: ${files.join(', ')}; ${sizeMB.toFixed(1)} MB in total.
-- LM (\`lm.arpa.gz\`): word trigram, modified Kneser-Ney (IRSTLM), from \`../shared/corpora/text\` minus every
-  sentence an evaluation reads (all CMU ARCTIC prompts, the TTS dev/test sentences, the accent sentences); \`recipes/lm/build.sh\`.
+${lmBullet()}
 
 ## Training data (${totalH.toFixed(1)} hours, all generated or recorded offline)
 
@@ -130,19 +174,7 @@ ${train.init?.grown && parentNotes ? `### The ${train.init.config?.layers}-block
 | --- | --- | --- | --- |
 ${hist.map((h) => `| ${h.minutes}${h.step === shipped?.step ? ' *' : ''} | ${h.step} | ${p(h.dev_cer)} | ${p(h.dev_wer)} |`).join('\n')}
 
-## Results
-
-Measured ${ev.date.slice(0, 10)} on ${ev.machine}; command \`node dist/recipes/base-en/evaluate.js --work WORK --model models/base-en\`.
-Default decoding of \`adapt-asr eval\` (${ev.decoding ?? 'beam 8 + LM'}: CTC prefix beam search with the bundled word trigram LM${ev.decoding?.includes('lexicon') ? `, spelling only the LM's words${phones ? ' through their cmudict pronunciations' : ''}` : ''}; weights tuned on dev, model.json \`decoding\`) and ${gn === 'greedy' ? 'greedy decoding' : `the same search without the LM (${gn} over all of cmudict${m.decoding?.noLmWordBonus !== undefined ? `, its own word bonus ${m.decoding.noLmWordBonus} (model.json \`decoding.noLmWordBonus\`, tuned on dev)` : ''}: a phone model has no greedy decoding, and without an LM it cannot tell homophones and word boundaries apart)`}.
-
-| test set | utterances | WER | CER | WER (${gn}) | CER (${gn}) |
-| --- | --- | --- | --- | --- | --- |
-${results.map((x) => `| ${x.set} | ${x.default.utterances} | ${p(x.default.wer)} | ${p(x.default.cer)} | ${p(x.greedy.wer)} | ${p(x.greedy.cer)} |`).join('\n')}
-
-Targets: (a) ${target('(a)', 0.2)}; (b) ${target('(b)', 0.35)}; (c) ${r('(c)').default.wer > r('(a)').default.wer ? 'worse than (a), as expected for unseen voices' : 'NOT worse than (a)'}; (d) reported as measured.
-Encoder + decoding real-time factor on one thread: ${(r('(b)').default.seconds / r('(b)').default.audioSeconds).toFixed(3)} (Kathleen test set).
-
-## Limitations
+${resultsSection()}## Limitations
 
 - Trained for ${totalMin.toFixed(0)} CPU-minutes: far less than such a model needs; accuracy is limited by compute, and
   the recipe resumes to train further (\`HOURS=... bash recipes/base-en/run.sh 5\`, \`PHONE_HOURS=... bash recipes/base-en/run.sh 6\`${train.init?.grown ? ', \`GROW_RUN=' + run + ' GROW_HOURS=... bash recipes/base-en/run.sh 6\`' : ''}).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The base-en recipe, one command from a fresh machine:   bash recipes/base-en/run.sh [STAGE]
+# The base-en recipe, one command from a fresh machine:   bash recipes/base-en/run.sh [FROM_STAGE [TO_STAGE]]
 # Stages (each resumable; rerun the same command after an interruption):
 #   0 install Debian tools   1 plan the corpus   2 synthesise   3 features   4 LM
 #   5 train the character model (long; runs until its planned compute is spent)
@@ -12,7 +12,9 @@
 # Environment: WORK (default ~/adapt-asr-work/base-en), SHARED (default ../shared), RUN (default conv),
 #   HOURS (planned character training compute, default 6), PHONE_RUN (default phone; empty: ship the
 #   character model), PHONE_HOURS (default 1.85), THREADS (default 1), TRAIN_ARGS, PHONE_ARGS (extra
-#   train.py options for stages 5 and 6).
+#   train.py options for stages 5 and 6), SYNTH_SPLITS (stage 2; dev,test: only what tuning and evaluation read), FROM_MODEL + FROM_MINUTES (stage 6 on a machine without the runs: rebuild a
+#   checkpoint from a shipped model folder, e.g. models/base-en, with the CPU-minutes its MODEL_CARD.md gives, and
+#   start the GROW_RUN from it instead of from the phone run; see recipes/base-en/README.md).
 # The shipped model (see MODEL_CARD.md for the compute each stage got): RUN=conv TRAIN_ARGS="--arch conv
 #   --d 256 --layers 12 --stack 4 --max-frames 6000 --warmup 150 --lr 3e-3"; the phone stage as below for
 #   90 minutes (base-en 2.0.0), then resumed to 3 hours with real speech weighted three times:
@@ -32,8 +34,10 @@ GROW_RUN=${GROW_RUN:-}
 GROW_LAYERS=${GROW_LAYERS:-24}
 GROW_HOURS=${GROW_HOURS:-4}
 THREADS=${THREADS:-1}
+FROM_MODEL=${FROM_MODEL:-}
 FROM=${1:-0}
-stage() { [ "$FROM" -le "$1" ]; }
+TO=${2:-8}
+stage() { [ "$FROM" -le "$1" ] && [ "$1" -le "$TO" ]; }
 mkdir -p "$WORK"
 
 if stage 0; then
@@ -45,9 +49,10 @@ if stage 0; then
 fi
 npx tsc -p . >/dev/null
 if stage 1; then node dist/recipes/base-en/prepare.js --work "$WORK" --shared "$SHARED"; fi
-if stage 2; then /usr/bin/python3 recipes/base-en/synth.py --work "$WORK" --workers "$(nproc)"; fi
+if stage 2; then /usr/bin/python3 recipes/base-en/synth.py --work "$WORK" --workers "$(nproc)" --splits "${SYNTH_SPLITS:-train,dev,test}"; fi
 if stage 3; then
   for m in train tts-dev tts-test kathleen-dev kathleen-test; do
+    [ -f "$WORK/manifests/$m.jsonl" ] || { echo "stage 3: no $m manifest (not synthesised), skipped"; continue; }
     node dist/bin/adapt-asr.js features --manifest "$WORK/manifests/$m.jsonl" --out-dir "$WORK/feats/kaldi-fbank-80" --preset kaldi-fbank-80
   done
 fi
@@ -55,13 +60,19 @@ if stage 4; then bash recipes/lm/build.sh "$WORK"; fi
 if stage 5; then
   /usr/bin/python3 recipes/base-en/train.py --work "$WORK" --run "$RUN" --hours-total "$HOURS" --threads "$THREADS" ${TRAIN_ARGS:-}
 fi
-if stage 6 && [ -n "$PHONE_RUN" ]; then
+GROW_SRC=$WORK/runs/$PHONE_RUN/best.pt
+if stage 6 && [ -n "$FROM_MODEL" ]; then
+  [ -n "$GROW_RUN" ] || { echo "FROM_MODEL needs GROW_RUN (the run that continues from it)" >&2; exit 2; }
+  GROW_SRC=$WORK/runs/$GROW_RUN-from/shipped.pt
+  [ -f "$GROW_SRC" ] || /usr/bin/python3 recipes/base-en/from-onnx.py --model "$FROM_MODEL" --out "$GROW_SRC" \
+    --compute-minutes "${FROM_MINUTES:?set FROM_MINUTES: the CPU-minutes of training behind FROM_MODEL (its MODEL_CARD.md)}"
+elif stage 6 && [ -n "$PHONE_RUN" ]; then
   /usr/bin/python3 recipes/base-en/train.py --work "$WORK" --run "$PHONE_RUN" --targets phone --init "$WORK/runs/$RUN/best.pt" \
     --hours-total "$PHONE_HOURS" --threads "$THREADS" --max-frames 6000 --warmup 150 --lr 2e-3 --ckpt-minutes 6 --dev-limit 60 \
     --arch conv --d 256 --layers 12 --stack 4 ${PHONE_ARGS:-}
 fi
 if stage 6 && [ -n "$PHONE_RUN" ] && [ -n "$GROW_RUN" ]; then
-  /usr/bin/python3 recipes/base-en/train.py --work "$WORK" --run "$GROW_RUN" --targets phone --grow-from "$WORK/runs/$PHONE_RUN/best.pt" \
+  /usr/bin/python3 recipes/base-en/train.py --work "$WORK" --run "$GROW_RUN" --targets phone --grow-from "$GROW_SRC" \
     --hours-total "$GROW_HOURS" --threads "$THREADS" --max-frames 6000 --warmup 300 --lr 8e-4 --ckpt-minutes 6 --dev-limit 60 \
     --arch conv --d 256 --layers "$GROW_LAYERS" --stack 4 --real-repeat 4 --vtlp 0.1 ${GROW_ARGS:-}
 fi

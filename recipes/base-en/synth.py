@@ -128,8 +128,11 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--work', required=True)
     p.add_argument('--workers', type=int, default=2)
+    p.add_argument('--splits', default='train,dev,test',
+                   help='comma-separated splits to synthesise (dev,test is enough to evaluate or tune a shipped model)')
     a = p.parse_args()
-    jobs = [json.loads(l) for l in open(os.path.join(a.work, 'jobs.jsonl'))]
+    wanted = set(a.splits.split(','))
+    jobs = [j for j in (json.loads(l) for l in open(os.path.join(a.work, 'jobs.jsonl'))) if j['split'] in wanted]
     for split in ('train', 'dev', 'test'):
         os.makedirs(os.path.join(a.work, 'audio', split), exist_ok=True)
     t0, failed = time.time(), []

@@ -2,6 +2,9 @@
 # Word trigram LM (modified Kneser-Ney, IRSTLM) from ../shared/corpora/text, without any sentence
 # that an evaluation reads (see prepare-text.ts). Writes models/base-en/lm.arpa.gz.
 # Usage: bash recipes/lm/build.sh [WORK]   (WORK: the base-en recipe folder holding splits.json)
+# Environment: LM_TEXT_ARGS (extra prepare-text.js options, e.g. --kathleen-train), LM_DIR (default WORK/lm),
+#   MODEL_DIR (where lm.arpa.gz is copied; default models/base-en), LM_ORDER (default 3), LM_PRUNE (1: drop
+#   singleton n-grams above unigrams, IRSTLM -p; the default; 0 keeps them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${1:-${WORK:-$HOME/adapt-asr-work/base-en}}
@@ -9,14 +12,29 @@ SHARED=${SHARED:-../shared}
 command -v /usr/lib/irstlm/bin/tlm >/dev/null || { apt-get update -qq && apt-get install -y -qq irstlm; }
 export IRSTLM=/usr/lib/irstlm
 export PATH=$IRSTLM/bin:$PATH
-mkdir -p "$WORK/lm"
+LM_DIR=${LM_DIR:-$WORK/lm}
+MODEL_DIR=${MODEL_DIR:-models/base-en}
+mkdir -p "$LM_DIR"
 npx tsc -p . >/dev/null
-node dist/recipes/lm/prepare-text.js --shared "$SHARED" --splits "$WORK/splits.json" --out "$WORK/lm/text.txt"
-add-start-end.sh < "$WORK/lm/text.txt" > "$WORK/lm/text.se.txt"
-rm -rf "$WORK/lm/tmp" && mkdir -p "$WORK/lm/tmp"
-build-lm.sh -i "$WORK/lm/text.se.txt" -n 3 -o "$WORK/lm/lm.ilm.gz" -k 1 -p -s improved-kneser-ney -t "$WORK/lm/tmp" >/dev/null 2>&1
-compile-lm "$WORK/lm/lm.ilm.gz" --text=yes /dev/stdout 2>/dev/null | gzip -9 > "$WORK/lm/lm.arpa.gz"
-mkdir -p models/base-en
-cp "$WORK/lm/lm.arpa.gz" models/base-en/lm.arpa.gz
-zcat models/base-en/lm.arpa.gz | sed -n '1,6p'
-ls -la models/base-en/lm.arpa.gz
+node dist/recipes/lm/prepare-text.js --shared "$SHARED" --splits "$WORK/splits.json" --out "$LM_DIR/text.txt" ${LM_TEXT_ARGS:-}
+add-start-end.sh < "$LM_DIR/text.txt" > "$LM_DIR/text.se.txt"
+rm -rf "$LM_DIR/tmp" "$LM_DIR/lm.ilm.gz" && mkdir -p "$LM_DIR/tmp"   # build-lm.sh refuses to overwrite its output
+PRUNE=$([ "${LM_PRUNE:-1}" = 1 ] && echo -p || true)
+build-lm.sh -i "$LM_DIR/text.se.txt" -n "${LM_ORDER:-3}" -o "$LM_DIR/lm.ilm.gz" -k 1 $PRUNE -s improved-kneser-ney -t "$LM_DIR/tmp" >/dev/null 2>&1
+compile-lm "$LM_DIR/lm.ilm.gz" --text=yes /dev/stdout 2>/dev/null | gzip -9 > "$LM_DIR/lm.arpa.gz.tmp"
+mv "$LM_DIR/lm.arpa.gz.tmp" "$LM_DIR/lm.arpa.gz"
+mkdir -p "$MODEL_DIR"
+cp "$LM_DIR/lm.arpa.gz" "$MODEL_DIR/lm.arpa.gz.tmp" && mv "$MODEL_DIR/lm.arpa.gz.tmp" "$MODEL_DIR/lm.arpa.gz"
+# lm.json: how this LM was made (read by the model card).
+node -e '
+const fs = require("fs"), zlib = require("zlib");
+const [arpa, info, out, order, prune, args] = process.argv.slice(1);
+const head = zlib.gunzipSync(fs.readFileSync(arpa)).toString("latin1", 0, 4096);
+const ngrams = [...head.matchAll(/ngram\s+(\d+)=\s*(\d+)/g)].map((m) => Number(m[2]));
+const rec = { date: new Date().toISOString().slice(0, 10), command: `${args ? `LM_TEXT_ARGS="${args}" ` : ""}LM_ORDER=${order} LM_PRUNE=${prune} bash recipes/lm/build.sh`,
+  order: Number(order), prune: prune === "1", ngrams, ...JSON.parse(fs.readFileSync(info, "utf8")) };
+fs.writeFileSync(out + ".tmp", JSON.stringify(rec, null, 1) + "\n");
+fs.renameSync(out + ".tmp", out);
+' "$LM_DIR/lm.arpa.gz" "$LM_DIR/text.txt.json" "$MODEL_DIR/lm.json" "${LM_ORDER:-3}" "${LM_PRUNE:-1}" "${LM_TEXT_ARGS:-}"
+zcat "$MODEL_DIR/lm.arpa.gz" | sed -n '1,6p'
+ls -la "$MODEL_DIR/lm.arpa.gz"
