@@ -2,6 +2,9 @@
  * Writes models/base-en/MODEL_CARD.md from what was measured: model.json, eval.json (evaluate.ts),
  * the training history and checkpoint state (train.py), and the corpus manifests.
  * Usage: node dist/recipes/base-en/model-card.js --work WORK --run conv --model models/base-en
+ * Without the run (a release that keeps the weights and changes the LM or decoding):
+ *   node dist/recipes/base-en/model-card.js --model models/base-en --results-only [--note "what changed"]
+ * rewrites only the title, the LM line and the results of the existing card.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +21,9 @@ const gn: string = ev.greedyDecoding ?? 'greedy';
 const r = (k: string) => results.find((x) => x.set.startsWith(k))!;
 const target = (k: string, limit: number): string => (r(k).default.wer <= limit ? `met (target WER <= ${p(limit)})` : `MISSED (target WER <= ${p(limit)})`);
 
+const files = ['encoder.onnx', 'head.weight.npy', 'head.bias.npy', 'lm.arpa.gz', 'pronunciations.txt.gz', 'g2p.txt.gz', 'model.json'].filter((f) => fs.existsSync(path.join(modelDir, f)));
+const sizeMB = files.reduce((a, f) => a + fs.statSync(path.join(modelDir, f)).size, 0) / 1e6;
+
 /** What recipes/lm/build.sh recorded about the LM (lm.json), else what the LM was before it kept a record. */
 function lmBullet(): string {
   const f = path.join(modelDir, 'lm.json');
@@ -30,7 +36,7 @@ function lmBullet(): string {
   return `- LM (\`lm.arpa.gz\`): word ${order}, modified Kneser-Ney (IRSTLM)${lm.prune ? ', singleton n-grams above bigrams pruned' : ', unpruned'}
   (${lm.ngrams.map((n, i) => `${n.toLocaleString('en-US')} ${i + 1}-grams`).join(', ')}), from ${lm.sentences.toLocaleString('en-US')} sentences (${lm.words.toLocaleString('en-US')} words): \`../shared/corpora/text\` minus every
   sentence an evaluation reads (all CMU ARCTIC prompts, the TTS dev/test sentences, the accent sentences)${lm.kathleenTrain ? `, plus
-  Kathleen's ${lm.kathleenTrain} training prompts${lm.kathleenRepeat > 1 ? ` (each ${lm.kathleenRepeat} times)` : ''} (CMU ARCTIC sentences the acoustic model trains on; her dev and test prompts stay out)` : ''}; \`recipes/lm/build.sh\`.`;
+  Kathleen's ${lm.kathleenTrain} training prompts${lm.kathleenRepeat > 1 ? `, each counted ${lm.kathleenRepeat} times` : ''} (CMU ARCTIC sentences the acoustic model trains on; her dev and test prompts stay out)` : ''}; \`recipes/lm/build.sh\`.`;
 }
 
 function resultsSection(): string {
@@ -56,7 +62,16 @@ if (process.argv.includes('--results-only')) {
   const card = fs.readFileSync(cardFile, 'utf8');
   const a = card.indexOf('\n- LM (`lm.arpa.gz`)'), b = card.indexOf('\n\n', a + 1), c = card.indexOf('## Results\n'), d = card.indexOf('## Limitations');
   if (a < 0 || b < 0 || c < 0 || d < c) throw new Error(`${cardFile}: no LM line, Results or Limitations section to replace`);
-  const out = `# Model card: base-en ${m.modelVersion}` + card.slice(card.indexOf('\n'), a + 1) + lmBullet() + card.slice(b, c) + resultsSection() + card.slice(d);
+  let out = `# Model card: base-en ${m.modelVersion}` + card.slice(card.indexOf('\n'), a + 1) + lmBullet() + card.slice(b, c) + resultsSection() + card.slice(d);
+  out = out.replace(/Files: [^;\n]+; [\d.]+ MB in total\./, `Files: ${files.join(', ')}; ${sizeMB.toFixed(1)} MB in total.`);
+  // --note TEXT: what this release changed, as a paragraph before ## Architecture (replacing the last one).
+  const noteAt = process.argv.indexOf('--note');
+  if (noteAt > 0) {
+    const open = '<!-- release-note -->', close = '<!-- /release-note -->';
+    const block = `${open}\n${process.argv[noteAt + 1]}\n${close}\n\n`;
+    const i = out.indexOf(open), j = out.indexOf(close);
+    out = i >= 0 && j > i ? out.slice(0, i) + block + out.slice(j + close.length).replace(/^\n+/, '') : out.replace('## Architecture', `${block}## Architecture`);
+  }
   fs.writeFileSync(`${cardFile}.tmp`, out);
   fs.renameSync(`${cardFile}.tmp`, cardFile);
   process.stdout.write(`rewrote the title, LM line and results of ${cardFile}\n`);
@@ -98,8 +113,6 @@ for (const line of fs.readFileSync(path.join(work, 'manifests', 'train.jsonl'), 
   bySource.set(key, { utts: e.utts + 1, sec: e.sec + o.duration });
 }
 const totalH = [...bySource.values()].reduce((a, e) => a + e.sec, 0) / 3600;
-const files = ['encoder.onnx', 'head.weight.npy', 'head.bias.npy', 'lm.arpa.gz', 'pronunciations.txt.gz', 'g2p.txt.gz', 'model.json'].filter((f) => fs.existsSync(path.join(modelDir, f)));
-const sizeMB = files.reduce((a, f) => a + fs.statSync(path.join(modelDir, f)).size, 0) / 1e6;
 
 const g2p = m.ctcHead.g2p && fs.existsSync(path.join(modelDir, 'g2p.json'))
   ? JSON.parse(fs.readFileSync(path.join(modelDir, 'g2p.json'), 'utf8')) as { date: string; command: string; rules: number; trainWords: number; heldOut: Record<'lettersOnly' | 'partsThenLetters' | 'partsWhereTheyApply', { words: number; wordAccuracy: number; phoneErrorRate: number }> }
