@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { loadAudio } from '../../lib/audio/index.js';
 import { scoreUtterance } from '../../lib/eval/wer.js';
 import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
@@ -21,6 +22,16 @@ describe('base-en: the bundled model', function () {
   this.timeout(300000);
 
   it('is bundled', () => assert.ok(HAVE, 'models/base-en/model.json is missing'));
+
+  it('lm.json, the record of how the LM was built (read by the model card), describes the shipped lm.arpa.gz', () => {
+    const dir = path.join(ROOT, 'models', 'base-en');
+    const rec = JSON.parse(fs.readFileSync(path.join(dir, 'lm.json'), 'utf8')) as { order: number; ngrams: number[]; kathleenTrain: number; sentences: number };
+    const head = zlib.gunzipSync(fs.readFileSync(path.join(dir, 'lm.arpa.gz'))).toString('latin1', 0, 4096);
+    const counts = [...head.matchAll(/ngram\s+(\d+)=\s*(\d+)/g)].map((m) => Number(m[2]));
+    assert.equal(counts.length, rec.order);
+    assert.deepEqual(counts, rec.ngrams);
+    assert.ok(rec.sentences > 20000 && rec.kathleenTrain > 0 && rec.kathleenTrain < 1122, JSON.stringify(rec));
+  });
 
   it('transcribes the espeak-ng en-us fixture: character error rate well below chance, words in order', async () => {
     const rec = await loadRecognizer({ threads: 1 });
