@@ -8,6 +8,22 @@ import { Lexicon } from './lexicon.js';
 
 const LN10 = Math.LN10;
 
+/**
+ * The \data\ section of an ARPA model: how many n-grams of each order it declares (counts[k]: (k+1)-grams),
+ * and the index of the first line after it. `lines` may be only the start of the file.
+ */
+export function arpaHeader(lines: string[], file = 'language model'): { counts: number[]; end: number } {
+  let i = lines.findIndex((l) => l.trim() === '\\data\\');
+  if (i < 0) throw new InputError('not an ARPA language model (no \\data\\ section)', file);
+  const counts: number[] = [];
+  for (i++; i < lines.length && !lines[i].startsWith('\\'); i++) {
+    const m = /^ngram\s+(\d+)\s*=\s*(\d+)/.exec(lines[i].trim());
+    if (m) counts[Number(m[1]) - 1] = Number(m[2]);
+  }
+  if (counts.length === 0) throw new InputError('ARPA model declares no n-grams', file);
+  return { counts, end: i };
+}
+
 export class ArpaLm {
   readonly order: number;
   /** tables[k] maps "w1 w2 ... wk+1" to [logprob, backoff] (log10, as in the file). */
@@ -34,14 +50,8 @@ export class ArpaLm {
 
   static parse(text: string, file = 'language model', unkLog10 = -6): ArpaLm {
     const lines = text.split(/\r?\n/);
-    let i = lines.findIndex((l) => l.trim() === '\\data\\');
-    if (i < 0) throw new InputError('not an ARPA language model (no \\data\\ section)', file);
-    const counts: number[] = [];
-    for (i++; i < lines.length && !lines[i].startsWith('\\'); i++) {
-      const m = /^ngram\s+(\d+)\s*=\s*(\d+)/.exec(lines[i].trim());
-      if (m) counts[Number(m[1]) - 1] = Number(m[2]);
-    }
-    if (counts.length === 0) throw new InputError('ARPA model declares no n-grams', file);
+    const { counts, end } = arpaHeader(lines, file);
+    let i = end;
     const tables = counts.map(() => new Map<string, [number, number]>());
     let k = -1;
     for (; i < lines.length; i++) {

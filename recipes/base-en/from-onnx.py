@@ -21,7 +21,7 @@ import torch
 from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(__file__))
-from model import CtcModel  # noqa: E402
+from model import VOCAB, CtcModel  # noqa: E402
 
 
 def onnx_state(path):
@@ -58,7 +58,7 @@ def main():
     n_mels = 80
     stack = enc['encoder.proj.0.weight'].shape[1] // n_mels
     cfg = dict(arch='conv', stack=stack, d=d, layers=layers, heads=4, ff_mult=4, dropout=a.dropout)
-    if len(vocab) != 29:
+    if len(vocab) != len(VOCAB):
         cfg['n_vocab'] = len(vocab)  # as train.py: absent for character models
     model = CtcModel(**cfg)
     if kernel != model.encoder.config['kernel']:

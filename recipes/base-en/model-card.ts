@@ -24,19 +24,17 @@ const target = (k: string, limit: number): string => (r(k).default.wer <= limit 
 const files = ['encoder.onnx', 'head.weight.npy', 'head.bias.npy', 'lm.arpa.gz', 'pronunciations.txt.gz', 'g2p.txt.gz', 'model.json'].filter((f) => fs.existsSync(path.join(modelDir, f)));
 const sizeMB = files.reduce((a, f) => a + fs.statSync(path.join(modelDir, f)).size, 0) / 1e6;
 
-/** What recipes/lm/build.sh recorded about the LM (lm.json), else what the LM was before it kept a record. */
+/** The LM line, from what recipes/lm/build.sh recorded about the LM (lm.json; absent before base-en 2.4.1). */
 function lmBullet(): string {
   const f = path.join(modelDir, 'lm.json');
   const lm = fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) as { order: number; prune: boolean; sentences: number; words: number; kathleenTrain: number; kathleenRepeat: number; ngrams: number[] } : undefined;
-  if (!lm) {
-    return `- LM (\`lm.arpa.gz\`): word trigram, modified Kneser-Ney (IRSTLM), from \`../shared/corpora/text\` minus every
-  sentence an evaluation reads (all CMU ARCTIC prompts, the TTS dev/test sentences, the accent sentences); \`recipes/lm/build.sh\`.`;
-  }
-  const order = ['', 'unigram', 'bigram', 'trigram', '4-gram', '5-gram'][lm.order] ?? `${lm.order}-gram`;
-  return `- LM (\`lm.arpa.gz\`): word ${order}, modified Kneser-Ney (IRSTLM)${lm.prune ? ', singleton n-grams above bigrams pruned' : ', unpruned'}
-  (${lm.ngrams.map((n, i) => `${n.toLocaleString('en-US')} ${i + 1}-grams`).join(', ')}), from ${lm.sentences.toLocaleString('en-US')} sentences (${lm.words.toLocaleString('en-US')} words): \`../shared/corpora/text\` minus every
-  sentence an evaluation reads (all CMU ARCTIC prompts, the TTS dev/test sentences, the accent sentences)${lm.kathleenTrain ? `, plus
-  Kathleen's ${lm.kathleenTrain} training prompts${lm.kathleenRepeat > 1 ? `, each counted ${lm.kathleenRepeat} times` : ''} (CMU ARCTIC sentences the acoustic model trains on; her dev and test prompts stay out)` : ''}; \`recipes/lm/build.sh\`.`;
+  const order = lm ? ['', 'unigram', 'bigram', 'trigram', '4-gram', '5-gram'][lm.order] ?? `${lm.order}-gram` : 'trigram';
+  const built = lm ? `${lm.prune ? ', singleton n-grams above bigrams pruned' : ', unpruned'}
+  (${lm.ngrams.map((n, i) => `${n.toLocaleString('en-US')} ${i + 1}-grams`).join(', ')}), from ${lm.sentences.toLocaleString('en-US')} sentences (${lm.words.toLocaleString('en-US')} words):` : ', from';
+  const kathleen = lm?.kathleenTrain ? `, plus
+  Kathleen's ${lm.kathleenTrain} training prompts${lm.kathleenRepeat > 1 ? `, each counted ${lm.kathleenRepeat} times` : ''} (CMU ARCTIC sentences the acoustic model trains on; her dev and test prompts stay out)` : '';
+  return `- LM (\`lm.arpa.gz\`): word ${order}, modified Kneser-Ney (IRSTLM)${built} \`../shared/corpora/text\` minus every
+  sentence an evaluation reads (all CMU ARCTIC prompts, the TTS dev/test sentences, the accent sentences)${kathleen}; \`recipes/lm/build.sh\`.`;
 }
 
 function resultsSection(): string {

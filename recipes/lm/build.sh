@@ -29,15 +29,6 @@ mv "$LM_DIR/lm.arpa.gz.tmp" "$LM_DIR/lm.arpa.gz"
 mkdir -p "$MODEL_DIR"
 cp "$LM_DIR/lm.arpa.gz" "$MODEL_DIR/lm.arpa.gz.tmp" && mv "$MODEL_DIR/lm.arpa.gz.tmp" "$MODEL_DIR/lm.arpa.gz"
 # lm.json: how this LM was made (read by the model card).
-node -e '
-const fs = require("fs"), zlib = require("zlib");
-const [arpa, info, out, order, prune, args] = process.argv.slice(1);
-const head = zlib.gunzipSync(fs.readFileSync(arpa)).toString("latin1", 0, 4096);
-const ngrams = [...head.matchAll(/ngram\s+(\d+)=\s*(\d+)/g)].map((m) => Number(m[2]));
-const rec = { date: new Date().toISOString().slice(0, 10), command: `${args ? `LM_TEXT_ARGS="${args}" ` : ""}LM_ORDER=${order} LM_PRUNE=${prune} bash recipes/lm/build.sh`,
-  order: Number(order), prune: prune === "1", ngrams, ...JSON.parse(fs.readFileSync(info, "utf8")) };
-fs.writeFileSync(out + ".tmp", JSON.stringify(rec, null, 1) + "\n");
-fs.renameSync(out + ".tmp", out);
-' "$LM_DIR/lm.arpa.gz" "$LM_DIR/text.txt.json" "$MODEL_DIR/lm.json" "${LM_ORDER:-3}" "$LM_PRUNE" "$LM_TEXT_ARGS"
+node dist/recipes/lm/record.js "$LM_DIR/lm.arpa.gz" "$LM_DIR/text.txt.json" "$MODEL_DIR/lm.json" "${LM_ORDER:-3}" "$LM_PRUNE" "$LM_TEXT_ARGS"
 zcat "$MODEL_DIR/lm.arpa.gz" | sed -n '1,6p'
 ls -la "$MODEL_DIR/lm.arpa.gz"
