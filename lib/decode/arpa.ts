@@ -87,6 +87,11 @@ export class ArpaLm {
     return (this.lexiconTrie ??= new Lexicon(this.words()));
   }
 
+  /** ln P(word) with no context: its unigram probability (or the <unk> cost); not cached. */
+  unigram(word: string): number {
+    return (this.tables[0].get(word)?.[0] ?? this.unk) * LN10;
+  }
+
   /** ln P(word | history), history = previous words (oldest first; '<s>' for sentence start). */
   logProb(history: readonly string[], word: string): number {
     const h = history.slice(-(this.order - 1));

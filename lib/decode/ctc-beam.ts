@@ -10,6 +10,12 @@
  * of the best. Prefixes are parent-pointer trie nodes, so extending one costs O(1) whatever its length.
  * Word timings of the result come from forced alignment (ctc-align.ts).
  *
+ * LM look-ahead (with an LM and a lexicon): a word being spelled is charged, in advance, the best
+ * unigram LM score of the words its prefix can still become (Lexicon.lookAhead), and the advance
+ * is replaced by the real LM score when the word ends. Without it a hypothesis in mid-word pays no
+ * LM cost while one that has just finished a word has paid it, and pruning favours the former; with
+ * it, prefixes of unlikely words fall out of the beam early, where the lexicon tree branches.
+ *
  * Phone models: with a pronounced lexicon (pronunciations.ts) the symbols are phones and a word is
  * the phone string between separators; when it ends, the homophone the LM likes best in this
  * context is its spelling (one choice per prefix, as a Viterbi approximation). Such a lexicon is
@@ -47,6 +53,8 @@ export interface BeamOptions {
    * may not). A finite value lets new words through at a price that pruning sees early.
    */
   oovPenalty?: number;
+  /** Unigram LM look-ahead in the lexicon (default true; needs `lm` and `lexicon`). */
+  lookAhead?: boolean;
 }
 
 export interface Hotword {
@@ -127,6 +135,8 @@ interface Beam {
   oov: boolean;
   /** Phone models: every word so far, as spelled. */
   said: Said | null;
+  /** LM look-ahead charged in `extra` for the word being spelled (replaced by its real LM score at its end). */
+  ahead: number;
 }
 
 /** Completed words kept as LM history (enough for a 5-gram). */
@@ -150,6 +160,9 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const pronounced = options.lexicon?.pronounced ?? false;
   const oovPenalty = pronounced ? Infinity : options.oovPenalty ?? Infinity;
   if (!(oovPenalty >= 0)) throw new RangeError(`oovPenalty must be >= 0, got ${oovPenalty}`);
+  const ahead = lm && options.lexicon && options.lookAhead !== false && lmWeight > 0 ? options.lexicon.lookAhead(lm, (w) => lm.unigram(w)) : null;
+  /** The look-ahead charge at a lexicon node (0 without look-ahead, or outside the lexicon: the last charge stays). */
+  const aheadAt = (node: LexNode | null, last: number): number => (ahead && node ? lmWeight * ahead[node.id] : ahead ? last : 0);
 
   const wordScore = (history: string[], word: string): number => (lm ? lmWeight * lm.logProb(history.length ? history : ['<s>'], word) : 0) + wordBonus;
   /** The word a hypothesis has just finished, and its score: its spelling, or for phones the likeliest homophone (or hotword). */
@@ -168,7 +181,8 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
 
   let nextId = 0;
   const root: Prefix = { id: nextId++, parent: null, sym: -1 };
-  let beams: Beam[] = [{ prefix: root, pb: 0, pnb: -Infinity, score: 0, extra: 0, words: (options.history ?? []).slice(-HISTORY), partial: '', hot: trie, pending: 0, lex: lexRoot, oov: false, said: null }];
+  const ahead0 = aheadAt(lexRoot, 0);
+  let beams: Beam[] = [{ prefix: root, pb: 0, pnb: -Infinity, score: 0, extra: ahead0, words: (options.history ?? []).slice(-HISTORY), partial: '', hot: trie, pending: 0, lex: lexRoot, oov: false, said: null, ahead: ahead0 }];
   const cand = new Int32Array(V);
   const next = new Map<number, Beam>(); // prefix id -> beam of this frame
   const pool: Beam[] = []; // this frame's beams, to rank
@@ -252,7 +266,7 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   /** The beam that prefix (b's prefix + symbol c) starts, with no probability yet. */
   function extend(b: Beam, c: number, prefix: Prefix): Beam {
     const ch = vocab.symbols[c];
-    let { extra, pending, hot, lex, oov, said } = b;
+    let { extra, pending, hot, lex, oov, said, ahead } = b;
     let words = b.words, partial = b.partial;
     // (A strict lexicon never creates such a prefix: the caller skipped it.)
     if (lexRoot && oovPenalty !== Infinity && leavesLexicon(b, c)) { extra -= oovPenalty; oov = true; }
@@ -260,7 +274,9 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
       const done = finishWord(b);
       lex = lexRoot;
       oov = false;
-      extra += done.score;
+      extra += done.score - ahead;
+      ahead = aheadAt(lex, 0);
+      extra += ahead;
       words = words.length < HISTORY ? [...words, done.word] : [...words.slice(1 - HISTORY), done.word];
       if (pronounced) said = { word: done.word, prev: said };
       partial = '';
@@ -273,6 +289,9 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
     } else {
       const wordStart = partial === '';
       lex = lex?.next.get(ch) ?? null;
+      const charge = aheadAt(lex, ahead);
+      extra += charge - ahead;
+      ahead = charge;
       partial += pronounced && partial ? ' ' + ch : ch;
       if (trie) {
         let nx = hot?.next.get(ch);
@@ -280,13 +299,13 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
         if (nx) { hot = nx; pending += nx.boost; } else { hot = null; pending = 0; } // broke off: bonus taken back
       }
     }
-    return { prefix, pb: -Infinity, pnb: -Infinity, score: -Infinity, extra, pending, hot, words, partial, lex, oov, said };
+    return { prefix, pb: -Infinity, pnb: -Infinity, score: -Infinity, extra, pending, hot, words, partial, lex, oov, said, ahead };
   }
 
   // Finish: score the last partial word and the sentence end.
   let bestBeam: Beam | null = null, bestScore = -Infinity, bestLast: string | null = null;
   for (const b of beams) {
-    let extra = b.extra;
+    let extra = b.extra - b.ahead;
     let words = b.words, last: string | null = null;
     // A last word outside the lexicon (cut off mid-spelling): a last resort when the lexicon is strict.
     if (lexRoot && b.partial && leavesLexicon(b, space)) extra -= oovPenalty === Infinity ? 1e6 : oovPenalty;

@@ -38,6 +38,8 @@ export interface DecodeOptions {
   lexicon?: boolean;
   /** With `lexicon`: nats charged per word outside it instead of forbidding it (default: forbidden). */
   oovPenalty?: number;
+  /** LM look-ahead while a word is spelled (default true; see ctc-beam.ts). */
+  lookAhead?: boolean;
 }
 
 export interface RecognizerOptions extends DecodeOptions {
@@ -181,7 +183,7 @@ export class Recognizer {
     // Phones of hotwords for a phone model; a character model spells them (any phones given are not for it).
     const hotwords = pron ? o.hotwords?.map((h) => pron.hotword(h, this.vocab.symbols)) : o.hotwords?.map(({ phrase, boost }) => ({ phrase, boost }));
     const tuned = tunedDecoding({ ...this.lmTuning, noLmWordBonus: this.noLmWordBonus }, !!lm);
-    const beamOptions = { beam, lm, hotwords, lexicon, oovPenalty: o.oovPenalty, lmWeight: o.lmWeight ?? tuned.lmWeight, wordBonus: o.wordBonus ?? tuned.wordBonus };
+    const beamOptions = { beam, lm, hotwords, lexicon, oovPenalty: o.oovPenalty, lookAhead: o.lookAhead, lmWeight: o.lmWeight ?? tuned.lmWeight, wordBonus: o.wordBonus ?? tuned.wordBonus };
     const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
     return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>
       ctcBeamSearch(seg, frames, V, this.vocab, frameShift, { ...beamOptions, history, sentenceEnd: last }));

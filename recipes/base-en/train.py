@@ -235,6 +235,8 @@ def main():
                    'where the checkpoint ended')
     p.add_argument('--vtlp', type=float, default=0.0, help='vocal tract length perturbation: each training utterance\'s '
                    'frequency axis warped by a factor drawn from [1 - VTLP, 1 + VTLP] (0: off)')
+    p.add_argument('--keep-weights', action='store_true', help='also keep the weights of every checkpoint as '
+                   'weights/step-<step>.pt (about 7 MB each), for averaging (average.py)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     run_dir = os.path.join(a.work, 'runs', a.run)
@@ -296,6 +298,10 @@ def main():
             state['best_cer'] = cer
             save_atomic(blob, os.path.join(run_dir, 'best.pt'))
         save_atomic(blob, ckpt_path)
+        if a.keep_weights:
+            os.makedirs(os.path.join(run_dir, 'weights'), exist_ok=True)
+            save_atomic({'model': model.state_dict(), 'state': {k: v for k, v in state.items() if k != 'history'}, 'config': cfg, 'vocab': vocab,
+                         'dev': {'cer': cer, 'wer': wer}}, os.path.join(run_dir, 'weights', f'step-{state["step"]:06d}.pt'))
         with open(os.path.join(run_dir, 'history.json'), 'w') as f:
             json.dump(state['history'], f, indent=1)
         hours_seen = state['frames_seen'] / 360000 if 'frames_seen' in state else 0

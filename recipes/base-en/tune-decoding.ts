@@ -21,7 +21,7 @@ const dev = [...readDataset(path.join(work, 'manifests', 'tts-dev.jsonl')).utter
 // Beam 16: on base-en 1.1.0's dev sets with the lexicon, beam 8 / 16 / 32 gave WER 66.6 / 64.7 / 63.0%
 // at about 2 / 6 / 14 s of decoding for 340 utterances; 16 keeps beam + LM decoding near RTF 0.01.
 const BEAM = 16;
-const WIDER = [32, 64];
+const WIDER = [32, 64, 128];
 const rec = await loadRecognizer({ model, threads: 1 });
 const file = path.join(model, 'model.json');
 const tuningFile = path.join(model, 'tuning.json');

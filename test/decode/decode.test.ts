@@ -112,6 +112,32 @@ describe('decode', () => {
     assert.deepEqual([decodingName(1, false, false), decodingName(16, true, true), decodingName(8, true, false), decodingName(8, false, true), decodingName(8, false, false), decodingName(4, true, 'dictionary')], ['greedy', 'beam 16 + LM + lexicon', 'beam 8 + LM', 'beam 8 + lexicon', 'beam 8', 'beam 4 + LM + dictionary']);
   });
 
+  it('LM look-ahead: a word in the making pays its best unigram in advance, so a narrow beam keeps the likely word', () => {
+    const lm = ArpaLm.parse(ARPA);
+    const lex = lm.lexicon();
+    const ahead = lex.lookAhead(lm, (w) => lm.unigram(w));
+    const at = (s: string): number => ahead[[...s].reduce((n, ch) => n.next.get(ch)!, lex.root).id];
+    const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-5, `${a} vs ${b}`);
+    close(at(''), -0.7 * Math.LN10); // red, the likeliest word
+    close(at('r'), -0.7 * Math.LN10);
+    close(at('ra'), -1.3 * Math.LN10);
+    close(at('tim'), -1.5 * Math.LN10);
+    assert.equal(ahead.length, lex.nodes);
+    assert.equal(lex.lookAhead(lm, () => 0), ahead, 'cached per key');
+    // "ra" sounds a little likelier than "re" (ln 0.55/0.4 = 0.32 nats), but the LM prefers red by
+    // 0.5 x 0.6 x ln 10 = 0.69: with one hypothesis kept, only the look-ahead sees it in time.
+    const lp = frames([{ r: 0.95 }, { a: 0.55, e: 0.4 }, { d: 0.95 }]);
+    const beam = (o: object): string => ctcBeamSearch(lp, 3, V, VOCAB, 0.04, { lm, lexicon: lex, lmWeight: 0.5, wordBonus: 0, ...o }).text;
+    assert.equal(beam({ beam: 1, lookAhead: false }), 'rad');
+    assert.equal(beam({ beam: 1 }), 'red');
+    assert.equal(beam({ beam: 8, lookAhead: false }), 'red');
+    assert.equal(beam({ beam: 8 }), 'red');
+    // The advance is taken back when a word ends (else every word would pay its LM cost twice and the bonus
+    // tuned without look-ahead would not hold): a wide search gives the same words either way.
+    const two = frames([...spell('red '), ...spell('tim')]);
+    for (const lookAhead of [true, false]) assert.equal(ctcBeamSearch(two, 7, V, VOCAB, 0.04, { beam: 4, lm, lexicon: lex, lookAhead }).text, 'red tim');
+  });
+
   it('forced alignment gives each label its frames', () => {
     const lp = frames(spell('__cc_aa_t'));
     const e = ctcAlign(lp, 9, V, [id('c'), id('a'), id('t')], 0)!;
