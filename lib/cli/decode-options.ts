@@ -6,7 +6,7 @@ import type { Hotword } from '../decode/ctc-beam.js';
 import { InputError, UsageError } from '../errors.js';
 
 export interface ModelArgs { model: string; modelsDir?: string; threads?: number; accent?: string; adapter?: string }
-export interface DecodeArgs { beam?: number; lm?: string | false; lmWeight?: number; wordBonus?: number; hotwords?: string; lexicon?: boolean; oovPenalty?: number }
+export interface DecodeArgs { beam?: number; lm?: string | false; lmWeight?: number; wordBonus?: number; hotwords?: string; lexicon?: boolean; oovPenalty?: number; blankPenalty?: number }
 
 export function withModelOptions<T>(y: Argv<T>): Argv<T & ModelArgs> {
   return y
@@ -26,6 +26,7 @@ export function withDecodeOptions<T>(y: Argv<T>): Argv<T & DecodeArgs> {
     .option('word-bonus', { type: 'number', describe: 'Score added per word, against the LM\'s preference for short outputs (default: the value tuned for decoding with the LM, the adapter\'s or the model\'s, else 1.0; with --no-lm, the model\'s no-LM value, else 0).' })
     .option('lexicon', { type: 'boolean', describe: 'Spell only words the language model knows (and hotwords). Default: as tuned for the model. --no-lexicon lets the search spell new words (for a phone model: any word of its pronunciation dictionary).' })
     .option('oov-penalty', { type: 'number', describe: 'With --lexicon: allow words outside it at this cost in nats per word, instead of never (character models only).' })
+    .option('blank-penalty', { type: 'number', describe: 'Nats taken from the CTC blank\'s log-probability in every frame of the beam search: higher keeps more of the sounds an unsure model blanks out (default: the value tuned for the model, in its model.json; else 0).' })
     .option('hotwords', { type: 'string', describe: 'A file of words or phrases to favour, one per line, optionally followed by a boost in nats per character (default 1.0), e.g. "glasgow 2". For a phone model, a word its dictionary lacks gets guessed phones (see `adapt-asr pronounce`); give them between slashes to override: "auchtermuchty 2 /AA K T ER M AH K T IY/".' }) as unknown as Argv<T & DecodeArgs>;
 }
 
@@ -76,7 +77,7 @@ export function recognizerOptions(argv: ModelArgs & DecodeArgs) {
     model: argv.model, modelsDir: argv.modelsDir, threads: argv.threads, beam: argv.beam, adapter,
     // yargs turns --no-lm into lm: false.
     lm: typeof argv.lm === 'string' ? argv.lm : undefined, useLm: argv.lm === false ? false : undefined,
-    lmWeight: argv.lmWeight, wordBonus: argv.wordBonus, lexicon: argv.lexicon, oovPenalty: argv.oovPenalty,
+    lmWeight: argv.lmWeight, wordBonus: argv.wordBonus, lexicon: argv.lexicon, oovPenalty: argv.oovPenalty, blankPenalty: argv.blankPenalty,
     hotwords: argv.hotwords ? readHotwords(argv.hotwords) : undefined,
   };
 }

@@ -55,6 +55,11 @@ export interface BeamOptions {
   oovPenalty?: number;
   /** Unigram LM look-ahead in the lexicon (default true; needs `lm` and `lexicon`). */
   lookAhead?: boolean;
+  /**
+   * Nats taken from the blank's log-probability in every frame (default 0). A CTC model that is unsure (real
+   * speech, for a model trained mostly on TTS) tends to blank out phones; a small penalty lets the search keep them.
+   */
+  blankPenalty?: number;
 }
 
 export interface Hotword {
@@ -88,6 +93,11 @@ export function decodingName(beam: number, lm: boolean, lexicon: boolean | 'dict
   return beam === 1 && !lm && !lexicon ? 'greedy' : `beam ${beam}${lm ? ' + LM' : ''}${lexicon === 'dictionary' ? ' + dictionary' : lexicon ? ' + lexicon' : ''}`;
 }
 
+/** The unigram look-ahead table of a lexicon under an LM (computed once, about half a second for cmudict; then cached). */
+export function unigramLookAhead(lexicon: Lexicon, lm: ArpaLm): Float32Array {
+  return lexicon.lookAhead(lm, (w) => lm.unigram(w));
+}
+
 /** A hotword trie node; `spell` is the word of the phrase that ends here (phone models). */
 interface TrieNode { next: Map<string, TrieNode>; end: boolean; boost: number; spell?: string }
 
@@ -109,8 +119,11 @@ function hotwordTrie(hotwords: Hotword[]): TrieNode {
   return root;
 }
 
-/** The words spelled so far by a phone hypothesis, newest first (shared tails, no copying). */
-interface Said { word: string; prev: Said | null }
+/**
+ * The words spelled so far by a phone hypothesis, newest first (shared tails, no copying); `homophones`:
+ * the other spellings of the same phones, when there are any (re-chosen for the best hypothesis at the end).
+ */
+interface Said { word: string; homophones: readonly string[] | null; prev: Said | null }
 
 /** A prefix in the search: a node of a parent-pointer trie (no copying of symbol arrays). */
 interface Prefix { id: number; parent: Prefix | null; sym: number }
@@ -153,6 +166,7 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const lmWeight = lm ? options.lmWeight ?? DEFAULT_LM_WEIGHT : 0;
   const wordBonus = options.wordBonus ?? (lm ? DEFAULT_WORD_BONUS : 0);
   const prune = options.pruneLogp ?? 10;
+  const blankPenalty = options.blankPenalty ?? 0;
   const trie = options.hotwords?.length ? hotwordTrie(options.hotwords) : null;
   const space = vocab.symbols.indexOf(' ');
   const blank = vocab.blank;
@@ -160,23 +174,27 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const pronounced = options.lexicon?.pronounced ?? false;
   const oovPenalty = pronounced ? Infinity : options.oovPenalty ?? Infinity;
   if (!(oovPenalty >= 0)) throw new RangeError(`oovPenalty must be >= 0, got ${oovPenalty}`);
-  const ahead = lm && options.lexicon && options.lookAhead !== false && lmWeight > 0 ? options.lexicon.lookAhead(lm, (w) => lm.unigram(w)) : null;
+  const ahead = lm && options.lexicon && options.lookAhead !== false && lmWeight > 0 ? unigramLookAhead(options.lexicon, lm) : null;
   /** The look-ahead charge at a lexicon node (0 without look-ahead, or outside the lexicon: the last charge stays). */
   const aheadAt = (node: LexNode | null, last: number): number => (ahead && node ? lmWeight * ahead[node.id] : ahead ? last : 0);
 
   const wordScore = (history: string[], word: string): number => (lm ? lmWeight * lm.logProb(history.length ? history : ['<s>'], word) : 0) + wordBonus;
   /** The word a hypothesis has just finished, and its score: its spelling, or for phones the likeliest homophone (or hotword). */
-  const finishWord = (b: Beam): { word: string; score: number } => {
-    if (!pronounced) return { word: b.partial, score: wordScore(b.words, b.partial) };
+  const finishWord = (b: Beam): { word: string; score: number; homophones: readonly string[] | null } => {
+    if (!pronounced) return { word: b.partial, score: wordScore(b.words, b.partial), homophones: null };
     let word = '', score = -Infinity;
     const consider = (w: string | undefined): void => {
       const s = w ? wordScore(b.words, w) : -Infinity;
       if (s > score) { word = w!; score = s; }
     };
     if (b.lex?.end) for (const w of b.lex.words ?? []) consider(w);
+    const fromLexicon = word !== '';
     if (b.hot?.end || b.hot?.next.has(' ')) consider(b.hot.spell);
     // None: the last word was cut off mid-pronunciation (a last resort, already penalised); it is dropped.
-    return word ? { word, score } : { word: '', score: 0 };
+    if (!word) return { word: '', score: 0, homophones: null };
+    // A hotword keeps its spelling (its bonus came with it); a dictionary word may be re-spelled at the end.
+    const homophones = fromLexicon && b.lex!.words!.length > 1 && b.lex!.words!.includes(word) ? b.lex!.words! : null;
+    return { word, score, homophones };
   };
 
   let nextId = 0;
@@ -211,7 +229,7 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
         same = { ...b, pb: -Infinity, pnb: -Infinity };
         next.set(b.prefix.id, same);
       }
-      same.pb = lse(same.pb, pAll + logp[o + blank]);
+      same.pb = lse(same.pb, pAll + logp[o + blank] - blankPenalty);
       const last = b.prefix.sym;
       for (let i = 0; i < nc; i++) {
         const c = cand[i];
@@ -278,7 +296,7 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
       ahead = aheadAt(lex, 0);
       extra += ahead;
       words = words.length < HISTORY ? [...words, done.word] : [...words.slice(1 - HISTORY), done.word];
-      if (pronounced) said = { word: done.word, prev: said };
+      if (pronounced) said = { word: done.word, homophones: done.homophones, prev: said };
       partial = '';
       if (trie) {
         // A hotword ending with this word keeps its bonus; a phrase may go on to its next word.
@@ -303,15 +321,15 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   }
 
   // Finish: score the last partial word and the sentence end.
-  let bestBeam: Beam | null = null, bestScore = -Infinity, bestLast: string | null = null;
+  let bestBeam: Beam | null = null, bestScore = -Infinity, bestLast: Said | null = null;
   for (const b of beams) {
     let extra = b.extra - b.ahead;
-    let words = b.words, last: string | null = null;
+    let words = b.words, last: Said | null = null;
     // A last word outside the lexicon (cut off mid-spelling): a last resort when the lexicon is strict.
     if (lexRoot && b.partial && leavesLexicon(b, space)) extra -= oovPenalty === Infinity ? 1e6 : oovPenalty;
     if (b.partial) {
       const done = finishWord(b);
-      last = done.word;
+      last = { word: done.word, homophones: done.homophones, prev: b.said };
       extra += done.score;
       if (done.word) words = [...words, done.word];
       if (b.hot?.end) extra += b.pending; // a hotword at the very end
@@ -328,10 +346,44 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const hyp = wordsFromEmissions(emissions, vocab, frameShift);
   if (!pronounced || !bestBeam) return hyp;
   // Phone words -> their spellings, in order (timings and confidences stay those of the phones).
-  const spelled: string[] = bestLast !== null ? [bestLast] : [];
-  for (let s = bestBeam.said; s; s = s.prev) spelled.push(s.word);
-  spelled.reverse();
+  const said: Said[] = [];
+  for (let s = bestLast ?? bestBeam.said; s; s = s.prev) said.push(s);
+  said.reverse();
+  const spelled = lm ? respell(said, lm, options.history ?? [], options.sentenceEnd !== false) : said.map((s) => s.word);
   if (spelled.length !== hyp.words.length) return { text: spelled.filter((w) => w).join(' '), words: [] }; // (alignment failed)
   const words = hyp.words.map((w, i) => ({ ...w, word: spelled[i] })).filter((w) => w.word);
   return { text: words.map((w) => w.word).join(' '), words };
+}
+
+/**
+ * The spellings of a phone hypothesis's words that the LM likes best as a whole sentence. The search picks a
+ * homophone when its word ends, from the words before it ("to" after the sentence start); the words after it
+ * can change the choice ("two years"). A Viterbi pass over the homophone choices, with the last n-1 words as
+ * the state, finds the best; the phones (and the acoustic score) are the same for all of them.
+ */
+function respell(said: readonly Said[], lm: ArpaLm, history: readonly string[], sentenceEnd: boolean): string[] {
+  if (!said.some((s) => s.homophones)) return said.map((s) => s.word);
+  const keep = Math.max(1, lm.order - 1);
+  interface Path { score: number; context: string[]; words: string[] }
+  let paths = new Map<string, Path>([['', { score: 0, context: history.length ? history.slice(-keep) : ['<s>'], words: [] }]]);
+  for (const s of said) {
+    const next = new Map<string, Path>();
+    for (const p of paths.values()) {
+      for (const w of s.word ? s.homophones ?? [s.word] : ['']) {
+        // A dropped (cut-off) word is not scored and not context, as in the search.
+        const score = w ? p.score + lm.logProb(p.context, w) : p.score;
+        const context = w ? [...p.context, w].slice(-keep) : p.context;
+        const key = context.join(' ');
+        const old = next.get(key);
+        if (!old || score > old.score) next.set(key, { score, context, words: [...p.words, w] });
+      }
+    }
+    paths = next;
+  }
+  let best: Path | null = null, bestScore = -Infinity;
+  for (const p of paths.values()) {
+    const score = p.score + (sentenceEnd ? lm.logProb(p.context, '</s>') : 0);
+    if (score > bestScore) { bestScore = score; best = p; }
+  }
+  return best!.words;
 }

@@ -93,7 +93,7 @@ export interface ModelManifest {
   ctcHead?: CtcHeadSpec;
   trainableTop?: TrainableTopSpec;
   /** Decoding defaults tuned for this model on its dev sets (recipes/base-en/tune-decoding.ts); wordBonus goes with the LM, noLmWordBonus without it. */
-  decoding?: { beam?: number; lmWeight?: number; wordBonus?: number; noLmWordBonus?: number; lexicon?: boolean; oovPenalty?: number };
+  decoding?: { beam?: number; lmWeight?: number; wordBonus?: number; noLmWordBonus?: number; lexicon?: boolean; oovPenalty?: number; blankPenalty?: number };
 }
 
 /** A manifest with the directory it came from. */
@@ -203,6 +203,7 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
     if (dd.wordBonus !== undefined) decoding.wordBonus = num(dd, 'wordBonus', 'decoding.wordBonus', (x) => x >= -20 && x <= 20, 'a number from -20 to 20');
     if (dd.noLmWordBonus !== undefined) decoding.noLmWordBonus = num(dd, 'noLmWordBonus', 'decoding.noLmWordBonus', (x) => x >= -20 && x <= 20, 'a number from -20 to 20');
     if (dd.lexicon !== undefined) decoding.lexicon = typeof dd.lexicon === 'boolean' ? dd.lexicon : fail('decoding.lexicon', 'true or false', dd.lexicon);
+    if (dd.blankPenalty !== undefined) decoding.blankPenalty = num(dd, 'blankPenalty', 'decoding.blankPenalty', (x) => x >= -20 && x <= 20, 'a number from -20 to 20');
     if (dd.oovPenalty !== undefined) decoding.oovPenalty = num(dd, 'oovPenalty', 'decoding.oovPenalty', (x) => x >= 0 && x <= 1000, 'a number from 0 to 1000');
   }
   const manifest: ModelManifest = {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadAudio, toModelRate } from '../audio/index.js';
 import { SAMPLE_RATE } from '../audio/constants.js';
 import { ArpaLm } from '../decode/arpa.js';
-import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, tunedDecoding, type Hotword } from '../decode/ctc-beam.js';
+import { ctcBeamSearch, decodingName, DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, tunedDecoding, unigramLookAhead, type Hotword } from '../decode/ctc-beam.js';
 import { ctcGreedy } from '../decode/ctc-greedy.js';
 import { decodeInSegments } from '../decode/segment.js';
 import { Pronunciations } from '../decode/pronunciations.js';
@@ -40,6 +40,8 @@ export interface DecodeOptions {
   oovPenalty?: number;
   /** LM look-ahead while a word is spelled (default true; see ctc-beam.ts). */
   lookAhead?: boolean;
+  /** Nats taken from the blank's log-probability per frame in beam search (default: model.json `decoding.blankPenalty`, else 0). */
+  blankPenalty?: number;
 }
 
 export interface RecognizerOptions extends DecodeOptions {
@@ -64,6 +66,7 @@ export interface Transcript extends Hypothesis {
 function checkDecodeOptions(o: DecodeOptions): void {
   if (o.beam !== undefined && !(Number.isInteger(o.beam) && o.beam >= 1 && o.beam <= 1000)) throw new ConfigError(`beam must be an integer from 1 to 1000, got ${o.beam}`);
   if (o.oovPenalty !== undefined && !(o.oovPenalty >= 0)) throw new ConfigError(`oov penalty must be a number >= 0, got ${o.oovPenalty}`);
+  if (o.blankPenalty !== undefined && !(o.blankPenalty >= -20 && o.blankPenalty <= 20)) throw new ConfigError(`blank penalty must be a number from -20 to 20, got ${o.blankPenalty}`);
 }
 
 export { DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS };
@@ -136,6 +139,7 @@ export class Recognizer {
       beam: options.beam ?? tuned.beam, useLm: options.useLm, hotwords: options.hotwords,
       lmWeight: options.lmWeight, wordBonus: options.wordBonus,
       lexicon: options.lexicon ?? tuned.lexicon, oovPenalty: options.oovPenalty ?? tuned.oovPenalty,
+      blankPenalty: options.blankPenalty ?? tuned.blankPenalty,
     }, {
       // The adapter's own LM weight and word bonus (chosen on its dev data) over the model's.
       lmWeight: adapter?.meta?.decoding?.lmWeight ?? tuned.lmWeight, wordBonus: adapter?.meta?.decoding?.wordBonus ?? tuned.wordBonus,
@@ -183,7 +187,7 @@ export class Recognizer {
     // Phones of hotwords for a phone model; a character model spells them (any phones given are not for it).
     const hotwords = pron ? o.hotwords?.map((h) => pron.hotword(h, this.vocab.symbols)) : o.hotwords?.map(({ phrase, boost }) => ({ phrase, boost }));
     const tuned = tunedDecoding({ ...this.lmTuning, noLmWordBonus: this.noLmWordBonus }, !!lm);
-    const beamOptions = { beam, lm, hotwords, lexicon, oovPenalty: o.oovPenalty, lookAhead: o.lookAhead, lmWeight: o.lmWeight ?? tuned.lmWeight, wordBonus: o.wordBonus ?? tuned.wordBonus };
+    const beamOptions = { beam, lm, hotwords, lexicon, oovPenalty: o.oovPenalty, lookAhead: o.lookAhead, blankPenalty: o.blankPenalty, lmWeight: o.lmWeight ?? tuned.lmWeight, wordBonus: o.wordBonus ?? tuned.wordBonus };
     const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
     return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>
       ctcBeamSearch(seg, frames, V, this.vocab, frameShift, { ...beamOptions, history, sentenceEnd: last }));
@@ -207,10 +211,11 @@ export class Recognizer {
   /** A stream for audio that arrives in chunks (see lib/pipeline/stream.ts). */
   createStream(options: StreamOptions = {}): RecognitionStream {
     const merged = { ...this.defaults, ...definedOnly(options) };
-    // Build a phone model's lexicon trie now (a third of a second for all of cmudict), not in the first partial result.
+    // Build a phone model's lexicon trie and its LM look-ahead now (about a second for all of cmudict), not in the first partial result.
     if (this.pronunciations) {
       const { o, lm } = this.resolveDecoding(merged);
-      this.pronunciations.lexicon(lm && o.lexicon ? lm : undefined);
+      const lexicon = this.pronunciations.lexicon(lm && o.lexicon ? lm : undefined);
+      if (lm && o.lookAhead !== false) unigramLookAhead(lexicon, lm);
     }
     return new RecognitionStream(this, merged);
   }

@@ -231,7 +231,7 @@ function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: '
   if (pron && !lm) {
     // No LM: a beam through the dictionary (a beam of 1 loses words when a phone string leaves it).
     const beam = Math.min(md.manifest.decoding?.beam ?? 8, maxBeam);
-    const options: BeamOptions = { beam, lexicon: pron.lexicon(), wordBonus: tunedDecoding(md.manifest.decoding ?? {}, false).wordBonus };
+    const options: BeamOptions = { beam, lexicon: pron.lexicon(), wordBonus: tunedDecoding(md.manifest.decoding ?? {}, false).wordBonus, blankPenalty: md.manifest.decoding?.blankPenalty };
     return { name: decodingName(beam, false, 'dictionary'), decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text };
   }
   if (mode === 'greedy' || !lm) return { name: 'greedy', decode: (lp, T, V) => ctcGreedy(lp, T, V, vocab, frameShift).text };
@@ -240,7 +240,7 @@ function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, mode: '
   const lexicon = pron ? pron.lexicon(t.lexicon ? lm : undefined) : t.lexicon ? lm.lexicon() : undefined;
   const name = decodingName(beam, true, pron && !t.lexicon ? 'dictionary' : !!lexicon);
   const make = (o: { lmWeight: number; wordBonus: number }): DevDecoder => {
-    const options: BeamOptions = { beam, lm, lmWeight: o.lmWeight, wordBonus: o.wordBonus, lexicon, oovPenalty: t.oovPenalty };
+    const options: BeamOptions = { beam, lm, lmWeight: o.lmWeight, wordBonus: o.wordBonus, lexicon, oovPenalty: t.oovPenalty, blankPenalty: t.blankPenalty };
     return { name, decode: (lp, T, V) => ctcBeamSearch(lp, T, V, vocab, frameShift, options).text, reweighed: make };
   };
   return make(tunedDecoding(t, true));

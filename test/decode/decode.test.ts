@@ -138,6 +138,14 @@ describe('decode', () => {
     for (const lookAhead of [true, false]) assert.equal(ctcBeamSearch(two, 7, V, VOCAB, 0.04, { beam: 4, lm, lexicon: lex, lookAhead }).text, 'red tim');
   });
 
+  it('a blank penalty keeps a sound the model half blanked out', () => {
+    const lp = frames([{ c: 0.95 }, { _: 0.6, a: 0.35 }, { t: 0.95 }]);
+    const beam = (blankPenalty?: number): string => ctcBeamSearch(lp, 3, V, VOCAB, 0.04, { beam: 8, blankPenalty }).text;
+    assert.equal(beam(), 'ct');
+    assert.equal(beam(0.2), 'ct'); // ln(0.6 / 0.35) = 0.54 nats
+    assert.equal(beam(0.7), 'cat');
+  });
+
   it('forced alignment gives each label its frames', () => {
     const lp = frames(spell('__cc_aa_t'));
     const e = ctcAlign(lp, 9, V, [id('c'), id('a'), id('t')], 0)!;

@@ -35,7 +35,7 @@ function say(phones: string[]): { logp: Float32Array; T: number } {
 const ARPA = `
 \\data\\
 ngram 1=7
-ngram 2=2
+ngram 2=3
 
 \\1-grams:
 -1.0 <s> -0.5
@@ -49,6 +49,7 @@ ngram 2=2
 \\2-grams:
 -0.1 go two
 -2.0 go to
+-0.1 two cat
 
 \\end\\
 `;
@@ -84,6 +85,19 @@ describe('pronunciations (phone models)', () => {
     assert.ok(h.words[1].start > h.words[0].end - 1e-9);
     const alone = say(['T', 'UW']);
     assert.equal(ctcBeamSearch(alone.logp, alone.T, V, VOCAB, 0.04, { beam: 8, lm, lmWeight: 1, wordBonus: 0, lexicon }).text, 'to');
+  });
+
+  it('the words after a homophone can change it: the best hypothesis is re-spelled as a whole sentence', () => {
+    // When "T UW" ends, after <s> "to" is likeliest (ln P = -1.5 x ln 10 against -2.3 for "two"), but "two cat" is a
+    // bigram: over the sentence "two cat" wins (-2.4 against -3.3 before </s>).
+    const { logp, T } = say(['T', 'UW', ' ', 'K', 'AE', 'T']);
+    const lexicon = pron.lexicon(lm);
+    const h = ctcBeamSearch(logp, T, V, VOCAB, 0.04, { beam: 8, lm, lmWeight: 1, wordBonus: 0, lexicon });
+    assert.equal(h.text, 'two cat');
+    assert.deepEqual(h.words.map((w) => w.word), ['two', 'cat']);
+    // As a segment after "go", the history decides too ("go two" is a bigram), and without the LM the first spelling stays.
+    assert.equal(ctcBeamSearch(logp, T, V, VOCAB, 0.04, { beam: 8, lm, lmWeight: 1, wordBonus: 0, lexicon, history: ['go'], sentenceEnd: false }).text, 'two cat');
+    assert.equal(ctcBeamSearch(logp, T, V, VOCAB, 0.04, { beam: 8, lexicon: pron.lexicon() }).text, 'to cat');
   });
 
   it('only spells words of the lexicon; a hotword with phones is allowed and spelled as given', () => {

@@ -216,6 +216,7 @@ describe('encoder: the three kinds on the test encoders', function () {
         [(m) => { m.trainableTop = { output: 'mid', block: 'conv', kernel: 4, blocks: ['top.0'] }; }, /trainableTop\.kernel must be an odd integer/],
         [(m) => { m.trainableTop = { output: 'mid', block: 'conv', kernel: 5, blocks: ['../top.0'] }; }, /trainableTop\.blocks must be a non-empty array of file prefixes/],
         [(m) => { m.decoding = { noLmWordBonus: 'low' }; }, /decoding\.noLmWordBonus must be a number from -20 to 20/],
+        [(m) => { m.decoding = { blankPenalty: 50 }; }, /decoding\.blankPenalty must be a number from -20 to 20/],
       ];
       for (const [edit, pattern] of cases) {
         const d = variantModel(models.features, dir, 'invalid', edit);
