@@ -60,6 +60,8 @@ export interface BeamOptions {
    * speech, for a model trained mostly on TTS) tends to blank out phones; a small penalty lets the search keep them.
    */
   blankPenalty?: number;
+  /** Phone models with an LM: re-choose the best hypothesis's homophones over the whole sentence (default true). */
+  respell?: boolean;
 }
 
 export interface Hotword {
@@ -349,7 +351,7 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const said: Said[] = [];
   for (let s = bestLast ?? bestBeam.said; s; s = s.prev) said.push(s);
   said.reverse();
-  const spelled = lm ? respell(said, lm, options.history ?? [], options.sentenceEnd !== false) : said.map((s) => s.word);
+  const spelled = lm && options.respell !== false ? respell(said, lm, options.history ?? [], options.sentenceEnd !== false) : said.map((s) => s.word);
   if (spelled.length !== hyp.words.length) return { text: spelled.filter((w) => w).join(' '), words: [] }; // (alignment failed)
   const words = hyp.words.map((w, i) => ({ ...w, word: spelled[i] })).filter((w) => w.word);
   return { text: words.map((w) => w.word).join(' '), words };

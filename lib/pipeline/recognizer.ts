@@ -42,6 +42,8 @@ export interface DecodeOptions {
   lookAhead?: boolean;
   /** Nats taken from the blank's log-probability per frame in beam search (default: model.json `decoding.blankPenalty`, else 0). */
   blankPenalty?: number;
+  /** Phone models: re-choose homophones over the whole sentence at the end (default true; see ctc-beam.ts). */
+  respell?: boolean;
 }
 
 export interface RecognizerOptions extends DecodeOptions {
@@ -187,7 +189,7 @@ export class Recognizer {
     // Phones of hotwords for a phone model; a character model spells them (any phones given are not for it).
     const hotwords = pron ? o.hotwords?.map((h) => pron.hotword(h, this.vocab.symbols)) : o.hotwords?.map(({ phrase, boost }) => ({ phrase, boost }));
     const tuned = tunedDecoding({ ...this.lmTuning, noLmWordBonus: this.noLmWordBonus }, !!lm);
-    const beamOptions = { beam, lm, hotwords, lexicon, oovPenalty: o.oovPenalty, lookAhead: o.lookAhead, blankPenalty: o.blankPenalty, lmWeight: o.lmWeight ?? tuned.lmWeight, wordBonus: o.wordBonus ?? tuned.wordBonus };
+    const beamOptions = { beam, lm, hotwords, lexicon, oovPenalty: o.oovPenalty, lookAhead: o.lookAhead, blankPenalty: o.blankPenalty, respell: o.respell, lmWeight: o.lmWeight ?? tuned.lmWeight, wordBonus: o.wordBonus ?? tuned.wordBonus };
     const maxFrames = Math.max(2, Math.round(BEAM_SEGMENT_SECONDS / frameShift));
     return decodeInSegments(logp, T, V, this.vocab.blank, frameShift, maxFrames, (seg, frames, history, last) =>
       ctcBeamSearch(seg, frames, V, this.vocab, frameShift, { ...beamOptions, history, sentenceEnd: last }));
