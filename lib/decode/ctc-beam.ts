@@ -10,6 +10,9 @@
  * of the best. Prefixes are parent-pointer trie nodes, so extending one costs O(1) whatever its length.
  * Word timings of the result come from forced alignment (ctc-align.ts).
  *
+ * A blank penalty (nats off the blank's log-probability in every frame) lets an unsure model keep sounds it
+ * half blanks out; base-en tunes it with the LM weight and word bonus.
+ *
  * LM look-ahead (with an LM and a lexicon): a word being spelled is charged, in advance, the best
  * unigram LM score of the words its prefix can still become (Lexicon.lookAhead), and the advance
  * is replaced by the real LM score when the word ends. Without it a hypothesis in mid-word pays no
@@ -18,7 +21,8 @@
  *
  * Phone models: with a pronounced lexicon (pronunciations.ts) the symbols are phones and a word is
  * the phone string between separators; when it ends, the homophone the LM likes best in this
- * context is its spelling (one choice per prefix, as a Viterbi approximation). Such a lexicon is
+ * context is its spelling (one choice per prefix, as a Viterbi approximation), and when the search ends the best
+ * hypothesis's homophones are chosen again over the whole sentence (respell()). Such a lexicon is
  * always strict (there is no spelling for a phone string outside it) except for hotwords, whose
  * phones come with `Hotword.symbols`.
  */

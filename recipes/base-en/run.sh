@@ -7,7 +7,7 @@
 #     GROW_RUN set, then grow it to GROW_LAYERS conv blocks (new blocks start as identities) and train on
 #     with vocal tract length perturbation (GROW_HOURS, GROW_ARGS); the grown model is then the one shipped
 #   7 export to models/base-en (parity-checked against PyTorch; phones bring cmudict as pronunciations.txt.gz
-#     and letter-to-phone rules learned from it as g2p.txt.gz), add the LM, tune beam, LM weight, word bonus and lexicon on the dev sets
+#     and letter-to-phone rules learned from it as g2p.txt.gz), add the LM, tune beam, LM weight, word bonus, blank penalty and lexicon on the dev sets
 #   8 evaluate on the four test sets and write MODEL_CARD.md
 # Environment: WORK (default ~/adapt-asr-work/base-en), SHARED (default ../shared), RUN (default conv),
 #   HOURS (planned character training compute, default 6), PHONE_RUN (default phone; empty: ship the
