@@ -76,5 +76,8 @@ describe('cli: transcribe and eval (tiny model)', function () {
     const pen = run('transcribe', audioFixture('speech-en-us-16k.wav'), '--model', 'tiny', '--oov-penalty', '-2');
     assert.equal(pen.code, 2);
     assert.match(pen.stderr, /^adapt-asr: oov penalty must be a number >= 0, got -2\n$/);
+    const blank = run('transcribe', audioFixture('speech-en-us-16k.wav'), '--model', 'tiny', '--blank-penalty', '50');
+    assert.equal(blank.code, 2);
+    assert.match(blank.stderr, /^adapt-asr: blank penalty must be a number from -20 to 20, got 50\n$/);
   });
 });

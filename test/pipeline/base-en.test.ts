@@ -51,7 +51,9 @@ describe('base-en: the bundled model', function () {
     const rec = await loadRecognizer({ threads: 1 });
     try {
       const lmBonus = rec.lmTuning.wordBonus ?? 0;
-      assert.equal(rec.noLmWordBonus, JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'base-en', 'model.json'), 'utf8')).decoding.noLmWordBonus);
+      const tuned = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'base-en', 'model.json'), 'utf8')).decoding;
+      assert.equal(rec.noLmWordBonus, tuned.noLmWordBonus);
+      assert.ok(tuned.blankPenalty > 0 && rec.defaults.blankPenalty === tuned.blankPenalty, 'the tuned blank penalty is the default');
       let differs = 0;
       for (const f of ['test-300.wav', 'test-301.wav', 'test-302.wav', 'test-303.wav', 'test-304.wav', 'test-305.wav']) {
         const { logp, T, V, frameShift } = await rec.logProbs(loadAudio(path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'test', f)));
