@@ -193,13 +193,13 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
       const s = w ? wordScore(b.words, w) : -Infinity;
       if (s > score) { word = w!; score = s; }
     };
-    if (b.lex?.end) for (const w of b.lex.words ?? []) consider(w);
-    const fromLexicon = word !== '';
+    const spellings = b.lex?.end ? b.lex.words ?? [] : [];
+    for (const w of spellings) consider(w);
     if (b.hot?.end || b.hot?.next.has(' ')) consider(b.hot.spell);
     // None: the last word was cut off mid-pronunciation (a last resort, already penalised); it is dropped.
     if (!word) return { word: '', score: 0, homophones: null };
     // A hotword keeps its spelling (its bonus came with it); a dictionary word may be re-spelled at the end.
-    const homophones = fromLexicon && b.lex!.words!.length > 1 && b.lex!.words!.includes(word) ? b.lex!.words! : null;
+    const homophones = spellings.length > 1 && spellings.includes(word) ? spellings : null;
     return { word, score, homophones };
   };
 

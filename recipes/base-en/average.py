@@ -39,7 +39,6 @@ def main():
     newest = max(cks, key=lambda ck: ck['state']['step'])
     state = dict(newest['state'])
     state['averaged'] = [{'step': ck['state']['step'], 'minutes': round(ck['state']['elapsed'] / 60, 1), **({'dev': ck['dev']} if 'dev' in ck else {})} for ck in cks]
-    state.setdefault('best_cer', min(ck.get('dev', {}).get('cer', 1.0) for ck in cks))
     out = {'model': mean, 'state': state, 'config': newest['config'], 'vocab': newest.get('vocab')}
     torch.save(out, a.out + '.tmp')
     os.replace(a.out + '.tmp', a.out)
