@@ -11,8 +11,8 @@ import { readDataset } from '../lib/data/manifest.js';
 import { loadAudio } from '../lib/audio/index.js';
 import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '../lib/eval/wer.js';
 import { loadRecognizer, type DecodeOptions } from '../lib/index.js';
-import { adapterLogProbs } from '../lib/train/adapter-math.js';
-import { loadAdapter } from '../lib/train/adapter-io.js';
+import { adapterLogProbs } from '../lib/adapter/math.js';
+import { loadAdapter } from '../lib/adapter/io.js';
 import { machine, table } from './common.js';
 
 async function main(): Promise<void> {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeWav } from '../lib/audio/index.js';
 import { readDataset } from '../lib/data/manifest.js';
 import { AdaptAsrError } from '../lib/errors.js';
-import { loadAdapter } from '../lib/train/adapter-io.js';
+import { loadAdapter } from '../lib/adapter/io.js';
 import { mutate } from '../test/helpers/mutate.js';
 import { importTestModelWithHead, smallScottishData } from '../test/helpers/models.js';
 import { rng } from '../test/helpers/signals.js';

@@ -17,7 +17,7 @@ export { normalizeUtterance, normalizeGlobal, normalizeWaveform } from './featur
 export { loadRecognizer, Recognizer, type RecognizerOptions, type DecodeOptions, type Transcript } from './pipeline/recognizer.js';
 export { evaluate, type EvalResult } from './pipeline/evaluate.js';
 export { trainAdapter, bundledAccents, type TrainOptions, type TrainResult, type EpochReport } from './train/trainer.js';
-export { loadAdapter } from './train/adapter-io.js';
+export { loadAdapter } from './adapter/io.js';
 export { normalizeText } from './text/normalize.js';
 export { ArpaLm } from './decode/arpa.js';
 export type { Hypothesis, WordTiming } from './decode/types.js';

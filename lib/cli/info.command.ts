@@ -6,7 +6,7 @@ export const infoCommand: CommandModule = {
   command: 'info',
   describe: 'Show the toolkit version, the machine, and which TensorFlow.js backend training will use.',
   handler: async () => {
-    const { toolkitVersion } = await import('./version.js');
+    const { toolkitVersion } = await import('../version.js');
     const { initTraining } = await import('../train/backend.js');
     const rt = await initTraining();
     const lines = [

@@ -12,9 +12,9 @@ import { modelsCommand } from './models.command.js';
 import { pronounceCommand } from './pronounce.command.js';
 import { trainCommand } from './train.command.js';
 import { transcribeCommand } from './transcribe.command.js';
-import { toolkitVersion } from './version.js';
+import { toolkitVersion } from '../version.js';
 
-export { toolkitVersion } from './version.js';
+export { toolkitVersion } from '../version.js';
 
 /**
  * Run the CLI with `argv` (without node and script path). Resolves to the exit code; never calls

@@ -78,7 +78,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
 async function scoreTest(adapterDir: string, argv: TrainArgs): Promise<string | undefined> {
   const fs = await import('node:fs');
   const path = await import('node:path');
-  const { loadAdapter } = await import('../train/adapter-io.js');
+  const { loadAdapter } = await import('../adapter/io.js');
   const meta = loadAdapter(adapterDir).meta;
   const testDir = path.join(path.dirname(meta.data.source), 'test');
   if (!fs.existsSync(path.join(testDir, 'transcripts.tsv'))) return undefined;

@@ -4,19 +4,6 @@
  */
 import type { Hypothesis, Vocabulary, WordTiming } from './types.js';
 
-/** In-place log-softmax over each row of x (T, V). */
-export function logSoftmaxRows(x: Float32Array, T: number, V: number): void {
-  for (let t = 0; t < T; t++) {
-    const o = t * V;
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) if (x[o + v] > max) max = x[o + v];
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(x[o + v] - max);
-    const lse = max + Math.log(sum);
-    for (let v = 0; v < V; v++) x[o + v] -= lse;
-  }
-}
-
 /** One emitted symbol: its id, the frame where its run starts and ends (inclusive), and its best log-prob. */
 export interface Emission { id: number; first: number; last: number; logp: number }
 

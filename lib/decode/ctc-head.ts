@@ -2,8 +2,7 @@
 import path from 'node:path';
 import { ModelError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
-import { logSoftmaxRows } from './ctc-greedy.js';
-import { matmulBias } from '../train/adapter-math.js';
+import { logSoftmaxRows, matmulBias } from '../math/matrix.js';
 
 export class CtcHead {
   readonly dim: number;

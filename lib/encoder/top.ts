@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
-import { TOP_TENSORS, topTensorShape, type TopBlock } from '../train/adapter-math.js';
+import { TOP_TENSORS, topTensorShape, type TopBlock } from '../adapter/math.js';
 import type { ModelDir } from './manifest.js';
 
 export function loadTopBlocks(md: ModelDir): { output: string; kernel: number; blocks: TopBlock[] } {

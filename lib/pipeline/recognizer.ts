@@ -17,34 +17,13 @@ import type { Hypothesis, Vocabulary } from '../decode/types.js';
 import { Encoder } from '../encoder/encoder.js';
 import { resolveModel } from '../encoder/registry.js';
 import { ConfigError, ModelError } from '../errors.js';
-import { adapterLogProbs, type AdapterWeights } from '../train/adapter-math.js';
-import { loadAdapter, type AdapterMeta } from '../train/adapter-io.js';
+import { adapterLogProbs, type AdapterWeights } from '../adapter/math.js';
+import { loadAdapter, type AdapterMeta } from '../adapter/io.js';
 import type { Waveform } from '../types.js';
 import { RecognitionStream, type StreamOptions } from './stream.js';
+import type { DecodeOptions, Transcript } from './types.js';
 
-export interface DecodeOptions {
-  /** Beam width; 1 = greedy (default 8 when an LM is used, else 1). */
-  beam?: number;
-  /** Use the language model (default: the model's lm.arpa.gz when present). */
-  useLm?: boolean;
-  lmWeight?: number;
-  wordBonus?: number;
-  hotwords?: Hotword[];
-  /**
-   * Spell only words of the LM's vocabulary (plus hotwords), default from model.json `decoding`, else false.
-   * A phone model always spells through its pronunciation dictionary: with the lexicon, only the LM's words
-   * (when it has an LM); without, any word of the dictionary.
-   */
-  lexicon?: boolean;
-  /** With `lexicon`: nats charged per word outside it instead of forbidding it (default: forbidden). */
-  oovPenalty?: number;
-  /** LM look-ahead while a word is spelled (default true; see ctc-beam.ts). */
-  lookAhead?: boolean;
-  /** Nats taken from the blank's log-probability per frame in beam search (default: model.json `decoding.blankPenalty`, else 0). */
-  blankPenalty?: number;
-  /** Phone models: re-choose homophones over the whole sentence at the end (default true; see ctc-beam.ts). */
-  respell?: boolean;
-}
+export type { DecodeOptions, Transcript } from './types.js';
 
 export interface RecognizerOptions extends DecodeOptions {
   /** Model name or folder (default 'base-en'). */
@@ -59,10 +38,6 @@ export interface RecognizerOptions extends DecodeOptions {
   adapter?: string | { meta?: AdapterMeta; weights: AdapterWeights | AdapterWeights[] };
 }
 
-export interface Transcript extends Hypothesis {
-  /** Seconds of audio. */
-  duration: number;
-}
 
 /** Decoding options a caller can get wrong, checked before any work is done. */
 function checkDecodeOptions(o: DecodeOptions): void {

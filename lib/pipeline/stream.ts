@@ -14,7 +14,7 @@ import { Resampler } from '../audio/resample.js';
 import { SAMPLE_RATE } from '../audio/constants.js';
 import { splitAtPauses } from '../decode/segment.js';
 import { ConfigError } from '../errors.js';
-import type { DecodeOptions, Recognizer, Transcript } from './recognizer.js';
+import type { DecodeOptions, StreamSource, Transcript } from './types.js';
 
 export interface StreamOptions extends DecodeOptions {
   /** Sample rate of the chunks given to acceptWaveform (default 16000). */
@@ -34,7 +34,7 @@ export interface PartialResult {
 }
 
 export class RecognitionStream {
-  private readonly rec: Recognizer;
+  private readonly rec: StreamSource;
   private readonly opts: StreamOptions;
   private readonly resampler?: Resampler;
   private audio = new Float32Array(16000 * 30);
@@ -49,7 +49,7 @@ export class RecognitionStream {
   private finished = false;
   private partial: PartialResult = { text: '', audioSeconds: 0 };
 
-  constructor(recognizer: Recognizer, options: StreamOptions = {}) {
+  constructor(recognizer: StreamSource, options: StreamOptions = {}) {
     this.rec = recognizer;
     this.opts = options;
     const rate = options.sampleRate ?? SAMPLE_RATE;

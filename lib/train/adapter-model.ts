@@ -1,12 +1,13 @@
 /**
- * The adapter head in TensorFlow.js, for training (see adapter-math.ts for the definition).
+ * The adapter head in TensorFlow.js, for training (see lib/adapter/math.ts for the definition).
  * Variables are created from AdapterWeights and read back into them; only dense ops, slicing and
  * concatenation are used, so every gradient exists on the wasm backend.
  */
 import type * as TF from '@tensorflow/tfjs';
 import { matMul } from './matmul.js';
 import { depthwiseConv1d } from './depthwise.js';
-import { LN_EPS, TOP_TENSORS, topTensorShape, type AdapterMethod, type AdapterWeights, type TopBlock } from './adapter-math.js';
+import { TOP_TENSORS, topTensorShape, type AdapterMethod, type AdapterWeights, type TopBlock } from '../adapter/math.js';
+import { LN_EPS } from '../math/matrix.js';
 
 export interface AdapterVariables {
   adapter: TF.Variable[];

@@ -8,6 +8,7 @@ import { readWavInfo } from '../audio/wav.js';
 import type { Utterance } from '../data/manifest.js';
 import type { Pronunciations } from '../decode/pronunciations.js';
 import type { Encoder } from '../encoder/encoder.js';
+import { DEV_SPLITS, type DevSplit } from '../adapter/io.js';
 import { InputError } from '../errors.js';
 import { normalizeText } from '../text/normalize.js';
 import { rng, shuffled } from '../util/random.js';
@@ -147,9 +148,6 @@ export function devSplitProblem(speakerOf: (string | undefined)[], how: 'auto' |
   return `--dev-split ${how} needs a speaker for every utterance and at least 2 speakers (found ${n}${n && !all ? ', and utterances without one' : ''})`;
 }
 
-/** The ways to hold out a dev set: whole speakers, 15% of each speaker's utterances, or 15% of all utterances. */
-export const DEV_SPLITS = ['speakers', 'per-speaker', 'utterances'] as const;
-export type DevSplit = typeof DEV_SPLITS[number];
 
 /**
  * Speakers needed before the dev set holds out whole speakers rather than some of each speaker's utterances.

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Encoder } from '../../lib/encoder/index.js';
 import { loadManifest } from '../../lib/encoder/manifest.js';
 import { loadTopBlocks } from '../../lib/encoder/top.js';
-import { convBlockForward } from '../../lib/train/adapter-math.js';
+import { convBlockForward } from '../../lib/adapter/math.js';
 import { createSession } from '../../lib/encoder/session.js';
 import { readNpy } from '../../lib/io/npy.js';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
-import { loadAdapter } from '../../lib/train/adapter-io.js';
+import { loadAdapter } from '../../lib/adapter/io.js';
 import { trainAdapter } from '../../lib/train/trainer.js';
 import { audioFixture, ROOT } from '../helpers/fixtures.js';
 import { importTestModelWithHead, smallScottishData } from '../helpers/models.js';

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadAdapter } from '../../lib/train/adapter-io.js';
+import { loadAdapter } from '../../lib/adapter/io.js';
 import { ROOT } from '../helpers/fixtures.js';
 import { importTestModelWithHead, smallScottishData } from '../helpers/models.js';
 import { rng } from '../helpers/signals.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readDataset } from '../../lib/data/manifest.js';
 import { LetterToPhone } from '../../lib/decode/g2p.js';
 import type { LexNode } from '../../lib/decode/lexicon.js';
-import { loadAdapter } from '../../lib/train/adapter-io.js';
+import { loadAdapter } from '../../lib/adapter/io.js';
 import { trainAdapter } from '../../lib/train/trainer.js';
 import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
 import { normalizeText } from '../../lib/text/normalize.js';

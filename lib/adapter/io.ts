@@ -9,8 +9,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError } from '../errors.js';
-import { TOP_TENSORS, topTensorShape, type AdapterMethod, type AdapterWeights, type TopBlock } from './adapter-math.js';
-import type { DevSplit } from './data.js';
+import { TOP_TENSORS, topTensorShape, type AdapterMethod, type AdapterWeights, type TopBlock } from './math.js';
+
+/** The ways to hold out a dev set: whole speakers, 15% of each speaker's utterances, or 15% of all utterances. */
+export const DEV_SPLITS = ['speakers', 'per-speaker', 'utterances'] as const;
+/** How an adapter's dev set was held out of its training data (see DEV_SPLITS). */
+export type DevSplit = typeof DEV_SPLITS[number];
 
 export const ADAPTER_FORMAT = 'adapt-asr-adapter';
 /** The newest format version this toolkit reads and writes (1: one adapter; 2: an ensemble). */

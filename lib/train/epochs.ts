@@ -1,0 +1,243 @@
+/**
+ * Phase 3 of training: epochs, member by member. Each epoch: length-sorted batches of masked encoder
+ * outputs -> adapter -> CTC head -> CTC loss (+ optional KL to the base); Adam with decoupled weight
+ * decay and gradient clipping; then dev WER (beam <= SELECT_BEAM) picks the best epoch, and a
+ * checkpoint makes the run resumable (--resume).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type * as TF from '@tensorflow/tfjs';
+import { packWeights, unpackWeights, weightsRecord, type AdapterMeta } from '../adapter/io.js';
+import { adapterLogProbs, type AdapterMethod, type AdapterWeights } from '../adapter/math.js';
+import { UsageError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { AdapterModel } from './adapter-model.js';
+import { baseCrossEntropy, ctcLoss } from './ctc-loss.js';
+import { rng, shuffled, type Example } from './data.js';
+import { devScore } from './dev-score.js';
+import type { Baseline } from './guard.js';
+import type { EpochReport, Resolved, TrainOptions } from './options.js';
+import type { Prepared } from './prepare.js';
+
+/** A run's checkpoint: the member in training (epoch counters are its own), the finished members, the history of all. */
+interface PartialState {
+  configKey: string;
+  /** The member in training (from 0) and the best and last epochs of those finished (absent before ensembles: 0 and []). */
+  member?: number;
+  done?: { bestEpoch: number; epochs: number }[];
+  epoch: number;
+  bestEpoch: number;
+  bestWer: number;
+  bestLoss: number;
+  /** Lowest dev loss so far (absent in checkpoints from before 0.3). */
+  minLoss?: number;
+  sinceBest: number;
+  history: EpochReport[];
+  elapsedSec: number;
+}
+
+/** Checkpoint state with the ensemble fields filled in. */
+export type RunState = PartialState & Required<Pick<PartialState, 'member' | 'done'>>;
+
+/** The members trained (each at its best epoch) and the run's final state (history, epochs, time). */
+export interface Trained { members: AdapterWeights[]; state: RunState }
+
+/** Where an interrupted run of `out` keeps its checkpoint. */
+export const partialDir = (out: string): string => path.join(path.dirname(out), `.${path.basename(out)}.partial`);
+
+/** Phase 3: train every member (resuming from the checkpoint in `partial` when cfg.resume). */
+export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, bl: Baseline, partial: string, options: TrainOptions, log: (line: string) => void): Promise<Trained> {
+  const { folds, vocab, spec, givenDev } = run;
+  const K = cfg.ensemble;
+  const basePost = cfg.kld > 0 ? basePosteriors(folds.flatMap((f) => f.train), bl.fresh) : undefined;
+  const configKey = JSON.stringify({ ...cfg, out: undefined, resume: undefined, force: undefined, encoder: spec.encoder.sha256, n: run.examples.length });
+  const startMember = (k: number, elapsedSec: number, history: EpochReport[], done: RunState['done']): RunState => {
+    const b = bl.baseSel[givenDev ? 0 : k];
+    return { configKey, member: k, done, epoch: 0, bestEpoch: 0, bestWer: b.wer, bestLoss: b.loss, minLoss: b.loss, sinceBest: 0, history, elapsedSec };
+  };
+  let state: RunState = startMember(0, 0, [], []);
+  const members: AdapterWeights[] = [];
+  let resumed: { weights: AdapterWeights; best: AdapterWeights } | undefined;
+  if (cfg.resume) {
+    const saved = JSON.parse(fs.readFileSync(path.join(partial, 'state.json'), 'utf8')) as PartialState & { meta: AdapterMeta };
+    if (saved.configKey !== configKey) throw new UsageError(`${cfg.out}: the interrupted run used other options or data; rerun without --resume (add --force)`);
+    state = { ...saved, member: saved.member ?? 0, done: saved.done ?? [] };
+    for (let k = 0; k < state.member; k++) members.push(unpackWeights(fs.readFileSync(path.join(partial, `member-${k}.bin`)), saved.meta, partial)[0]);
+    if (state.epoch > 0) {
+      resumed = { weights: unpackWeights(fs.readFileSync(path.join(partial, 'current.bin')), saved.meta, partial)[0], best: unpackWeights(fs.readFileSync(path.join(partial, 'best.bin')), saved.meta, partial)[0] };
+    }
+    log(`resuming after epoch ${state.epoch}${K > 1 ? ` of member ${state.member + 1} of ${K}` : ''}`);
+  }
+  const tStart = performance.now() - state.elapsedSec * 1000;
+  for (let k = state.member; k < K; k++) {
+    if (k > state.member) state = startMember(k, state.elapsedSec, state.history, state.done);
+    const fold = folds[k], seed = cfg.seed + k;
+    if (K > 1) log(`member ${k + 1} of ${K}: ${fold.train.length} training utterances, ${fold.dev.length} dev${givenDev ? '' : ` (fold ${k + 1})`}, seed ${seed}; base dev WER ${(100 * bl.baseSel[givenDev ? 0 : k].wer).toFixed(1)}%`);
+    let weights = resumed?.weights ?? (k === 0 ? bl.fresh : bl.initMember(k)), best = resumed?.best ?? weights;
+    resumed = undefined;
+    const model = new AdapterModel(tf, weights);
+    const optA = tf.train.adam(cfg.lr, 0.9, 0.98);
+    const optH = tf.train.adam(Math.max(cfg.headLr, 1e-12), 0.9, 0.98);
+    try {
+      for (let epoch = state.epoch + 1; epoch <= cfg.epochs && state.sinceBest < cfg.patience; epoch++) {
+        options.signal?.throwIfAborted();
+        const r = rng(seed * 1000 + epoch);
+        let lossSum = 0, lossN = 0;
+        const tEpoch = performance.now();
+        for (const batch of makeBatches(fold.train, cfg.batchFrames, r)) {
+          lossSum += (await trainStep(tf, cfg, model, optA, optH, batch, vocab.blank, vocab.symbols.length, spec.encoder.hiddenSize, r, basePost)) * batch.length;
+          lossN += batch.length;
+        }
+        const trainSec = (performance.now() - tEpoch) / 1000;
+        weights = model.read();
+        const s = devScore([weights], fold.dev, vocab, bl.selector);
+        // Best epoch: lowest dev WER (ties: lower dev loss). Patience runs out only when neither the WER nor the
+        // dev loss has improved for `patience` epochs: WER on a small dev set is noisy and can stall while the
+        // adapter is still learning.
+        const improved = s.wer < state.bestWer - 1e-9 || (Math.abs(s.wer - state.bestWer) < 1e-9 && s.loss < state.bestLoss);
+        const lossImproved = s.loss < (state.minLoss ?? state.bestLoss) - 1e-6;
+        if (lossImproved) state.minLoss = s.loss;
+        if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; best = weights; }
+        state.sinceBest = improved || lossImproved ? 0 : state.sinceBest + 1;
+        const elapsedSec = (performance.now() - tStart) / 1000;
+        // ETA (an upper bound): this member's remaining epochs, and the members to come as long as those finished took (else all epochs).
+        const perEpoch = elapsedSec / (state.history.length + 1);
+        const later = state.done.length ? state.done.reduce((a, m) => a + m.epochs, 0) / state.done.length : cfg.epochs;
+        const rep: EpochReport = { epoch, ...(K > 1 ? { member: k } : {}), trainLoss: lossSum / Math.max(1, lossN), devLoss: s.loss, devWer: s.wer, devCer: s.cer, trainSec, elapsedSec, etaSec: perEpoch * (cfg.epochs - epoch + (K - 1 - k) * later) };
+        state.history.push(rep);
+        state.epoch = epoch;
+        state.elapsedSec = elapsedSec;
+        options.onEpoch?.(rep);
+        writeCheckpoint(partial, state, weights, best, cfg.accent, cfg.method);
+      }
+    } finally {
+      model.dispose();
+      optA.dispose();
+      optH.dispose();
+    }
+    members.push(best);
+    state.done.push({ bestEpoch: state.bestEpoch, epochs: state.epoch });
+    if (K > 1) {
+      // The finished member, then a checkpoint that starts the next one (a kill in between redoes nothing twice).
+      writeFileAtomic(path.join(partial, `member-${k}.bin`), packWeights([best]).blob);
+      if (k + 1 < K) writeCheckpoint(partial, startMember(k + 1, state.elapsedSec, state.history, state.done), best, best, cfg.accent, cfg.method);
+    }
+  }
+  return { members, state };
+}
+
+/** One gradient step on a batch; returns its mean loss. */
+async function trainStep(tf: typeof TF, cfg: Resolved, model: AdapterModel, optA: TF.AdamOptimizer, optH: TF.AdamOptimizer, batch: Example[], blank: number, V: number, d: number, r: () => number, basePost?: Map<Example, Float32Array>): Promise<number> {
+  const B = batch.length, T = Math.max(...batch.map((e) => e.T));
+  // x is (B, T, d): each utterance's frames, zero-padded, masked SpecAugment-style.
+  const x = new Float32Array(B * T * d);
+  batch.forEach((e, b) => {
+    x.set(e.frames, b * T * d);
+    maskInPlace(x, b * T * d, e.T, d, cfg.timeMask, cfg.featureMask, r);
+  });
+  const labels = batch.map((e) => e.labels), lengths = batch.map((e) => e.T);
+  const labelLen = tf.tensor1d(batch.map((e) => e.labels.length));
+  const dropSeed = Math.floor(r() * 1e9);
+  let post: Float32Array | undefined, valid: Float32Array | undefined;
+  if (basePost) {
+    // The base model's posteriors (B, T, V) and a mask of real frames (B, T), for the KL term.
+    post = new Float32Array(B * T * V);
+    valid = new Float32Array(B * T);
+    batch.forEach((e, b) => { post!.set(basePost.get(e)!, b * T * V); valid!.fill(1, b * T, b * T + e.T); });
+  }
+  const groups = model.groups();
+  const vars = cfg.headLr > 0 || cfg.method === 'head' ? [...groups.adapter, ...groups.head] : groups.adapter;
+  const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
+    const h = tf.tensor3d(x, [B, T, d]);
+    const logits = model.logits(h, cfg.dropout, dropSeed);
+    const logp = tf.logSoftmax(logits) as TF.Tensor3D;
+    const nll = ctcLoss(tf, logp, labels, lengths, blank);
+    const ctc = tf.mean(tf.div(nll, labelLen)) as TF.Scalar;
+    if (!post || !valid) return ctc;
+    const kl = baseCrossEntropy(tf, logp, post, valid);
+    return tf.add(tf.mul(ctc, 1 - cfg.kld), tf.mul(kl, cfg.kld)) as TF.Scalar;
+  }), vars);
+  clipGlobalNorm(tf, grads, 5);
+  const gA: Record<string, TF.Tensor> = {}, gH: Record<string, TF.Tensor> = {};
+  for (const v of groups.adapter) if (grads[v.name]) gA[v.name] = grads[v.name];
+  for (const v of groups.head) if (grads[v.name]) gH[v.name] = grads[v.name];
+  const named = (g: Record<string, TF.Tensor>) => Object.entries(g).map(([name, tensor]) => ({ name, tensor }));
+  if (cfg.method === 'head') optA.applyGradients(named({ ...gA, ...gH }));
+  else {
+    if (Object.keys(gA).length) optA.applyGradients(named(gA));
+    if (Object.keys(gH).length) optH.applyGradients(named(gH));
+  }
+  if (cfg.weightDecay > 0) {
+    tf.tidy(() => {
+      for (const v of [...groups.adapter, ...groups.head]) if (v.shape.length === 2) v.assign(tf.mul(v, 1 - (v === groups.head[0] ? cfg.headLr : cfg.lr) * cfg.weightDecay));
+    });
+  }
+  const loss = (await value.data())[0];
+  tf.dispose([value, labelLen, ...Object.values(grads)]);
+  return loss;
+}
+
+/** With KLD regularisation: the base model's posteriors (T, V) of every training utterance, once (unmasked input). */
+function basePosteriors(examples: Example[], fresh: AdapterWeights): Map<Example, Float32Array> {
+  const out = new Map<Example, Float32Array>();
+  for (const e of new Set(examples)) {
+    const lp = adapterLogProbs([fresh], e.frames, e.T);
+    for (let i = 0; i < lp.length; i++) lp[i] = Math.exp(lp[i]);
+    out.set(e, lp);
+  }
+  return out;
+}
+
+/** Length-sorted batches of at most `maxFrames` padded frames, in seeded order. */
+function makeBatches(train: Example[], maxFrames: number, r: () => number): Example[][] {
+  const order = [...train].sort((a, b) => a.T - b.T + (r() - 0.5) * 20);
+  const out: Example[][] = [];
+  let cur: Example[] = [];
+  for (const e of order) {
+    const longest = Math.max(e.T, ...cur.map((x) => x.T));
+    if (cur.length && longest * (cur.length + 1) > maxFrames) { out.push(cur); cur = []; }
+    cur.push(e);
+  }
+  if (cur.length) out.push(cur);
+  return shuffled(out, r);
+}
+
+/** SpecAugment-style masking of encoder outputs (T, d) at `off`: time spans and channel spans set to zero. */
+function maskInPlace(x: Float32Array, off: number, T: number, d: number, timeFrac: number, featFrac: number, r: () => number): void {
+  let masked = 0;
+  while (masked < timeFrac * T) {
+    const w = 1 + Math.floor(r() * Math.min(10, Math.max(1, T * timeFrac)));
+    const t0 = Math.floor(r() * Math.max(1, T - w));
+    x.fill(0, off + t0 * d, off + (t0 + w) * d);
+    masked += w;
+  }
+  const fw = Math.floor(r() * featFrac * d * 2);
+  if (fw > 0) {
+    const f0 = Math.floor(r() * (d - fw));
+    for (let t = 0; t < T; t++) x.fill(0, off + t * d + f0, off + t * d + f0 + fw);
+  }
+}
+
+/** Scale the gradients in place so that their global L2 norm is at most maxNorm. */
+function clipGlobalNorm(tf: typeof TF, grads: Record<string, TF.Tensor>, maxNorm: number): void {
+  // One read-back for the whole norm (a read per tensor stalls the backend once each).
+  const norm = Math.sqrt(tf.tidy(() => tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]));
+  if (norm > maxNorm) {
+    for (const k of Object.keys(grads)) {
+      const old = grads[k];
+      grads[k] = tf.mul(old, maxNorm / norm);
+      old.dispose();
+    }
+  }
+}
+
+/** Write the checkpoint: the current and best weights and the state, each file atomically. */
+function writeCheckpoint(dir: string, state: PartialState, current: AdapterWeights, best: AdapterWeights, accent: string, method: AdapterMethod): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const write = (name: string, data: Buffer): void => writeFileAtomic(path.join(dir, name), data);
+  const c = packWeights([current]), b = packWeights([best]);
+  const meta = { method, accent, weights: weightsRecord([current], c.tensors) };
+  write('current.bin', c.blob);
+  write('best.bin', b.blob);
+  write('state.json', Buffer.from(JSON.stringify({ ...state, meta })));
+}
