@@ -24,6 +24,7 @@ export function arpaHeader(lines: string[], file = 'language model'): { counts: 
   return { counts, end: i };
 }
 
+/** A word n-gram LM read from an ARPA file (gzipped or not); scores are natural-log probabilities with back-off. */
 export class ArpaLm {
   readonly order: number;
   /** tables[k] maps "w1 w2 ... wk+1" to [logprob, backoff] (log10, as in the file). */

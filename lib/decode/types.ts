@@ -1,5 +1,6 @@
 /** Decoder results: plain objects, so they serialise straight to JSON. */
 
+/** One recognised word with its times (seconds from the start of the audio) and confidence. */
 export interface WordTiming {
   word: string;
   /** Seconds from the start of the audio. */
@@ -9,6 +10,7 @@ export interface WordTiming {
   confidence: number;
 }
 
+/** A decoded transcript: its text, and each word with start and end in seconds and a confidence in [0, 1]. */
 export interface Hypothesis {
   text: string;
   words: WordTiming[];

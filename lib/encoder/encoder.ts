@@ -31,6 +31,7 @@ export interface EncoderOutput {
   frameShift: number;
 }
 
+/** Options of Encoder.create. */
 export interface EncoderOptions {
   /** ONNX Runtime threads per operator (default: all cores). */
   threads?: number;
@@ -44,6 +45,11 @@ export interface EncoderOptions {
 
 const FEATURE_SHIFT = 0.01; // every preset hops 10 ms
 
+/**
+ * A frozen pretrained encoder in ONNX Runtime: audio (16 kHz waveform) -> hidden frames (numFrames, dim)
+ * every frameShift seconds. Long audio is encoded in bounded chunks. Create with `await Encoder.create(model)`,
+ * end with `await encoder.release()`.
+ */
 export class Encoder {
   readonly manifest: Readonly<ModelManifest>;
   readonly dir: string;

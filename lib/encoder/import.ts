@@ -12,6 +12,7 @@ import { MANIFEST_FORMAT, MANIFEST_VERSION, validateManifest, type EncoderKind, 
 import { readOnnxInfo } from './onnx-info.js';
 import { createSession, type OnnxSession } from './session.js';
 
+/** Options of importModel: the model's kind and name, its front end, and where to install it. */
 export interface ImportOptions {
   kind: EncoderKind;
   name: string;
@@ -37,6 +38,11 @@ async function probe(session: OnnxSession, input: string, output: string, layout
   return { frames: out.dims[1], dim: out.dims[2] };
 }
 
+/**
+ * Import an ONNX encoder into a model folder (model.json + encoder.onnx) under options.modelsDir: checks
+ * that its inputs and outputs fit the kind and probes it for its hidden size and frame shift (seconds).
+ * @returns the new model folder
+ */
 export async function importModel(file: string, options: ImportOptions): Promise<ModelDir> {
   const { kind, name, modelsDir } = options;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new UsageError(`--name '${name}' must be letters, digits, '.', '_' or '-'`);

@@ -8,6 +8,7 @@ import { ENCODER_KINDS, loadManifest, type EncoderKind, type ModelManifest } fro
 import { readOnnxInfo, type OnnxFileInfo } from './onnx-info.js';
 import { createSession, type TensorInfo } from './session.js';
 
+/** What inspectModel found in an ONNX file or model folder. */
 export interface InspectReport {
   file: string;
   bytes: number;
@@ -22,6 +23,7 @@ export interface InspectReport {
   checksumOk?: boolean;
 }
 
+/** Describe an ONNX file or model folder: inputs, outputs, shapes, parameter count, opset, and which kinds it fits. */
 export async function inspectModel(target: string): Promise<InspectReport> {
   if (!fs.existsSync(target)) throw new ModelError('not found', target);
   let manifest: Readonly<ModelManifest> | undefined;

@@ -10,6 +10,7 @@ import { PRESET_NAMES, PRESETS, type PresetName } from '../features/presets.js';
 export const MANIFEST_FORMAT = 'adapt-asr-model';
 export const MANIFEST_VERSION = 1;
 
+/** How an encoder takes its input: log-mel frames of a preset ('features'), Whisper's 30 s mel windows ('whisper'), or raw 16 kHz samples ('waveform', wav2vec2/HuBERT). */
 export type EncoderKind = 'features' | 'whisper' | 'waveform';
 export const ENCODER_KINDS: readonly EncoderKind[] = ['features', 'whisper', 'waveform'];
 
@@ -80,6 +81,7 @@ export interface TrainableTopSpec {
   blocks: string[];
 }
 
+/** model.json: what a model folder holds (encoder, front end, CTC head, decoding settings, provenance). */
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
   version: number;

@@ -22,6 +22,7 @@ export function userModelsDir(): string {
   return path.join(data, 'adapt-asr', 'models');
 }
 
+/** One model folder as listModels finds it: bundled or the user's, and its manifest or why it is unusable. */
 export interface ModelListing {
   name: string;
   dir: string;

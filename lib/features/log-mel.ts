@@ -16,6 +16,10 @@ import { melFilterBank, type MelFilterBank } from './mel-filters.js';
 import type { FeatureConfig } from './presets.js';
 import { hann, povey } from './window.js';
 
+/**
+ * Log-mel features for one FeatureConfig: owns its FFT, window, filterbank and frame buffers, built once
+ * and reused across calls. compute(samples at 16 kHz) -> { data (numFrames, nMels) row-major, numFrames, dim, frameShift 0.01 s }.
+ */
 export class LogMelExtractor {
   readonly config: Readonly<FeatureConfig>;
   private readonly fft: RealFft;

@@ -44,6 +44,7 @@ export interface FeatureConfig {
   normalize: 'whisper' | 'none';
 }
 
+/** Names of the feature front ends: whisper-80 and whisper-128 (openai/whisper), kaldi-fbank-80 (torchaudio's Kaldi fbank). */
 export type PresetName = 'whisper-80' | 'whisper-128' | 'kaldi-fbank-80';
 
 const whisper = (nMels: number): FeatureConfig => Object.freeze({
@@ -66,6 +67,7 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<FeatureConfig>>> = Ob
   } as FeatureConfig),
 });
 
+/** Every preset name, in PRESETS order. */
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 /**

@@ -4,6 +4,7 @@ import { readDataset, type Utterance } from '../data/manifest.js';
 import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '../eval/wer.js';
 import type { DecodeOptions, Recognizer } from './recognizer.js';
 
+/** Scores of evaluate(): WER and CER (fractions, not percent), error counts, audio and wall seconds, per speaker. */
 export interface EvalResult {
   wer: number;
   cer: number;

@@ -25,6 +25,7 @@ import type { DecodeOptions, Transcript } from './types.js';
 
 export type { DecodeOptions, Transcript } from './types.js';
 
+/** Options of loadRecognizer: the model, an adapter, an LM, threads, and decoding defaults. */
 export interface RecognizerOptions extends DecodeOptions {
   /** Model name or folder (default 'base-en'). */
   model?: string;
@@ -50,6 +51,10 @@ export { DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS };
 /** Beam search runs on segments of at most this many seconds, cut in pauses (lib/decode/segment.ts). */
 export const BEAM_SEGMENT_SECONDS = 30;
 
+/**
+ * A loaded model ready to transcribe: encoder, CTC head (and adapter), LM and pronunciations. Create with
+ * loadRecognizer(); transcribe() may run concurrently; release() frees the ONNX session.
+ */
 export class Recognizer {
   readonly encoder: Encoder;
   readonly head: CtcHead;

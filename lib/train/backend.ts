@@ -7,8 +7,10 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 
+/** The TensorFlow.js backend training runs on: tfjs-node ('tensorflow', native), WebAssembly ('wasm') or plain JS ('cpu'). */
 export type TrainingBackend = 'tensorflow' | 'wasm' | 'cpu';
 
+/** TensorFlow.js as loaded for training, and which backend it runs on. */
 export interface TrainingRuntime {
   tf: typeof TF;
   backend: TrainingBackend;

@@ -102,6 +102,7 @@ export interface TrainOptions {
  */
 export interface EpochReport { epoch: number; member?: number; trainLoss: number; devLoss: number; devWer: number; devCer: number; trainSec: number; elapsedSec: number; etaSec: number }
 
+/** What trainAdapter returns: the adapter folder, its adapter.json, the epochs run and the utterances skipped. */
 export interface TrainResult {
   out: string;
   meta: AdapterMeta;
