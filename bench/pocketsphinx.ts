@@ -68,6 +68,36 @@ function score(test: Utterance[], ids: Map<string, string>, hyp: Map<string, str
   return { wer: rate(w), cer: rate(c) };
 }
 
+/**
+ * PocketSphinx's stock model and LM on utterances, as a user runs it: MFCCs by sphinx_fe with the
+ * model's feat.params, decoded by pocketsphinx_batch in parallel processes, scored by our WER code.
+ * Returns undefined (with the reason) when PocketSphinx is not installed.
+ */
+export async function pocketsphinxStock(utts: Utterance[]): Promise<{ wer: number; cer: number; seconds: number; audioSeconds: number; jobs: number } | { missing: string }> {
+  const missing = ['pocketsphinx_batch', 'sphinx_fe'].filter((c) => spawnSync('which', [c]).status !== 0);
+  if (missing.length || !fs.existsSync(MODEL)) return { missing: missing.join(', ') || MODEL };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-ps-stock-'));
+  try {
+    const idOf = new Map<string, string>();
+    fs.mkdirSync(path.join(tmp, 'wav'));
+    fs.mkdirSync(path.join(tmp, 'mfc'));
+    for (const u of utts) {
+      const id = `u${idOf.size}`;
+      idOf.set(path.resolve(u.audio), id);
+      fs.symlinkSync(path.resolve(u.audio), path.join(tmp, 'wav', `${id}.wav`));
+    }
+    const ctl = path.join(tmp, 'all.ctl');
+    fs.writeFileSync(ctl, [...idOf.values()].join('\n') + '\n');
+    const t0 = performance.now();
+    run('sphinx_fe', ['-argfile', path.join(MODEL, 'en-us', 'feat.params'), '-samprate', '16000', '-c', ctl, '-di', path.join(tmp, 'wav'), '-do', path.join(tmp, 'mfc'), '-ei', 'wav', '-eo', 'mfc', '-mswav', 'yes'], path.join(tmp, 'fe.log'));
+    const d = await decode(tmp, path.join(MODEL, 'en-us'), [...idOf.values()], 'stock');
+    const seconds = (performance.now() - t0) / 1000;
+    return { ...score(utts, idOf, d.hyp), seconds, audioSeconds: utts.reduce((a, u) => a + (u.duration ?? estimateSeconds(u.audio)), 0), jobs };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 export interface PeerRow { set: string; minutes: number; used: number; total: number; oov: number; ignored: number; adaptSec: number; base: number; mllr: number; map: number; baseCer: number; mllrCer: number; mapCer: number }
 
 export async function benchPocketsphinx(quick = false, onlySet?: string): Promise<string> {

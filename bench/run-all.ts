@@ -10,6 +10,7 @@ import { benchAdaptation, benchEnsembles } from './adaptation.js';
 import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
 import { benchPocketsphinx } from './pocketsphinx.js';
+import { benchRealVoices } from './real-voices.js';
 import { benchReliability } from './reliability.js';
 import { benchTrainSpeed } from './train-speed.js';
 import { benchTranscribe } from './transcribe.js';
@@ -21,6 +22,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   features: benchFeatures,
   encoders: benchEncoders,
   transcribe: benchTranscribe,
+  'real-voices': (quick) => benchRealVoices(quick),
   adaptation: benchAdaptation,
   ensembles: benchEnsembles,
   pocketsphinx: benchPocketsphinx, // reads the adaptation results, so it runs after them
