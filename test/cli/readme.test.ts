@@ -84,14 +84,18 @@ function check(argv: string[], stdout: string, work: string): void {
       const meta = JSON.parse(fs.readFileSync(path.join(work, 'adapters', 'scottish', 'adapter.json'), 'utf8'));
       assert.equal(meta.accent, 'scottish');
       assert.equal(typeof meta.dev.accepted, 'boolean');
-      assert.ok(meta.test.adaptedWer < meta.test.baseWer, `${what}: adapted test WER ${meta.test.adaptedWer} not below base ${meta.test.baseWer}`);
+      // The bundled data has a test split: train ends by scoring base and adapted models on it.
+      const m = /base WER ([\d.]+)% .*adapted WER ([\d.]+)%/.exec(stdout);
+      assert.ok(m, `${what}: no test line in ${stdout}`);
+      assert.ok(Number(m[2]) < Number(m[1]), `${what}: ${m[0]}`);
+      process.stderr.write(`      (README main job: ${m[0]})\n`);
       break;
     }
     case 'eval':
       if (argv.includes('--json')) {
         const r = JSON.parse(stdout);
         assert.ok(r.wer > 0 && r.wer < 0.5, `${what}: WER ${r.wer}`);
-        assert.ok(r.utterances > 50);
+        assert.ok(r.utterances >= 40, `${what}: ${r.utterances} utterances`);
       } else assert.match(stdout, /WER/);
       break;
     case 'transcribe':
