@@ -166,6 +166,7 @@ const lse = (a: number, b: number): number => (a === -Infinity ? b : b === -Infi
 const total = (b: Beam): number => lse(b.pb, b.pnb) + b.extra + b.pending;
 
 export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: Vocabulary, frameShift: number, options: BeamOptions = {}): Hypothesis {
+  logp = foldSilent(logp, T, V, vocab);
   const beamSize = options.beam ?? 8;
   const maxSymbols = options.maxSymbols ?? Math.max(beamSize, 8);
   const lm = options.lm;
@@ -393,4 +394,26 @@ function respell(said: readonly Said[], lm: ArpaLm, history: readonly string[], 
     if (score > bestScore) { bestScore = score; best = p; }
   }
   return best!.words;
+}
+
+/**
+ * Silent symbols (an empty string in the vocabulary: a pulled model's <s>, </s>, <unk>) emit nothing and
+ * break a repeat, exactly as the blank does; the beam search counts their probability as the blank's.
+ * Returns logp itself when the vocabulary has none, else a folded copy (T, V).
+ */
+export function foldSilent(logp: Float32Array, T: number, V: number, vocab: Vocabulary): Float32Array {
+  const silent: number[] = [];
+  for (let v = 0; v < V; v++) if (v !== vocab.blank && vocab.symbols[v] === '') silent.push(v);
+  if (silent.length === 0) return logp;
+  const out = logp.slice();
+  for (let t = 0; t < T; t++) {
+    const o = t * V;
+    let m = out[o + vocab.blank];
+    for (const v of silent) if (out[o + v] > m) m = out[o + v];
+    if (m === -Infinity) continue;
+    let sum = Math.exp(out[o + vocab.blank] - m);
+    for (const v of silent) { sum += Math.exp(out[o + v] - m); out[o + v] = -Infinity; }
+    out[o + vocab.blank] = m + Math.log(sum);
+  }
+  return out;
 }

@@ -20,6 +20,7 @@ export function wordsFromEmissions(emissions: Emission[], vocab: Vocabulary, fra
   };
   for (const e of emissions) {
     const s = vocab.symbols[e.id];
+    if (s === '') continue; // a silent symbol (see foldSilent): it only broke a repeat
     if (s === ' ') { flush(); continue; }
     if (!chars) start = e.first;
     chars += s;

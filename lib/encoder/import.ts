@@ -39,6 +39,34 @@ async function probe(session: OnnxSession, input: string, output: string, layout
 }
 
 /**
+ * Run an encoder on probe input: check that it fits the kind, and measure its hidden size and frame shift.
+ * @param outputName the output to read (default: the one the kind's convention names)
+ */
+export async function probeEncoder(file: string, kind: EncoderKind, preset?: PresetName, outputName?: string): Promise<{ input: { name: string; layout: 'BTF' | 'BFT' | 'BS' }; output: { name: string; type: 'hidden' | 'logits' }; preset?: PresetName; frameShift: number; dim: number }> {
+  const session = await createSession(file, { threads: 1 });
+  try {
+    const fit = checkKind(kind, session.inputs, outputName ? session.outputs.filter((o) => o.name === outputName || o.name === 'logits' || o.name === 'last_hidden_state') : session.outputs, preset);
+    if (!fit.ok || !fit.input) throw new ModelError(`does not fit encoder kind '${kind}': ${fit.problems.join('; ')}`, file);
+    const output = outputName ? { name: outputName, type: 'hidden' as const } : fit.output ? { name: fit.output.name, type: fit.output.type } : undefined;
+    if (!output) throw new ModelError(`does not fit encoder kind '${kind}': no usable output`, file);
+    const nMels = fit.preset ? PRESETS[fit.preset].nMels : 0;
+    if (kind === 'whisper') {
+      const p = await probe(session, fit.input.name, output.name, 'BFT', WHISPER_FRAMES, nMels);
+      if (p.frames !== 1500) throw new ModelError(`gives ${p.frames} frames per 30 s window; Whisper encoders give 1500`, file);
+      return { input: fit.input, output, preset: fit.preset, frameShift: 0.02, dim: p.dim };
+    }
+    // Frames added per extra second of input gives the frame shift exactly, whatever the edge effects.
+    const unitsPerSec = kind === 'waveform' ? 16000 : 100;
+    const a = await probe(session, fit.input.name, output.name, fit.input.layout, 2 * unitsPerSec, nMels);
+    const b = await probe(session, fit.input.name, output.name, fit.input.layout, 4 * unitsPerSec, nMels);
+    if (b.frames <= a.frames) throw new ModelError(`output length does not grow with the input (${a.frames} frames for 2 s, ${b.frames} for 4 s); not a frame-level encoder`, file);
+    return { input: fit.input, output, preset: fit.preset, frameShift: Math.round((2 / (b.frames - a.frames)) * 1e6) / 1e6, dim: a.dim };
+  } finally {
+    await session.release();
+  }
+}
+
+/**
  * Import an ONNX encoder into a model folder (model.json + encoder.onnx) under options.modelsDir: checks
  * that its inputs and outputs fit the kind and probes it for its hidden size and frame shift (seconds).
  * @returns the new model folder
@@ -52,47 +80,19 @@ export async function importModel(file: string, options: ImportOptions): Promise
   const info = readOnnxInfo(file);
   if (info.externalData.length > 0) throw new ModelError(`keeps its weights in separate files (${info.externalData.join(', ')}); adapt-asr imports single-file ONNX models`, file);
 
-  const session = await createSession(file, { threads: 1 });
-  let manifest: ModelManifest;
-  try {
-    const fit = checkKind(kind, session.inputs, session.outputs, options.preset);
-    if (!fit.ok || !fit.input || !fit.output) throw new ModelError(`does not fit encoder kind '${kind}': ${fit.problems.join('; ')}`, file);
-    const preset = fit.preset;
-    const nMels = preset ? PRESETS[preset].nMels : 0;
-    let frameShift: number, dim: number;
-    if (kind === 'whisper') {
-      const p = await probe(session, fit.input.name, fit.output.name, 'BFT', WHISPER_FRAMES, nMels);
-      if (p.frames !== 1500) throw new ModelError(`gives ${p.frames} frames per 30 s window; Whisper encoders give 1500`, file);
-      frameShift = 0.02;
-      dim = p.dim;
-    } else {
-      // Frames added per extra second of input gives the frame shift exactly, whatever the edge effects.
-      const unitsPerSec = kind === 'waveform' ? 16000 : 100;
-      const a = await probe(session, fit.input.name, fit.output.name, fit.input.layout, 2 * unitsPerSec, nMels);
-      const b = await probe(session, fit.input.name, fit.output.name, fit.input.layout, 4 * unitsPerSec, nMels);
-      if (b.frames <= a.frames) throw new ModelError(`output length does not grow with the input (${a.frames} frames for 2 s, ${b.frames} for 4 s); not a frame-level encoder`, file);
-      frameShift = Math.round((2 / (b.frames - a.frames)) * 1e6) / 1e6;
-      dim = a.dim;
-    }
-    const frontEnd: FrontEnd = kind === 'waveform'
-      ? { type: 'waveform', normalization: 'utterance' }
-      : { type: 'features', preset: preset!, normalization: { type: kind === 'whisper' ? 'none' : options.normalize ?? 'none' } };
-    manifest = {
-      format: MANIFEST_FORMAT, version: MANIFEST_VERSION, name, modelVersion: '1',
-      description: options.description ?? `${kind} encoder imported from ${path.basename(file)}`,
-      license: options.license ?? 'unknown (set by the importer)',
-      trainingData: options.trainingData ?? 'unknown (set by the importer)',
-      frontEnd,
-      encoder: {
-        file: 'encoder.onnx', sha256: sha256File(file), kind,
-        input: fit.input, output: { name: fit.output.name, layout: 'BTD', type: fit.output.type },
-        frameShift, hiddenSize: dim,
-      },
-    };
-    validateManifest(manifest, path.join(target, 'model.json'));
-  } finally {
-    await session.release();
-  }
+  const p = await probeEncoder(file, kind, options.preset);
+  const frontEnd: FrontEnd = kind === 'waveform'
+    ? { type: 'waveform', normalization: 'utterance' }
+    : { type: 'features', preset: p.preset!, normalization: { type: kind === 'whisper' ? 'none' : options.normalize ?? 'none' } };
+  const manifest: ModelManifest = {
+    format: MANIFEST_FORMAT, version: MANIFEST_VERSION, name, modelVersion: '1',
+    description: options.description ?? `${kind} encoder imported from ${path.basename(file)}`,
+    license: options.license ?? 'unknown (set by the importer)',
+    trainingData: options.trainingData ?? 'unknown (set by the importer)',
+    frontEnd,
+    encoder: { file: 'encoder.onnx', sha256: sha256File(file), kind, input: p.input, output: { name: p.output.name, layout: 'BTD', type: p.output.type }, frameShift: p.frameShift, hiddenSize: p.dim },
+  };
+  validateManifest(manifest, path.join(target, 'model.json'));
 
   // Write into a hidden temporary folder, then rename: a half-imported model is never visible.
   fs.mkdirSync(modelsDir, { recursive: true });

@@ -96,7 +96,12 @@ export interface ModelManifest {
   trainableTop?: TrainableTopSpec;
   /** Decoding defaults tuned for this model on its dev sets (recipes/base-en/tune-decoding.ts); wordBonus goes with the LM, noLmWordBonus without it. */
   decoding?: { beam?: number; lmWeight?: number; wordBonus?: number; noLmWordBonus?: number; lexicon?: boolean; oovPenalty?: number; blankPenalty?: number };
+  /** Where a pulled model came from: the Hub repo, the revision asked for, the commit it resolved to, and each file with its sha256. */
+  source?: ModelSource;
 }
+
+/** Provenance of a model pulled from the Hugging Face Hub (`adapt-asr models pull`). */
+export interface ModelSource { hub: string; endpoint: string; revision: string; commit: string; architecture?: string; files: { path: string; sha256: string; size: number }[]; converted?: string }
 
 /** A manifest with the directory it came from. */
 export interface ModelDir {
@@ -212,6 +217,7 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
     format: MANIFEST_FORMAT, version: MANIFEST_VERSION, name,
     modelVersion: m.modelVersion as string, description: m.description as string, license: m.license as string, trainingData: m.trainingData as string,
     frontEnd, encoder: spec, ...(ctcHead ? { ctcHead } : {}), ...(trainableTop ? { trainableTop } : {}), ...(decoding ? { decoding } : {}),
+    ...(m.source && typeof m.source === 'object' ? { source: m.source as ModelSource } : {}),
   };
   return Object.freeze(manifest);
 }

@@ -14,8 +14,8 @@ import { ModelError } from '../errors.js';
 
 const { onnx } = onnxProto; // a CommonJS module: no named exports under ESM
 type ModelProto = InstanceType<typeof onnx.ModelProto>;
-type TensorProto = InstanceType<typeof onnx.TensorProto>;
-type NodeProto = InstanceType<typeof onnx.NodeProto>;
+type TensorProto = onnxProto.onnx.ITensorProto;
+type NodeProto = onnxProto.onnx.INodeProto;
 
 const toNum = (v: number | { toNumber(): number } | null | undefined): number => (v == null ? 0 : typeof v === 'number' ? v : v.toNumber());
 
@@ -68,7 +68,7 @@ function tensorValues(t: TensorProto, dir: string, file: string): Float32Array |
   }
   if (type === onnx.TensorProto.DataType.UINT8 || type === onnx.TensorProto.DataType.INT8) {
     const Ctor = type === onnx.TensorProto.DataType.UINT8 ? Uint8Array : Int8Array;
-    if (raw) return new Ctor(raw.buffer.slice(raw.byteOffset, raw.byteOffset + n));
+    if (raw) return Ctor.from(raw.subarray(0, n));
     return Ctor.from((t.int32Data ?? []) as number[]);
   }
   throw new ModelError(`tensor ${t.name} has data type ${type}, not float32 or 8-bit`, file);
