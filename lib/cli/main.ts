@@ -10,6 +10,7 @@ import { featuresCommand } from './features.command.js';
 import { infoCommand } from './info.command.js';
 import { modelsCommand } from './models.command.js';
 import { pronounceCommand } from './pronounce.command.js';
+import { rankCommand } from './rank.command.js';
 import { trainCommand } from './train.command.js';
 import { transcribeCommand } from './transcribe.command.js';
 import { toolkitVersion } from '../version.js';
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(transcribeCommand)
       .command(evalCommand)
       .command(modelsCommand)
+      .command(rankCommand)
       .command(pronounceCommand)
       .command(infoCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Print timings, and the stack trace of any error.' })

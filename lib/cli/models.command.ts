@@ -1,4 +1,4 @@
-/** `adapt-asr models list|inspect|import`. */
+/** `adapt-asr models list|inspect|import|pull`. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { PRESET_NAMES } from '../features/presets.js';
 
@@ -9,6 +9,7 @@ const withModelsDir = <T>(y: Argv<T>) => y.option('models-dir', {
 
 interface ListArgs { modelsDir?: string; json: boolean }
 interface InspectArgs { target: string; json: boolean }
+interface PullArgs { repo: string; file?: string; dtype?: string; name?: string; modelsDir?: string; force: boolean }
 interface ImportArgs { file: string; kind: string; name: string; preset?: string; modelsDir?: string; force: boolean; normalize: string }
 
 const list: CommandModule<object, ListArgs> = {
@@ -70,9 +71,36 @@ const importCmd: CommandModule<object, ImportArgs> = {
   },
 };
 
+const pull: CommandModule<object, PullArgs> = {
+  command: 'pull <repo>',
+  describe: 'Download a model from the Hugging Face Hub (owner/name[@revision]) into your models folder: CTC models (wav2vec2, HuBERT, WavLM, Data2Vec-audio) split into encoder and CTC head, Whisper encoders, or adapt-asr model folders. Honours HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE; resumes interrupted downloads; caches in $HF_HUB_CACHE (default ~/.cache/huggingface/hub).',
+  builder: (y) => withModelsDir(y
+    .positional('repo', { type: 'string', demandOption: true, describe: 'The Hub repo, e.g. Xenova/wav2vec2-base-960h, optionally @revision (a branch, tag or commit).' })
+    .option('file', { type: 'string', describe: 'The ONNX file in the repo to use, e.g. onnx/model.onnx (default: chosen by --dtype).' })
+    .option('dtype', { type: 'string', choices: ['fp32', 'fp16', 'q8', 'q4'], describe: 'Which ONNX variant to pull (default: fp32 where present, else the smallest).' })
+    .option('name', { type: 'string', describe: 'Name of the model folder (default: the repo name).' })
+    .option('force', { type: 'boolean', default: false, describe: 'Replace an installed model of the same name.' })
+    .conflicts('file', 'dtype')
+    .example('$0 models pull Xenova/wav2vec2-base-960h', 'A wav2vec2 CTC model trained on 960 hours of real English speech.')) as unknown as Argv<PullArgs>,
+  handler: async (argv: ArgumentsCamelCase<PullArgs>) => {
+    const { pullModel } = await import('../hub/pull.js');
+    const { userModelsDir } = await import('../encoder/index.js');
+    const { progressBar } = await import('./progress.js');
+    const bar = progressBar('downloading', 'bytes');
+    const r = await pullModel({
+      repo: argv.repo, file: argv.file, dtype: argv.dtype as 'fp32', name: argv.name, modelsDir: argv.modelsDir ?? userModelsDir(), force: argv.force,
+      onProgress: (p) => bar.update(p.allBytes, p.allTotal), onLog: (line) => process.stderr.write(`${line}\n`),
+    });
+    bar.stop();
+    const e = r.model.manifest.encoder;
+    process.stdout.write(`pulled ${argv.repo} (commit ${r.commit.slice(0, 12)}) into ${r.model.dir}: ${e.kind} encoder, ${e.hiddenSize} per frame every ${e.frameShift * 1000} ms${r.model.manifest.ctcHead ? `, CTC head over ${r.model.manifest.ctcHead.vocab.length} symbols` : ', no CTC head'}\n`);
+    if (r.note) process.stdout.write(`note: ${r.note}\n`);
+  },
+};
+
 export const modelsCommand: CommandModule = {
   command: 'models <command>',
-  describe: 'List, inspect and import pretrained encoders.',
-  builder: (y) => y.command(list).command(inspect).command(importCmd).demandCommand(1, 'Name a models command: list, inspect or import.'),
+  describe: 'List, inspect, import and pull (from the Hugging Face Hub) pretrained models.',
+  builder: (y) => y.command(list).command(inspect).command(importCmd).command(pull).demandCommand(1, 'Name a models command: list, inspect, import or pull.'),
   handler: () => undefined,
 };
