@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { benchAdaptation, benchEnsembles } from './adaptation.js';
 import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
+import { benchHub } from './hub.js';
 import { benchPocketsphinx } from './pocketsphinx.js';
 import { benchRealVoices } from './real-voices.js';
 import { benchReliability } from './reliability.js';
@@ -23,6 +24,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   encoders: benchEncoders,
   transcribe: benchTranscribe,
   'real-voices': (quick) => benchRealVoices(quick),
+  hub: () => benchHub(),
   adaptation: benchAdaptation,
   ensembles: benchEnsembles,
   pocketsphinx: benchPocketsphinx, // reads the adaptation results, so it runs after them

@@ -86,7 +86,7 @@ export function hubError(err: unknown, repo: string, endpoint: string, what: str
   const cause = (err as { cause?: { code?: string } })?.cause?.code ?? (err as NodeJS.ErrnoException)?.code;
   const msg = (err as Error)?.message ?? String(err);
   if (cause || /fetch failed|network|ECONN|ENOTFOUND|EAI_AGAIN|socket/i.test(msg)) {
-    return new ModelError(`cannot reach ${endpoint} (${cause ?? msg.split('\n')[0]}): check the network, or set HF_HUB_OFFLINE=1 to use what is cached`);
+    return new ModelError(`${repo}: cannot reach ${endpoint} (${cause ?? msg.split('\n')[0]}): check the network, or set HF_HUB_OFFLINE=1 to use what is cached`);
   }
   return new ModelError(`${repo}: ${what}: ${msg.split('\n')[0]}`);
 }
