@@ -96,6 +96,26 @@ describe('models pull (a local Hub)', function () {
     }
   });
 
+  it('a pulled CTC model adapts like any other: train an adapter on its hidden states, then eval with it', async () => {
+    const { trainAdapter } = await import('../../lib/train/trainer.js');
+    const { evaluate } = await import('../../lib/pipeline/evaluate.js');
+    const r = await pullModel(opts('test/wav2vec2-ctc', { name: 'w2v-adapt' }));
+    const scot = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'test');
+    const t = await trainAdapter({ accent: 'probe', model: r.model.dir, data: scot, out: path.join(tmp, 'adapters', 'probe'), epochs: 2, speeds: [1], seed: 1, devDecoding: 'greedy' });
+    assert.equal(t.meta.base.name, 'w2v-adapt');
+    assert.equal(t.meta.weights.dim, r.model.manifest.encoder.hiddenSize);
+    assert.equal(t.history.length, 2);
+    assert.equal(typeof t.meta.dev.accepted, 'boolean');
+    const rec = await loadRecognizer({ model: r.model.dir, adapter: t.out, threads: 1 });
+    try {
+      const e = await evaluate(rec, scot, { beam: 1, useLm: false });
+      assert.equal(e.utterances, 48);
+      assert.ok(e.wer >= 0.9, `a random-weight model stays wrong: ${e.wer}`);
+    } finally {
+      await rec.release();
+    }
+  });
+
   it('the quantised graph: its projection is dequantised; log-probabilities near the original, most frames agree', async () => {
     const r = await pullModel(opts('test/wav2vec2-ctc', { dtype: 'q8', name: 'w2v-q8' }));
     assert.match(r.model.manifest.source!.converted!, /quantized/);
