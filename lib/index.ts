@@ -13,7 +13,7 @@ export { initTraining } from './train/backend.js';
 export type { TrainingBackend, TrainingRuntime } from './train/backend.js';
 export { Encoder, loadManifest, validateManifest, listModels, resolveModel, importModel, inspectModel, userModelsDir, bundledModelsDir, planChunks } from './encoder/index.js';
 export type { EncoderOptions, EncoderOutput, ModelManifest, ModelDir, EncoderKind, ImportOptions, InspectReport, ModelListing } from './encoder/index.js';
-export { normalizeUtterance, normalizeGlobal, normalizeWaveform } from './features/normalize.js';
+export { normalizeUtterance, normalizeGlobal, normalizeWaveform, subtractMean } from './features/normalize.js';
 export { loadRecognizer, Recognizer, type RecognizerOptions, type DecodeOptions, type Transcript } from './pipeline/recognizer.js';
 export { evaluate, type EvalResult } from './pipeline/evaluate.js';
 export { trainAdapter, bundledAccents, type TrainOptions, type TrainResult, type EpochReport } from './train/trainer.js';

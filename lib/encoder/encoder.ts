@@ -15,7 +15,7 @@ import { toModelRate } from '../audio/index.js';
 import { SAMPLE_RATE } from '../audio/constants.js';
 import { InputError, ModelError } from '../errors.js';
 import { getExtractor, type LogMelExtractor } from '../features/index.js';
-import { normalizeGlobal, normalizeUtterance, normalizeWaveform } from '../features/normalize.js';
+import { normalizeGlobal, normalizeUtterance, normalizeWaveform, subtractMean } from '../features/normalize.js';
 import { sha256File } from '../io/sha256.js';
 import type { Waveform } from '../types.js';
 import { planChunks, type Chunk } from './chunks.js';
@@ -171,6 +171,7 @@ export class Encoder {
     const { numFrames: T, dim: F, data } = feats;
     if (T === 0) throw new InputError(`audio too short for the encoder (${wave.samples.length} samples)`);
     if (fe.normalization.type === 'utterance') normalizeUtterance(data, T, F);
+    else if (fe.normalization.type === 'mean') subtractMean(data, T, F);
     else if (fe.normalization.type === 'global') normalizeGlobal(data, T, F, fe.normalization.mean, fe.normalization.std);
     const chunks = planChunks(Math.ceil(T / this.stride), this.chunkFrames, this.contextFrames);
     const bft = this.manifest.encoder.input.layout === 'BFT';

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError, UsageError } from '../errors.js';
-import { PRESETS, type PresetName } from '../features/presets.js';
+import { featureDim, PRESETS, type PresetName } from '../features/presets.js';
 import { sha256File } from '../io/sha256.js';
 import { checkKind, WHISPER_FRAMES } from './kinds.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, validateManifest, type EncoderKind, type FrontEnd, type ModelDir, type ModelManifest } from './manifest.js';
@@ -49,7 +49,7 @@ export async function probeEncoder(file: string, kind: EncoderKind, preset?: Pre
     if (!fit.ok || !fit.input) throw new ModelError(`does not fit encoder kind '${kind}': ${fit.problems.join('; ')}`, file);
     const output = outputName ? { name: outputName, type: 'hidden' as const } : fit.output ? { name: fit.output.name, type: fit.output.type } : undefined;
     if (!output) throw new ModelError(`does not fit encoder kind '${kind}': no usable output`, file);
-    const nMels = fit.preset ? PRESETS[fit.preset].nMels : 0;
+    const nMels = fit.preset ? featureDim(PRESETS[fit.preset]) : 0;
     if (kind === 'whisper') {
       const p = await probe(session, fit.input.name, output.name, 'BFT', WHISPER_FRAMES, nMels);
       if (p.frames !== 1500) throw new ModelError(`gives ${p.frames} frames per 30 s window; Whisper encoders give 1500`, file);

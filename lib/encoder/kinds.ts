@@ -7,7 +7,7 @@
  *             last_hidden_state or logits [batch, frames, d], 20 ms frames.
  *   features: our own: features [batch, time, n_mels] (or [batch, n_mels, time]) -> [batch, frames, d].
  */
-import { PRESETS, type PresetName } from '../features/presets.js';
+import { featureDim, PRESETS, type PresetName } from '../features/presets.js';
 import type { EncoderKind, InputLayout } from './manifest.js';
 import type { TensorInfo } from './session.js';
 
@@ -67,7 +67,7 @@ export function checkKind(kind: EncoderKind, inputs: TensorInfo[], outputs: Tens
 
   // features
   const want = preset ?? 'kaldi-fbank-80';
-  const nMels = PRESETS[want].nMels;
+  const nMels = featureDim(PRESETS[want]);
   const inp = floats.find((t) => t.shape.length === 3);
   let layout: InputLayout | undefined;
   if (!inp) problems.push(`no float32 input of rank 3 [batch, time, n_mels] (it has ${inputs.map(fmt).join('; ')})`);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError } from '../errors.js';
-import { PRESET_NAMES, PRESETS, type PresetName } from '../features/presets.js';
+import { featureDim, PRESET_NAMES, PRESETS, type PresetName } from '../features/presets.js';
 
 export const MANIFEST_FORMAT = 'adapt-asr-model';
 export const MANIFEST_VERSION = 1;
@@ -19,6 +19,8 @@ export type FeatureNormalization =
   | { type: 'none' }
   /** Per utterance: each band to zero mean and unit variance over the utterance. */
   | { type: 'utterance' }
+  /** Per utterance: each band's mean over the utterance subtracted (sphinxbase's batch CMN). */
+  | { type: 'mean' }
   /** Stored statistics from training: (x - mean[b]) / std[b]. */
   | { type: 'global'; mean: number[]; std: number[] };
 
@@ -135,9 +137,9 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
   if (feType === 'features') {
     const preset = oneOf(fe, 'preset', 'frontEnd.preset', PRESET_NAMES);
     const n = obj(fe.normalization, 'frontEnd.normalization');
-    const nType = oneOf(n, 'type', 'frontEnd.normalization.type', ['none', 'utterance', 'global'] as const);
+    const nType = oneOf(n, 'type', 'frontEnd.normalization.type', ['none', 'utterance', 'mean', 'global'] as const);
     if (nType === 'global') {
-      const dim = PRESETS[preset].nMels;
+      const dim = featureDim(PRESETS[preset]);
       const vec = (k: string): number[] => (Array.isArray(n[k]) && (n[k] as unknown[]).length === dim && (n[k] as unknown[]).every((x) => typeof x === 'number' && Number.isFinite(x))
         ? (n[k] as number[]) : fail(`frontEnd.normalization.${k}`, `an array of ${dim} finite numbers (one per mel band)`, n[k]));
       const mean = vec('mean'), std = vec('std');

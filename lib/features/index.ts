@@ -7,7 +7,7 @@ import { LogMelExtractor } from './log-mel.js';
 import { resolveFeatureConfig, type FeatureConfig, type PresetName } from './presets.js';
 
 export { LogMelExtractor, whisperNormalize } from './log-mel.js';
-export { PRESETS, PRESET_NAMES, resolveFeatureConfig, type FeatureConfig, type PresetName } from './presets.js';
+export { featureDim, PRESETS, PRESET_NAMES, resolveFeatureConfig, type FeatureConfig, type PresetName } from './presets.js';
 export { melFilterBank, denseMelFilters, type MelFilterBank, type MelScale } from './mel-filters.js';
 export { createRealFft, MixedRadixFft, type RealFft } from './fft.js';
 

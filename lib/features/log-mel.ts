@@ -8,13 +8,19 @@
  *   x *= inputScale; minus the frame mean (removeDcOffset); pre-emphasis; times the window;
  *   power spectrum |FFT|^2 (nFft/2 + 1 bins); mel filters; log(max(e, logFloor)).
  * Then, for normalize='whisper', over the whole output: x = max(x, max(x) - 8), x = (x + 4) / 4.
+ *
+ * sphinxFraming (sphinx_fe): frame t is samples t*hop .. + winLength, pre-emphasised with the real
+ * previous sample (0 before the first), and the samples after the last full frame make one more frame,
+ * zero-padded; log(e + logFloor); with `cepstra`, the orthonormal DCT-II of the log energies and the
+ * sinusoidal lifter.
  */
 import type { Features, Waveform } from '../types.js';
 import { ConfigError } from '../errors.js';
 import { createRealFft, type RealFft } from './fft.js';
 import { melFilterBank, type MelFilterBank } from './mel-filters.js';
 import type { FeatureConfig } from './presets.js';
-import { hann, povey } from './window.js';
+import { featureDim } from './presets.js';
+import { hamming, hann, povey } from './window.js';
 
 /**
  * Log-mel features for one FeatureConfig: owns its FFT, window, filterbank and frame buffers, built once
@@ -27,19 +33,27 @@ export class LogMelExtractor {
   private readonly filters: MelFilterBank;
   private readonly frame: Float64Array; // (nFft,); [winLength, nFft) stays zero
   private readonly power: Float64Array; // (nFft/2 + 1,)
+  /** Values per frame: the cepstra, or the mel bands. */
+  readonly dim: number;
+  private readonly logMel: Float64Array; // (nMels,), used when cepstra are computed
+  private readonly dct?: Float64Array; // (cepstra, nMels) orthonormal DCT-II rows, lifter folded in
 
   constructor(config: Readonly<FeatureConfig>) {
     this.config = config;
     this.fft = createRealFft(config.nFft);
-    this.window = config.window === 'hann' ? hann(config.winLength, true) : povey(config.winLength);
+    this.window = config.window === 'hann' ? hann(config.winLength, true) : config.window === 'hamming' ? hamming(config.winLength) : povey(config.winLength);
     this.filters = melFilterBank(config.melScale, config.sampleRate, config.nFft, config.nMels, config.fMin, config.fMax);
     this.frame = new Float64Array(config.nFft);
     this.power = new Float64Array(config.nFft / 2 + 1);
+    this.dim = featureDim(config);
+    this.logMel = new Float64Array(config.nMels);
+    if (config.cepstra !== undefined) this.dct = dctRows(config);
   }
 
   /** Number of frames produced for `numSamples` samples. */
   numFrames(numSamples: number): number {
-    const { center, hopLength, winLength, dropLastFrame } = this.config;
+    const { center, hopLength, winLength, dropLastFrame, sphinxFraming } = this.config;
+    if (sphinxFraming) return numSamples === 0 ? 0 : (numSamples < winLength ? 0 : 1 + Math.floor((numSamples - winLength) / hopLength)) + 1;
     if (center) return Math.max(0, 1 + Math.floor(numSamples / hopLength) - (dropLastFrame ? 1 : 0));
     return numSamples < winLength ? 0 : 1 + Math.floor((numSamples - winLength) / hopLength);
   }
@@ -56,17 +70,35 @@ export class LogMelExtractor {
     }
     const x = audio.samples;
     const numFrames = this.numFrames(x.length);
-    const nMels = cfg.nMels;
-    const data = out ? out.subarray(0, numFrames * nMels) : new Float32Array(numFrames * nMels);
-    if (data.length < numFrames * nMels) throw new ConfigError(`features: output buffer holds ${data.length} floats, needs ${numFrames * nMels}`);
-    for (let t = 0; t < numFrames; t++) this.frameFeatures(x, t, data, t * nMels);
+    const dim = this.dim;
+    const data = out ? out.subarray(0, numFrames * dim) : new Float32Array(numFrames * dim);
+    if (data.length < numFrames * dim) throw new ConfigError(`features: output buffer holds ${data.length} floats, needs ${numFrames * dim}`);
+    for (let t = 0; t < numFrames; t++) {
+      if (cfg.sphinxFraming) this.sphinxFrame(x, t);
+      else this.fillFrame(x, t);
+      this.frameEnergies(data, t * dim);
+    }
     if (cfg.normalize === 'whisper') whisperNormalize(data);
-    return { data, numFrames, dim: nMels, frameShift: cfg.hopLength / cfg.sampleRate, preset: cfg.name };
+    return { data, numFrames, dim, frameShift: cfg.hopLength / cfg.sampleRate, preset: cfg.name };
   }
 
-  /** Features of frame t written to out[o .. o + nMels). */
-  private frameFeatures(x: Float32Array, t: number, out: Float32Array, o: number): void {
-    const { hopLength, winLength, nFft, inputScale, removeDcOffset, preemphasis, center, logFloor } = this.config;
+  /** sphinx_fe's frame t: pre-emphasis over the signal, the window over winLength, zeros past the end. */
+  private sphinxFrame(x: Float32Array, t: number): void {
+    const { hopLength, winLength, inputScale: s, preemphasis: c } = this.config;
+    const frame = this.frame, win = this.window;
+    const start = t * hopLength, end = Math.min(x.length, start + winLength);
+    let prev = start > 0 ? x[start - 1] * s : 0;
+    for (let i = start; i < end; i++) {
+      const v = x[i] * s;
+      frame[i - start] = (v - c * prev) * win[i - start];
+      prev = v;
+    }
+    frame.fill(0, end - start);
+  }
+
+  /** Frame t, windowed, into this.frame. */
+  private fillFrame(x: Float32Array, t: number): void {
+    const { hopLength, winLength, nFft, inputScale, removeDcOffset, preemphasis, center } = this.config;
     const frame = this.frame, win = this.window, n = x.length;
     const start = center ? t * hopLength - nFft / 2 : t * hopLength;
     const inside = start >= 0 && start + winLength <= n;
@@ -88,18 +120,50 @@ export class LogMelExtractor {
       for (let i = winLength - 1; i > 0; i--) frame[i] = (frame[i] - c * frame[i - 1]) * win[i];
       frame[0] = (frame[0] - c * frame[0]) * win[0];
     }
-    this.fft.powerSpectrum(frame, this.power);
+  }
+
+  /** Power spectrum of this.frame, mel energies, log (and cepstra) into out[o .. o + dim). */
+  private frameEnergies(out: Float32Array, o: number): void {
+    const { logFloor, logFloorAdded } = this.config;
+    this.fft.powerSpectrum(this.frame, this.power);
     const { start: fs, length: fl, offset: fo, weights, nMels } = this.filters;
-    const power = this.power;
+    const power = this.power, dct = this.dct, logMel = this.logMel;
     const log10 = this.config.log === 'log10';
     for (let m = 0; m < nMels; m++) {
       let e = 0;
       const s = fs[m], w = fo[m] - s;
       for (let k = s, end = s + fl[m]; k < end; k++) e += weights[w + k] * power[k];
-      if (e < logFloor) e = logFloor;
-      out[o + m] = log10 ? Math.log10(e) : Math.log(e);
+      if (logFloorAdded) e += logFloor;
+      else if (e < logFloor) e = logFloor;
+      const v = log10 ? Math.log10(e) : Math.log(e);
+      if (dct) logMel[m] = v;
+      else out[o + m] = v;
+    }
+    if (!dct) return;
+    for (let i = 0, n = this.dim; i < n; i++) {
+      let acc = 0;
+      for (let m = 0, r = i * nMels; m < nMels; m++) acc += dct[r + m] * logMel[m];
+      out[o + i] = acc;
     }
   }
+}
+
+/**
+ * Rows of the orthonormal DCT-II (sphinxbase's 'dct' transform: row 0 times sqrt(1/N), the others
+ * cos(pi i (m + 0.5) / N) times sqrt(2/N); sphinxbase stores the cosines in single precision), each
+ * row times its lifter weight 1 + L/2 sin(pi i / L).
+ */
+function dctRows(c: Readonly<FeatureConfig>): Float64Array {
+  const n = c.nMels, k = c.cepstra ?? n, lifter = c.lifter ?? 0;
+  const rows = new Float64Array(k * n);
+  for (let i = 0; i < k; i++) {
+    const lift = lifter > 0 ? 1 + (lifter / 2) * Math.sin((i * Math.PI) / lifter) : 1;
+    for (let m = 0; m < n; m++) {
+      const basis = i === 0 ? Math.sqrt(1 / n) : Math.fround(Math.cos((Math.PI / n) * i * (m + 0.5))) * Math.sqrt(2 / n);
+      rows[i * n + m] = basis * lift;
+    }
+  }
+  return rows;
 }
 
 /** Reflect an index into [0, n) without repeating the edge sample (numpy/torch 'reflect'). */

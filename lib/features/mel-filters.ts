@@ -8,9 +8,13 @@
  * - 'kaldi': Kaldi's MelBanks as in torchaudio.compliance.kaldi.get_mel_banks: mel = 1127 ln(1 + f/700),
  *   triangles equally spaced in mel between fMin and fMax, peak 1, evaluated at the mel value of each
  *   FFT bin centre; the Nyquist bin always gets weight 0.
+ * - 'sphinx': sphinxbase's fe_build_melfilters with round_filters and unit_area (its defaults):
+ *   mel = 2595 log10(1 + f/700), each triangle's three corners rounded to the nearest FFT bin,
+ *   weights min(rise, fall) * 2 / bandwidth in Hz over the bins from the left to the right corner;
+ *   the Nyquist bin is never used.
  */
 
-export type MelScale = 'slaney' | 'kaldi';
+export type MelScale = 'slaney' | 'kaldi' | 'sphinx';
 
 export interface MelFilterBank {
   nMels: number;
@@ -29,8 +33,7 @@ export function melFilterBank(scale: MelScale, sampleRate: number, nFft: number,
   const key = [scale, sampleRate, nFft, nMels, fMin, fMax].join(':');
   let fb = cache.get(key);
   if (!fb) {
-    const dense = scale === 'slaney' ? slaneyDense(sampleRate, nFft, nMels, fMin, fMax) : kaldiDense(sampleRate, nFft, nMels, fMin, fMax);
-    fb = sparsify(dense, nMels, nFft / 2 + 1);
+    fb = sparsify(denseMelFilters(scale, sampleRate, nFft, nMels, fMin, fMax), nMels, nFft / 2 + 1);
     cache.set(key, fb);
   }
   return fb;
@@ -38,7 +41,32 @@ export function melFilterBank(scale: MelScale, sampleRate: number, nFft: number,
 
 /** The filterbank as a dense (nMels, nBins) row-major array (for tests and plots). */
 export function denseMelFilters(scale: MelScale, sampleRate: number, nFft: number, nMels: number, fMin: number, fMax: number): Float64Array {
-  return scale === 'slaney' ? slaneyDense(sampleRate, nFft, nMels, fMin, fMax) : kaldiDense(sampleRate, nFft, nMels, fMin, fMax);
+  if (scale === 'slaney') return slaneyDense(sampleRate, nFft, nMels, fMin, fMax);
+  return scale === 'kaldi' ? kaldiDense(sampleRate, nFft, nMels, fMin, fMax) : sphinxDense(sampleRate, nFft, nMels, fMin, fMax);
+}
+
+/** sphinxbase computes the corners in single precision; Math.fround keeps the bin rounding identical. */
+function sphinxDense(sampleRate: number, nFft: number, nMels: number, fMin: number, fMax: number): Float64Array {
+  const f32 = Math.fround;
+  const mel = (f: number): number => f32(2595 * Math.log10(1 + f / 700));
+  const melInv = (m: number): number => f32(700 * (Math.pow(10, m / 2595) - 1));
+  const nBins = nFft / 2 + 1;
+  const melMin = mel(fMin), melMax = mel(fMax);
+  const melBw = f32((melMax - melMin) / (nMels + 1));
+  const binHz = f32(sampleRate / nFft);
+  const w = new Float64Array(nMels * nBins);
+  for (let m = 0; m < nMels; m++) {
+    const f: number[] = [];
+    for (let j = 0; j < 3; j++) f.push(f32(Math.trunc(melInv(f32((m + j) * melBw + melMin)) / binHz + 0.5) * binHz));
+    for (let k = 0; k < nBins - 1; k++) {
+      const hz = f32(k * binHz);
+      if (hz < f[0] || hz > f[2]) continue;
+      const rise = f32(f32((hz - f[0]) / (f[1] - f[0])) * f32(2 / (f[2] - f[0])));
+      const fall = f32(f32((f[2] - hz) / (f[2] - f[1])) * f32(2 / (f[2] - f[0])));
+      w[m * nBins + k] = rise < fall ? rise : fall;
+    }
+  }
+  return w;
 }
 
 const F_SP = 200 / 3; // Hz per mel in the linear region

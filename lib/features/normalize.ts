@@ -26,6 +26,15 @@ export function normalizeUtterance(data: Float32Array, numFrames: number, dim: n
   for (let t = 0; t < numFrames; t++) for (let b = 0; b < dim; b++) data[t * dim + b] = (data[t * dim + b] - mean[b]) * scale[b];
 }
 
+/** Per-utterance mean subtraction (sphinxbase's batch CMN): each band to mean 0, variance kept. */
+export function subtractMean(data: Float32Array, numFrames: number, dim: number): void {
+  if (numFrames === 0) return;
+  const mean = new Float64Array(dim);
+  for (let t = 0; t < numFrames; t++) for (let b = 0; b < dim; b++) mean[b] += data[t * dim + b];
+  for (let b = 0; b < dim; b++) mean[b] /= numFrames;
+  for (let t = 0; t < numFrames; t++) for (let b = 0; b < dim; b++) data[t * dim + b] -= mean[b];
+}
+
 /** Normalisation with stored statistics: (x - mean[b]) / std[b]. */
 export function normalizeGlobal(data: Float32Array, numFrames: number, dim: number, mean: ArrayLike<number>, std: ArrayLike<number>): void {
   for (let t = 0; t < numFrames; t++) for (let b = 0; b < dim; b++) data[t * dim + b] = (data[t * dim + b] - mean[b]) / std[b];

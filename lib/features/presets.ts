@@ -19,8 +19,8 @@ export interface FeatureConfig {
   winLength: number;
   /** Hop between frames in samples (160 = 10 ms). */
   hopLength: number;
-  /** 'hann' (periodic, torch.hann_window) or 'povey' (Kaldi: symmetric Hann to the power 0.85). */
-  window: 'hann' | 'povey';
+  /** 'hann' (periodic, torch.hann_window), 'povey' (Kaldi: symmetric Hann to the power 0.85) or 'hamming' (symmetric, sphinxbase). */
+  window: 'hann' | 'povey' | 'hamming';
   /** true: frames centred on t*hop with reflect padding (torch.stft center=True); false: Kaldi snip_edges. */
   center: boolean;
   /** Drop the last frame (Whisper does: frames = floor(samples / hop)). */
@@ -31,6 +31,12 @@ export interface FeatureConfig {
   removeDcOffset: boolean;
   /** Pre-emphasis coefficient, 0 for none (Kaldi 0.97; x[i] - c x[i-1] within the frame, x[-1] = x[0]). */
   preemphasis: number;
+  /**
+   * Framing as sphinxbase does it (sphinx_fe, PocketSphinx): pre-emphasis runs over the whole signal
+   * (the sample before a frame is the real previous sample, 0 before the first), and the samples left
+   * after the last full frame make one more frame, zero-padded. Needs center false. Default false.
+   */
+  sphinxFraming?: boolean;
   /** Mel scale and filter shape. */
   melScale: MelScale;
   nMels: number;
@@ -40,12 +46,29 @@ export interface FeatureConfig {
   /** Logarithm applied to the mel energies, after flooring them at logFloor. */
   log: 'log10' | 'ln';
   logFloor: number;
+  /** true: log(e + logFloor) (sphinxbase); false (default): log(max(e, logFloor)). */
+  logFloorAdded?: boolean;
+  /**
+   * Cepstra: when set, the log energies go through the orthonormal DCT-II (sphinxbase's 'dct'
+   * transform) and the first `cepstra` coefficients are kept; the feature dimension is then `cepstra`.
+   */
+  cepstra?: number;
+  /** Sinusoidal lifter length L (c[i] *= 1 + L/2 sin(pi i / L)); 0 or absent for none. */
+  lifter?: number;
   /** 'whisper': clamp to (max - 8) over the utterance, then (x + 4) / 4. 'none': raw log energies. */
   normalize: 'whisper' | 'none';
 }
 
-/** Names of the feature front ends: whisper-80 and whisper-128 (openai/whisper), kaldi-fbank-80 (torchaudio's Kaldi fbank). */
-export type PresetName = 'whisper-80' | 'whisper-128' | 'kaldi-fbank-80';
+/**
+ * Names of the feature front ends: whisper-80 and whisper-128 (openai/whisper), kaldi-fbank-80
+ * (torchaudio's Kaldi fbank), sphinx-mfcc-13 (sphinxbase's MFCC as PocketSphinx's en-us model uses it).
+ */
+export type PresetName = 'whisper-80' | 'whisper-128' | 'kaldi-fbank-80' | 'sphinx-mfcc-13';
+
+/** The number of values per frame a configuration gives: its cepstra, or its mel bands. */
+export function featureDim(c: Readonly<FeatureConfig>): number {
+  return c.cepstra ?? c.nMels;
+}
 
 const whisper = (nMels: number): FeatureConfig => Object.freeze({
   name: `whisper-${nMels}`, sampleRate: SAMPLE_RATE, nFft: 400, winLength: 400, hopLength: 160,
@@ -64,6 +87,14 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<FeatureConfig>>> = Ob
     window: 'povey', center: false, dropLastFrame: false, inputScale: 32768, removeDcOffset: true,
     preemphasis: 0.97, melScale: 'kaldi', nMels: 80, fMin: 20, fMax: 8000, log: 'ln',
     logFloor: 1.1920928955078125e-7, normalize: 'none',
+  } as FeatureConfig),
+  // sphinx_fe -nfilt 25 -lowerf 130 -upperf 6800 -transform dct -lifter 22 -remove_noise no
+  // -remove_silence no -dither no (PocketSphinx en-us feat.params; window 0.025625 s = 410 samples).
+  'sphinx-mfcc-13': Object.freeze({
+    name: 'sphinx-mfcc-13', sampleRate: SAMPLE_RATE, nFft: 512, winLength: 410, hopLength: 160,
+    window: 'hamming', center: false, dropLastFrame: false, inputScale: 32768, removeDcOffset: false,
+    preemphasis: 0.97, sphinxFraming: true, melScale: 'sphinx', nMels: 25, fMin: 130, fMax: 6800, log: 'ln',
+    logFloor: 1e-4, logFloorAdded: true, cepstra: 13, lifter: 22, normalize: 'none',
   } as FeatureConfig),
 });
 
@@ -93,11 +124,14 @@ export function resolveFeatureConfig(spec: PresetName | string | (Partial<Featur
   if (!isInt(c.nFft) || c.nFft < 16 || c.nFft % 2 !== 0 || c.nFft > 65536) bad('nFft', 'an even integer from 16 to 65536');
   if (!isInt(c.winLength) || c.winLength < 2 || c.winLength > c.nFft) bad('winLength', `an integer from 2 to nFft (${c.nFft})`);
   if (!isInt(c.hopLength) || c.hopLength < 1) bad('hopLength', 'a positive integer');
-  if (c.window !== 'hann' && c.window !== 'povey') bad('window', "'hann' or 'povey'");
+  if (c.window !== 'hann' && c.window !== 'povey' && c.window !== 'hamming') bad('window', "'hann', 'povey' or 'hamming'");
+  if (c.sphinxFraming && c.center) bad('center', 'false when sphinxFraming is true');
+  if (c.cepstra !== undefined && (!isInt(c.cepstra) || c.cepstra < 1 || c.cepstra > c.nMels)) bad('cepstra', `an integer from 1 to nMels (${c.nMels})`);
+  if (c.lifter !== undefined && !(c.lifter >= 0)) bad('lifter', 'a number >= 0');
   if (c.center && c.winLength !== c.nFft) bad('winLength', 'equal to nFft when center is true');
   if (!(c.inputScale > 0)) bad('inputScale', 'a positive number');
   if (!(c.preemphasis >= 0 && c.preemphasis < 1)) bad('preemphasis', 'in [0, 1)');
-  if (c.melScale !== 'slaney' && c.melScale !== 'kaldi') bad('melScale', "'slaney' or 'kaldi'");
+  if (c.melScale !== 'slaney' && c.melScale !== 'kaldi' && c.melScale !== 'sphinx') bad('melScale', "'slaney', 'kaldi' or 'sphinx'");
   if (!isInt(c.nMels) || c.nMels < 1 || c.nMels > 512) bad('nMels', 'an integer from 1 to 512');
   if (!(c.fMin >= 0 && c.fMin < c.fMax && c.fMax <= c.sampleRate / 2)) bad('fMax', `above fMin and at most the Nyquist frequency (${c.sampleRate / 2} Hz)`);
   if (c.log !== 'log10' && c.log !== 'ln') bad('log', "'log10' or 'ln'");

@@ -17,3 +17,11 @@ export function povey(n: number): Float64Array {
   for (let i = 0; i < n; i++) w[i] = Math.pow(w[i], 0.85);
   return w;
 }
+
+/** Symmetric Hamming window, 0.54 - 0.46 cos(2 pi i / (n - 1)), as sphinxbase builds it (first half mirrored). */
+export function hamming(n: number): Float64Array {
+  const w = new Float64Array(n);
+  for (let i = 0; i < n >> 1; i++) w[i] = w[n - 1 - i] = 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (n - 1));
+  if (n % 2 === 1) w[n >> 1] = 1; // sphinxbase leaves the middle sample of an odd window unscaled
+  return w;
+}
