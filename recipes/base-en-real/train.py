@@ -1,0 +1,220 @@
+"""Stage 3 of recipes/base-en-real: train a small trunk and phone-CTC head on the PocketSphinx phone-state
+log posteriors (stage 2), then export encoder.onnx = ptm.onnx followed by the trunk, and the head.
+
+The acoustic model is frozen: it was trained by CMU on many real speakers. What is learned here is how
+its 126 state posteriors per 10 ms map to CTC phone emissions at 30 ms: 3 frames stacked, a linear
+projection, conv blocks (recipes/base-en/model.py, arch conv), and the 41-way phone head of base-en.
+Targets are base-en's: each word's first cmudict pronunciation, stress removed, ' ' between words.
+Model selection: greedy phone error rate on Kathleen's dev prompts (never p239, never zh-L1).
+
+Usage: /usr/bin/python3 recipes/base-en-real/train.py --work DIR [--epochs 40] [--threads 2]
+Writes DIR/run/best.pt, DIR/run/log.jsonl; with --export OUT, OUT/encoder.onnx, head.*.npy, trunk.json.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'base-en'))
+from model import CtcModel, count_params, vocab_for  # noqa: E402
+from pron import load_cmudict, phone_targets  # noqa: E402
+
+PHONES = vocab_for('phone')
+ARCH = dict(arch='conv', n_mels=126, stack=3, d=256, layers=6, kernel=15, dropout=0.15)
+LOGPOST_SCALE = 0.1  # inputs are log posteriors in [-23, 0]; scaled to about [-2.3, 0]
+
+
+def load_utts(work):
+    lex = load_cmudict()
+    index = {p: i for i, p in enumerate(PHONES)}
+    utts = []
+    for name in sorted(os.listdir(work)):
+        if not (name.startswith('utts-') and name.endswith('.jsonl')):
+            continue
+        for line in open(os.path.join(work, name)):
+            u = json.loads(line)
+            t = phone_targets(u['text'], lex)
+            if t is None:
+                continue
+            u['target'] = [index[p] for p in t]
+            utts.append(u)
+    return utts
+
+
+def load_feats(u):
+    return np.load(u['npy']).astype(np.float32) * LOGPOST_SCALE
+
+
+def batches(utts, max_frames, rnd):
+    order = sorted(utts, key=lambda u: u['frames'] + rnd.random() * 30)
+    out, cur = [], []
+    for u in order:
+        if cur and (len(cur) + 1) * max(u['frames'], cur[-1]['frames']) > max_frames:
+            out.append(cur)
+            cur = []
+        cur.append(u)
+    if cur:
+        out.append(cur)
+    rnd.shuffle(out)
+    return out
+
+
+def collate(batch, cache, augment, rnd):
+    T = max(u['frames'] for u in batch)
+    x = np.zeros((len(batch), T, 126), np.float32)
+    x[:] = math.log(1e-10) * LOGPOST_SCALE
+    for i, u in enumerate(batch):
+        f = cache[u['id']]
+        if augment:  # time masks and state masks, SpecAugment-style
+            f = f.copy()
+            n = len(f)
+            for _ in range(max(1, n // 150)):
+                w = rnd.randint(0, 12)
+                s = rnd.randint(0, max(0, n - w))
+                f[s:s + w] = 0.0
+            for _ in range(2):
+                w = rnd.randint(0, 12)
+                s = rnd.randint(0, 126 - w)
+                f[:, s:s + w] = 0.0
+        x[i, :len(f)] = f
+    lengths = torch.tensor([u['frames'] for u in batch])
+    targets = torch.tensor([p for u in batch for p in u['target']])
+    tlens = torch.tensor([len(u['target']) for u in batch])
+    return torch.from_numpy(x), lengths, targets, tlens
+
+
+def edit_distance(a, b):
+    d = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        prev, d[0] = d[0], i
+        for j in range(1, len(b) + 1):
+            cur = min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] != b[j - 1]))
+            prev, d[j] = d[j], cur
+    return d[len(b)]
+
+
+def greedy_per(model, utts, cache):
+    model.eval()
+    errs = n = 0
+    with torch.no_grad():
+        for u in utts:
+            y = model(torch.from_numpy(cache[u['id']])[None])[0].argmax(-1).tolist()
+            hyp, prev = [], 0
+            for p in y:
+                if p != prev and p != 0:
+                    hyp.append(p)
+                prev = p
+            errs += edit_distance(hyp, u['target'])
+            n += len(u['target'])
+    model.train()
+    return errs / max(n, 1)
+
+
+def train(a):
+    torch.manual_seed(a.seed)
+    rnd = random.Random(a.seed)
+    torch.set_num_threads(a.threads)
+    utts = load_utts(a.work)
+    tr = [u for u in utts if u['split'] == 'train']
+    dev = [u for u in utts if u['split'] == 'dev']
+    cache = {u['id']: load_feats(u) for u in tr + dev}
+    model = CtcModel(n_vocab=len(PHONES), **ARCH)
+    print(f'{len(tr)} train / {len(dev)} dev utterances, {sum(u["frames"] for u in tr) / 6000:.1f} train minutes; {count_params(model)} parameters')
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
+    steps_per_epoch = len(batches(tr, a.batch_frames, random.Random(0)))
+    total = steps_per_epoch * a.epochs
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=total, pct_start=0.1)
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    run = os.path.join(a.work, 'run')
+    os.makedirs(run, exist_ok=True)
+    log = open(os.path.join(run, 'log.jsonl'), 'w')
+    best = math.inf
+    t0 = time.time()
+    for epoch in range(1, a.epochs + 1):
+        losses = []
+        for b in batches(tr, a.batch_frames, rnd):
+            x, lengths, targets, tlens = collate(b, cache, True, rnd)
+            logp = F.log_softmax(model(x), -1)                       # (B, T', V)
+            olens = model.encoder.out_lengths(lengths)
+            loss = ctc(logp.transpose(0, 1), targets, olens, tlens)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        per = greedy_per(model, dev, cache)
+        rec = {'epoch': epoch, 'loss': float(np.mean(losses)), 'devPER': per, 'minutes': (time.time() - t0) / 60}
+        log.write(json.dumps(rec) + '\n')
+        log.flush()
+        print(json.dumps(rec))
+        if per < best:
+            best = per
+            torch.save({'state': model.state_dict(), 'arch': ARCH, 'epoch': epoch, 'devPER': per, 'scale': LOGPOST_SCALE}, os.path.join(run, 'best.pt'))
+    print(f'best dev PER {best:.4f}')
+
+
+class Trunk(torch.nn.Module):
+    """ptm.onnx's state_logpost (1, T, 126) -> hidden (1, T // 3, d), the scale folded in."""
+
+    def __init__(self, model, scale):
+        super().__init__()
+        self.encoder, self.scale = model.encoder, scale
+
+    def forward(self, x):
+        return self.encoder(x * self.scale)
+
+
+def export(a):
+    import onnx
+    from onnx import compose
+    ck = torch.load(os.path.join(a.work, 'run', 'best.pt'))
+    model = CtcModel(n_vocab=len(PHONES), **ck['arch'])
+    model.load_state_dict(ck['state'])
+    model.eval()
+    trunk = Trunk(model, ck['scale'])
+    path = os.path.join(a.work, 'trunk.onnx')
+    x = torch.randn(1, 300, 126) - 5
+    torch.onnx.export(trunk, (x,), path, input_names=['trunk_in'], output_names=['encoder_out'],
+                      dynamic_axes={'trunk_in': {1: 'time'}, 'encoder_out': {1: 'time_out'}}, opset_version=17)
+    ptm = onnx.load(os.path.join(a.work, 'ptm.onnx'))
+    tr = onnx.load(path)
+    merged = compose.merge_models(ptm, tr, io_map=[('state_logpost', 'trunk_in')], outputs=['encoder_out', 'senone_loglik', 'state_logpost'])
+    merged.producer_name = 'adapt-asr recipes/base-en-real'
+    onnx.checker.check_model(merged)
+    os.makedirs(a.export, exist_ok=True)
+    onnx.save(merged, os.path.join(a.export, 'encoder.onnx'))
+    w = model.head.weight.detach().numpy().T.astype('<f4')  # (d, V)
+    np.save(os.path.join(a.export, 'head.weight.npy'), np.ascontiguousarray(w))
+    np.save(os.path.join(a.export, 'head.bias.npy'), model.head.bias.detach().numpy().astype('<f4'))
+    with torch.no_grad():
+        y = trunk(x)
+    np.save(os.path.join(a.work, 'trunk-check-in.npy'), x.numpy()[0])
+    np.save(os.path.join(a.work, 'trunk-check-out.npy'), y.numpy()[0])
+    json.dump({'arch': ck['arch'], 'epoch': ck['epoch'], 'devPER': ck['devPER'], 'scale': ck['scale'], 'parameters': count_params(model), 'vocab': PHONES},
+              open(os.path.join(a.export, 'trunk.json'), 'w'), indent=1)
+    print(f'exported epoch {ck["epoch"]} (dev PER {ck["devPER"]:.4f}) to {a.export}')
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--work', required=True)
+    ap.add_argument('--epochs', type=int, default=40)
+    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--batch-frames', type=int, default=12000)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--export', help='export the best checkpoint to this folder instead of training')
+    a = ap.parse_args()
+    if a.export:
+        export(a)
+    else:
+        train(a)
