@@ -6,7 +6,8 @@
  * rest train; training prompts also at speed 0.9 and 1.1 (resampled, as sox speed does).
  *
  * Usage: node dist/recipes/base-en-real/encode.js --work DIR [--shared ../shared] [--part 0/2]
- * Writes DIR/states/<id>.npy (frames, 126) and DIR/utts-<part>.jsonl {id, split, text, npy, frames}.
+ * Writes DIR/states/<id>.npy (frames, 126) and DIR/utts-<part>.jsonl {id, split, text, npy, frames};
+ * part 0 also DIR/kathleen-{dev,test}.jsonl (NeMo manifests).
  * Resumes: an utterance whose .npy exists is not encoded again.
  */
 import fs from 'node:fs';
@@ -73,6 +74,13 @@ async function main(): Promise<void> {
     if (k % 200 === 0) console.log(`part ${PART}: ${k}/${utts.length}${audioSec ? `, encoder RTF ${(encodeMs / 1000 / audioSec).toFixed(4)}` : ''}`);
   }
   fs.writeFileSync(path.join(WORK, `utts-${PART}.jsonl`), lines.join('\n') + '\n');
+  if (PART === 0) {
+    // NeMo manifests of Kathleen's dev and test prompts, for decoding tuning (dev) and the model card (test)
+    for (const split of ['dev', 'test'] as const) {
+      const m = kathleen().filter((u) => u.split === split).map((u) => JSON.stringify({ audio_filepath: u.file, text: u.text }));
+      fs.writeFileSync(path.join(WORK, `kathleen-${split}.jsonl`), m.join('\n') + '\n');
+    }
+  }
   await session.release();
   console.log(`part ${PART}: ${utts.length} utterances; encoded ${audioSec.toFixed(0)} s of audio, RTF ${(encodeMs / 1000 / Math.max(audioSec, 1e-9)).toFixed(4)} (one thread)`);
 }

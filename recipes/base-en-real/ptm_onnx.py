@@ -1,5 +1,5 @@
 """PocketSphinx's en-us acoustic model (a phonetically-tied mixture model trained on real speech) as
-an ONNX graph: batch-CMN'd sphinx-mfcc-13 cepstra in, senone log-likelihoods and log posteriors of the
+an ONNX graph: batch-CMN'd sphinx-mfcc-13 cepstra in, senone log-likelihoods and log-likelihood ratios of the
 126 context-independent phone states out. Every 10 ms frame:
 
   1s_c_d_dd        x = [c_t, c_{t+2} - c_{t-2}, (c_{t+3} - c_{t-1}) - (c_{t+1} - c_{t-3})]  (edges repeated)
@@ -8,7 +8,8 @@ an ONNX graph: batch-CMN'd sphinx-mfcc-13 cepstra in, senone log-likelihoods and
   top-4            per codebook and stream, the 4 best Gaussians (PocketSphinx's -topn 4), each floored
                    at 96 score units (9.8 nats) below the stream's best Gaussian, as PocketSphinx does
   senones          ln sum_{k in top-4} w[s, f, k] N_k summed over streams, w from sendump (8-bit costs)
-  state posteriors log of sum over the senones of each (CI phone, state) of softmax(kappa * loglik)
+  state scores     per (CI phone, state): its best senone's log-likelihood ratio to the frame's best
+                   senone (<= 0, floored at -50 nats); output `state_logpost`
 
 Files read: `means`, `variances`, `sendump` from the model folder and the text mdef that
 `pocketsphinx_mdef_convert -text` writes. The readers follow the formats as sphinxbase writes them
@@ -27,6 +28,7 @@ SENSCR_UNIT = 1024 * np.log(1.0001)
 MAX_NEG_ASCR = 96
 VAR_FLOOR = 1e-4
 TOPN = 4
+LLR_FLOOR = 50.0
 
 
 def read_s3_header(raw):
@@ -130,7 +132,7 @@ class Builder:
         return out
 
 
-def build(model_dir, mdef_txt, kappa=0.1):
+def build(model_dir, mdef_txt):
     """The ONNX model and a description dict (phones, groups)."""
     means = read_gauden(f'{model_dir}/means')      # (C, F, K, D)
     var = read_gauden(f'{model_dir}/variances')
@@ -180,12 +182,12 @@ def build(model_dir, mdef_txt, kappa=0.1):
     # top 4 scattered into zeros, then one dense (T, 128) x (128, S_c) MatMul per codebook and stream.
     # Measured: faster than gathering 4 weight rows per senone, and than masking the dense scores.
     w_lin = np.exp(-mixw.astype(np.float64) * SENSCR_UNIT)                         # (F, K, S)
-    order = np.argsort(sen_ci, kind='stable')                                      # senones grouped by codebook
+    order = np.lexsort((np.arange(S), sen_state, sen_ci))                          # senones by codebook, then state
     v0 = g.op('Slice', [top_v, g.const('v0_s', [0], np.int64), g.const('v0_e', [1], np.int64), g.const('v0_a', [3], np.int64)])  # (F, T, C, 1)
     rel = g.op('Exp', [g.op('Sub', [top_v, v0])])                                  # (F, T, C, 4) in (0, 1]
     zeros = g.op('ConstantOfShape', [g.op('Shape', [ll])], value=helper.make_tensor('z', TensorProto.FLOAT, [1], [0.0]))
     p = g.op('ScatterElements', [zeros, top_i, rel], axis=3)                       # (F, T, C, K), 4 non-zeros per codebook
-    per_cb = []
+    per_cb, best_state = [], []
     for c in range(C):
         sens = order[sen_ci[order] == c]
         w_c = w_lin[:, :, sens].astype(np.float32)                                 # (F, K, S_c)
@@ -193,16 +195,25 @@ def build(model_dir, mdef_txt, kappa=0.1):
         mix = g.op('MatMul', [g.op('Gather', [p, ci], axis=2), g.const(f'mixw{c}', w_c)])  # (F, T, S_c)
         dens = g.op('Add', [g.op('Log', [mix]), g.op('Gather', [v0, ci], axis=2)])  # + v_0 (F, T, 1)
         per_cb.append(g.op('ReduceSum', [dens, g.const(f'axis_f{c}', [0], np.int64)], keepdims=0))  # (T, S_c)
+        # each state's senones are a contiguous run of this codebook's columns: its best one
+        states_c = sen_state[sens]
+        for k in range(3):
+            at = np.flatnonzero(states_c == k)
+            if len(at) == 0 or at[-1] - at[0] + 1 != len(at):
+                raise ValueError(f'codebook {c}: state {k} has no senones, or they are not contiguous')
+            run = g.op('Slice', [per_cb[-1], g.const(f'rs{c}_{k}', [at[0]], np.int64), g.const(f're{c}_{k}', [at[-1] + 1], np.int64), g.const(f'ra{c}_{k}', [1], np.int64)])
+            best_state.append(g.op('ReduceMax', [run], axes=[1], keepdims=1))          # (T, 1)
     sen_sorted = g.op('Concat', per_cb, axis=1)                                    # (T, S), senones in `order`
     inverse = np.empty(S, np.int64)
     inverse[order] = np.arange(S)
     sen = g.op('Unsqueeze', [g.op('Gather', [sen_sorted, g.const('sen_inverse', inverse, np.int64)], axis=1), g.const('unsq_b', [0], np.int64)], 'senone_loglik')  # (1, T, S)
-    post = g.op('Softmax', [g.op('Mul', [sen, g.const('kappa', kappa)])], axis=-1)
-    groups = sen_ci * 3 + sen_state
-    G = np.zeros((S, C * 3), np.float32)
-    G[np.arange(S), groups] = 1
-    grp = g.op('MatMul', [post, g.const('groups', G)])
-    g.op('Log', [g.op('Max', [grp, g.const('floor', 1e-10)])], 'state_logpost')     # (1, T, 126)
+    # Per (CI phone, state): its best senone's log-likelihood ratio to the frame's best senone, floored at
+    # -LLR_FLOOR nats. (A softmax summed over each group's senones was measured first: its values were
+    # dominated by how many senones each group has, up to log 150 nats, and the head learned slowly.)
+    best_g = g.op('Concat', best_state, axis=1)                                    # (T, 126), phone-major
+    llr = g.op('Sub', [best_g, g.op('ReduceMax', [best_g], axes=[1], keepdims=1)])
+    llr = g.op('Max', [llr, g.const('llr_floor', -LLR_FLOOR)])
+    g.op('Unsqueeze', [llr, g.const('unsq_llr', [0], np.int64)], 'state_logpost')   # (1, T, 126)
     graph = helper.make_graph(
         g.nodes, 'pocketsphinx-en-us-ptm',
         [helper.make_tensor_value_info('features', TensorProto.FLOAT, [1, 'time', D])],
@@ -212,7 +223,7 @@ def build(model_dir, mdef_txt, kappa=0.1):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', OPSET)], producer_name='adapt-asr recipes/base-en-real')
     onnx.checker.check_model(model)
     states = [f'{p}.{k}' for p in ci_names for k in range(3)]
-    return model, {'phones': ci_names, 'states': states, 'senones': S, 'codebooks': C, 'kappa': kappa, 'senscrUnit': SENSCR_UNIT}
+    return model, {'phones': ci_names, 'states': states, 'senones': S, 'codebooks': C, 'llrFloor': LLR_FLOOR, 'senscrUnit': SENSCR_UNIT}
 
 
 if __name__ == '__main__':
@@ -221,10 +232,9 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--model', default='/usr/share/pocketsphinx/model/en-us/en-us')
     ap.add_argument('--mdef-txt', required=True, help='pocketsphinx_mdef_convert -text <model>/mdef <this>')
-    ap.add_argument('--kappa', type=float, default=0.1)
     ap.add_argument('--out', required=True)
     a = ap.parse_args()
-    model, info = build(a.model, a.mdef_txt, a.kappa)
+    model, info = build(a.model, a.mdef_txt)
     onnx.save(model, a.out)
     json.dump(info, open(a.out.replace('.onnx', '.json'), 'w'), indent=1)
     print(f'wrote {a.out}: {info["codebooks"]} codebooks, {info["senones"]} senones, {len(info["states"])} states')

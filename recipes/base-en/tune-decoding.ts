@@ -6,7 +6,7 @@
  * one helps, the local search again with it. The best goes into
  * model.json `decoding` (a wider beam only for half a point of dev WER or more). Then, for a phone model, the word
  * bonus for decoding without the LM at that beam (`noLmWordBonus`: the LM's bonus is the wrong one there).
- * Usage: node dist/recipes/base-en/tune-decoding.js --work WORK --model models/base-en [--no-lm-only]
+ * Usage: node dist/recipes/base-en/tune-decoding.js --work WORK --model models/base-en [--no-lm-only] [--dev a.jsonl,b.jsonl]
  * (--no-lm-only: keep the LM settings in model.json and tune only the no-LM bonus.)
  */
 import fs from 'node:fs';
@@ -18,7 +18,10 @@ import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
 
 const arg = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1];
 const work = arg('work'), model = arg('model');
-const dev = [...readDataset(path.join(work, 'manifests', 'tts-dev.jsonl')).utterances, ...readDataset(path.join(work, 'manifests', 'kathleen-dev.jsonl')).utterances];
+// --dev a.jsonl,b.jsonl: other dev sets (recipes/base-en-real tunes on Kathleen's dev prompts only).
+const dev = process.argv.includes('--dev')
+  ? arg('dev').split(',').flatMap((f) => readDataset(f).utterances)
+  : [...readDataset(path.join(work, 'manifests', 'tts-dev.jsonl')).utterances, ...readDataset(path.join(work, 'manifests', 'kathleen-dev.jsonl')).utterances];
 // Beam 16: on base-en 1.1.0's dev sets with the lexicon, beam 8 / 16 / 32 gave WER 66.6 / 64.7 / 63.0%
 // at about 2 / 6 / 14 s of decoding for 340 utterances; 16 keeps beam + LM decoding near RTF 0.01.
 const BEAM = 16;
