@@ -10,7 +10,7 @@ export interface DecodeArgs { beam?: number; lm?: string | false; lmWeight?: num
 
 export function withModelOptions<T>(y: Argv<T>): Argv<T & ModelArgs> {
   return y
-    .option('model', { type: 'string', default: 'base-en', describe: 'The pretrained model: a name (bundled, or in --models-dir) or a model folder.' })
+    .option('model', { type: 'string', describe: 'The pretrained model: a name (bundled, or in --models-dir) or a model folder. Default: the adapter\'s own base model with --accent/--adapter, else base-en-real (the bundled model that does best on real recordings).' })
     .option('models-dir', { type: 'string', describe: 'Folder of your own models. Default: $ADAPT_ASR_MODELS_DIR, else ~/.local/share/adapt-asr/models.' })
     .option('threads', { type: 'number', describe: 'ONNX Runtime threads for the encoder (default: all cores).' })
     .option('accent', { type: 'string', describe: 'Use the adapter trained for this accent, ./adapters/<accent> (made by adapt-asr train).' })

@@ -55,7 +55,8 @@ async function compare(argv: EvalArgs): Promise<void> {
   const { evaluate } = await import('../pipeline/evaluate.js');
   const opts = recognizerOptions(argv);
   const adapted = await loadRecognizer(opts);
-  const base = await loadRecognizer({ ...opts, adapter: undefined });
+  // the base is the model the adapter runs on (its own base model unless --model names one)
+  const base = await loadRecognizer({ ...opts, model: opts.model ?? adapted.encoder.manifest.name, adapter: undefined });
   try {
     warnIfRejected(adapted);
     const b = await evaluate(base, argv.data, { limit: argv.limit });

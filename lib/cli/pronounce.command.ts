@@ -3,6 +3,7 @@
  * (by parts, else by its letter-to-phone rules). For writing hotwords files and checking transcripts.
  */
 import path from 'node:path';
+import { DEFAULT_MODEL } from '../encoder/registry.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
 interface PronounceArgs { words: string[]; model: string; modelsDir?: string; adapter?: string }
@@ -12,7 +13,7 @@ export const pronounceCommand: CommandModule<object, PronounceArgs> = {
   describe: 'Show the phones a phone model uses for words: from its dictionary, or guessed for words it lacks (copy them into a hotwords file to correct them).',
   builder: (y) => y
     .positional('words', { type: 'string', array: true, demandOption: true, describe: 'Words (normalised as transcripts are: lower case, numbers spelled out).' })
-    .option('model', { type: 'string', default: 'base-en', describe: 'Model name or folder.' })
+    .option('model', { type: 'string', default: DEFAULT_MODEL, describe: 'Model name or folder.' })
     .option('adapter', { type: 'string', describe: 'An adapter folder: its training words (guessed when it was trained) count as dictionary words.' })
     .option('models-dir', { type: 'string', describe: 'Folder of your own models. Default: $ADAPT_ASR_MODELS_DIR, else ~/.local/share/adapt-asr/models.' })
     .example('$0 pronounce auchtermuchty loch', 'auchtermuchty  /AA K T ER M AH K T IY/  guessed') as unknown as Argv<PronounceArgs>,

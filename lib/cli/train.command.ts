@@ -14,7 +14,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   builder: (y: Argv) => y
     .option('accent', { type: 'string', demandOption: true, describe: 'Name of the accent. Without --data, the bundled recordings audio-fixtures/accents/<accent>/train are used (bundled: scottish).' })
     .option('data', { type: 'string', describe: 'Your recordings: a folder of WAVs with transcripts.tsv (file<TAB>text[<TAB>speaker]) or a .jsonl manifest (audio_filepath, text, optional duration and speaker; paths relative to it).' })
-    .option('model', { type: 'string', default: 'base-en', describe: 'The pretrained base model to adapt (name or folder).' })
+    .option('model', { type: 'string', describe: 'The pretrained base model to adapt (name or folder). Default: base-en-real for your recordings (--data), base-en for the bundled accent data (synthetic voices, which base-en was pretrained on).' })
     .option('models-dir', { type: 'string', describe: 'Folder of your own models.' })
     .option('out', { type: 'string', describe: 'Where to write the adapter (default ./adapters/<accent>). An existing adapter is kept unless --force.' })
     .option('method', { type: 'string', choices: ['adapter', 'head', 'top'], default: 'adapter', describe: 'adapter: a small residual bottleneck on the encoder output plus the base CTC head; head: refit only the CTC head; top: fine-tune the encoder\'s last blocks (shipped in trainable form by base-en) and the head.' })
@@ -64,7 +64,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       `dev (held out): ${m.dev.verdict}`];
     if (!m.dev.accepted && m.method === 'adapter') {
       const { resolveModel } = await import('../encoder/registry.js');
-      if (resolveModel(argv.model ?? 'base-en', argv.modelsDir).manifest.trainableTop) lines.push(`hint: model '${m.base.name}' ships trainable top blocks; --method top fine-tunes them instead (slower, and sometimes better)`);
+      if (resolveModel(argv.model ?? m.base.name, argv.modelsDir).manifest.trainableTop) lines.push(`hint: model '${m.base.name}' ships trainable top blocks; --method top fine-tunes them instead (slower, and sometimes better)`);
     }
     if (argv.data === undefined || r.meta.data.source.endsWith('train')) {
       const test = await scoreTest(r.out, argv);
@@ -84,7 +84,7 @@ async function scoreTest(adapterDir: string, argv: TrainArgs): Promise<string | 
   if (!fs.existsSync(path.join(testDir, 'transcripts.tsv'))) return undefined;
   const { loadRecognizer } = await import('../pipeline/recognizer.js');
   const { evaluate } = await import('../pipeline/evaluate.js');
-  const base = await loadRecognizer({ model: argv.model, modelsDir: argv.modelsDir, threads: argv.threads });
+  const base = await loadRecognizer({ model: argv.model ?? meta.base.name, modelsDir: argv.modelsDir, threads: argv.threads });
   const adapted = await loadRecognizer({ model: argv.model, modelsDir: argv.modelsDir, threads: argv.threads, adapter: adapterDir });
   try {
     const b = await evaluate(base, testDir), a = await evaluate(adapted, testDir);

@@ -32,6 +32,19 @@ export interface ModelListing {
   error?: string;
 }
 
+/**
+ * The model `transcribe`, `eval`, the library and `train --data` use when none is named: the bundled
+ * model that does best on real recordings (models/base-en-real/MODEL_CARD.md: VCTK p239 and the
+ * zh-L1 speakers, beside base-en and PocketSphinx).
+ */
+export const DEFAULT_MODEL = 'base-en-real';
+
+/**
+ * The base model of the bundled accent data (audio-fixtures/accents): those recordings are synthetic
+ * voices, which base-en was pretrained on and adapts best (its model card and bench/adaptation).
+ */
+export const BUNDLED_ACCENT_MODEL = 'base-en';
+
 /** Every folder with a model.json in the bundled and user folders. */
 export function listModels(modelsDir: string = userModelsDir()): ModelListing[] {
   const found: ModelListing[] = [];

@@ -15,7 +15,7 @@ import { Pronunciations } from '../decode/pronunciations.js';
 import { CtcHead } from '../decode/ctc-head.js';
 import type { Hypothesis, Vocabulary } from '../decode/types.js';
 import { Encoder } from '../encoder/encoder.js';
-import { resolveModel } from '../encoder/registry.js';
+import { DEFAULT_MODEL, resolveModel } from '../encoder/registry.js';
 import { ConfigError, ModelError } from '../errors.js';
 import { adapterLogProbs, type AdapterWeights } from '../adapter/math.js';
 import { loadAdapter, type AdapterMeta } from '../adapter/io.js';
@@ -27,7 +27,7 @@ export type { DecodeOptions, Transcript } from './types.js';
 
 /** Options of loadRecognizer: the model, an adapter, an LM, threads, and decoding defaults. */
 export interface RecognizerOptions extends DecodeOptions {
-  /** Model name or folder (default 'base-en'). */
+  /** Model name or folder (default: an adapter's own base model, else DEFAULT_MODEL, 'base-en-real'). */
   model?: string;
   /** Folder of user models to search for `model`. */
   modelsDir?: string;
@@ -91,7 +91,9 @@ export class Recognizer {
   }
 
   static async create(options: RecognizerOptions = {}): Promise<Recognizer> {
-    const md = resolveModel(options.model ?? 'base-en', options.modelsDir);
+    // Without a model: the adapter's own base model when one is given, else the default model.
+    const given = options.adapter === undefined ? undefined : typeof options.adapter === 'string' ? loadAdapter(options.adapter) : options.adapter;
+    const md = resolveModel(options.model ?? given?.meta?.base.name ?? DEFAULT_MODEL, options.modelsDir);
     const h = md.manifest.ctcHead;
     if (!h) throw new ModelError(`model '${md.manifest.name}' has no CTC head; train one with \`adapt-asr train --model ${md.manifest.name} --method head --as-base\``, md.dir);
     const head = CtcHead.load(md.dir, h.weights, h.bias, md.manifest.encoder.hiddenSize, h.vocab.length);
@@ -99,8 +101,7 @@ export class Recognizer {
     const lmFile = options.lm ?? path.join(md.dir, 'lm.arpa.gz');
     if (options.useLm !== false && (options.lm !== undefined || fs.existsSync(lmFile))) lm = ArpaLm.load(lmFile);
     let adapter: { meta?: AdapterMeta; weights: AdapterWeights[] } | undefined;
-    if (options.adapter !== undefined) {
-      const given = typeof options.adapter === 'string' ? loadAdapter(options.adapter) : options.adapter;
+    if (given !== undefined) {
       adapter = { meta: given.meta, weights: Array.isArray(given.weights) ? given.weights : [given.weights] };
       if (adapter.weights.length === 0 || new Set(adapter.weights.map((w) => `${w.method} ${w.dim} ${w.vocabSize}`)).size > 1) throw new ModelError('an adapter ensemble needs one or more members of one method and size');
       const a = adapter.meta;

@@ -12,6 +12,7 @@ import type { AdapterMethod } from '../adapter/math.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Skipped } from './data.js';
 import { MIN_TUNE_WORDS } from './dev-score.js';
+import { BUNDLED_ACCENT_MODEL, DEFAULT_MODEL } from '../encoder/registry.js';
 
 /** Options of trainAdapter; every field has a default. */
 export interface TrainOptions {
@@ -23,7 +24,7 @@ export interface TrainOptions {
   testData?: string;
   /** Your own dev set (folder or manifest) for epoch selection and the guard; then all of `data` trains (default: held out from `data`, see devSplit). */
   devData?: string;
-  /** Base model name or folder (default 'base-en'). */
+  /** Base model name or folder (default: base-en for the bundled accent data, which is synthetic; else DEFAULT_MODEL). */
   model?: string;
   modelsDir?: string;
   /** Output folder (default ./adapters/<accent>). */
@@ -126,6 +127,7 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
   if (!o.accent || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.accent)) throw new ConfigError(`accent must be a name of letters, digits, '.', '_' or '-', got ${JSON.stringify(o.accent)}`);
   let data = o.data;
   let testData = o.testData;
+  const bundled = !data;
   if (!data) {
     const dir = path.join(PACKAGE_ROOT, 'audio-fixtures', 'accents', o.accent, 'train');
     if (!fs.existsSync(dir)) {
@@ -139,7 +141,7 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     if (fs.existsSync(path.join(t, 'transcripts.tsv'))) testData = t;
   }
   const r: Resolved = {
-    accent: o.accent, data, testData, devData: o.devData, model: o.model ?? 'base-en', modelsDir: o.modelsDir, out: o.out ?? path.join('adapters', o.accent),
+    accent: o.accent, data, testData, devData: o.devData, model: o.model ?? (bundled ? BUNDLED_ACCENT_MODEL : DEFAULT_MODEL), modelsDir: o.modelsDir, out: o.out ?? path.join('adapters', o.accent),
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, ensemble: o.ensemble ?? 1, resume: o.resume ?? false, force: o.force ?? false,
     bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? DEFAULT_LR[o.method ?? 'adapter'], headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,

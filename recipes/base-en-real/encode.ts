@@ -6,7 +6,7 @@
  * rest train; training prompts also at speed 0.9 and 1.1 (resampled, as sox speed does).
  *
  * Usage: node dist/recipes/base-en-real/encode.js --work DIR [--shared ../shared] [--part 0/2]
- * Writes DIR/states/<id>.npy (frames, 126) and DIR/utts-<part>.jsonl {id, split, text, npy, frames};
+ * Writes DIR/states/<id>.npy (frames, 190) and DIR/utts-<part>.jsonl {id, split, text, npy, frames};
  * part 0 also DIR/kathleen-{dev,test}.jsonl (NeMo manifests).
  * Resumes: an utterance whose .npy exists is not encoded again.
  */
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       const f = computeFeatures({ samples, sampleRate: 16000 }, 'sphinx-mfcc-13');
       subtractMean(f.data, f.numFrames, f.dim);
       const t0 = performance.now();
-      const out = await session.run('features', f.data, [1, f.numFrames, f.dim], 'state_logpost');
+      const out = await session.run('features', f.data, [1, f.numFrames, f.dim], 'ptm_features');
       encodeMs += performance.now() - t0;
       audioSec += samples.length / 16000;
       frames = out.dims[1];

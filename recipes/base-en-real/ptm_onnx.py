@@ -10,6 +10,8 @@ an ONNX graph: batch-CMN'd sphinx-mfcc-13 cepstra in, senone log-likelihoods and
   senones          ln sum_{k in top-4} w[s, f, k] N_k summed over streams, w from sendump (8-bit costs)
   state scores     per (CI phone, state): its best senone's log-likelihood ratio to the frame's best
                    senone (<= 0, floored at -50 nats); output `state_logpost`
+  top senones      the 32 best senones of the frame and their log-likelihood ratios to the best;
+                   output `ptm_features` = [state scores, senone indices (as floats), their ratios]
 
 Files read: `means`, `variances`, `sendump` from the model folder and the text mdef that
 `pocketsphinx_mdef_convert -text` writes. The readers follow the formats as sphinxbase writes them
@@ -29,6 +31,7 @@ MAX_NEG_ASCR = 96
 VAR_FLOOR = 1e-4
 TOPN = 4
 LLR_FLOOR = 50.0
+SENONE_TOPK = 32
 
 
 def read_s3_header(raw):
@@ -213,17 +216,25 @@ def build(model_dir, mdef_txt):
     best_g = g.op('Concat', best_state, axis=1)                                    # (T, 126), phone-major
     llr = g.op('Sub', [best_g, g.op('ReduceMax', [best_g], axes=[1], keepdims=1)])
     llr = g.op('Max', [llr, g.const('llr_floor', -LLR_FLOOR)])
-    g.op('Unsqueeze', [llr, g.const('unsq_llr', [0], np.int64)], 'state_logpost')   # (1, T, 126)
+    state = g.op('Unsqueeze', [llr, g.const('unsq_llr', [0], np.int64)], 'state_logpost')  # (1, T, 126)
+    # The SENONE_TOPK best senones of each frame (index as a float, exact below 2^24) and their
+    # log-likelihood ratios to the best: the trunk embeds them, so that what the CI-state scores
+    # leave out (which triphone's senone fits) reaches it too.
+    sv, si = 'sen_top_v', 'sen_top_i'
+    g.nodes.append(helper.make_node('TopK', [sen, g.const('k_sen', [SENONE_TOPK], np.int64)], [sv, si], axis=-1, largest=1, sorted=1))
+    s_llr = g.op('Max', [g.op('Sub', [sv, g.op('Slice', [sv, g.const('sv_s', [0], np.int64), g.const('sv_e', [1], np.int64), g.const('sv_a', [2], np.int64)])]), g.const('llr_floor2', -LLR_FLOOR)])
+    g.op('Concat', [state, g.op('Cast', [si], to=TensorProto.FLOAT), s_llr], 'ptm_features', axis=-1)  # (1, T, 126 + 2K)
     graph = helper.make_graph(
         g.nodes, 'pocketsphinx-en-us-ptm',
         [helper.make_tensor_value_info('features', TensorProto.FLOAT, [1, 'time', D])],
-        [helper.make_tensor_value_info('state_logpost', TensorProto.FLOAT, [1, 'time', C * 3]),
+        [helper.make_tensor_value_info('ptm_features', TensorProto.FLOAT, [1, 'time', C * 3 + 2 * SENONE_TOPK]),
+         helper.make_tensor_value_info('state_logpost', TensorProto.FLOAT, [1, 'time', C * 3]),
          helper.make_tensor_value_info('senone_loglik', TensorProto.FLOAT, [1, 'time', S])],
         g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', OPSET)], producer_name='adapt-asr recipes/base-en-real')
     onnx.checker.check_model(model)
     states = [f'{p}.{k}' for p in ci_names for k in range(3)]
-    return model, {'phones': ci_names, 'states': states, 'senones': S, 'codebooks': C, 'llrFloor': LLR_FLOOR, 'senscrUnit': SENSCR_UNIT}
+    return model, {'phones': ci_names, 'states': states, 'senones': S, 'codebooks': C, 'llrFloor': LLR_FLOOR, 'senoneTopK': SENONE_TOPK, 'senscrUnit': SENSCR_UNIT}
 
 
 if __name__ == '__main__':

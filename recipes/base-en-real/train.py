@@ -30,7 +30,7 @@ from model import vocab_for  # noqa: E402
 from pron import load_cmudict, phone_targets  # noqa: E402
 
 PHONES = vocab_for('phone')
-ARCH = dict(n_in=126, stack=3, d=256, kernel=3, dilations=[1, 2, 4, 1], dropout=0.15)
+ARCH = dict(n_in=126, stack=3, d=256, kernel=3, dilations=[1, 2, 4, 1], dropout=0.15, senone_topk=32, n_senones=5126, senone_dim=64)
 
 
 class Block(torch.nn.Module):
@@ -45,18 +45,30 @@ class Block(torch.nn.Module):
 
 
 class Trunk(torch.nn.Module):
-    """(B, T, 126) log posteriors (scaled) -> (B, T // stack, d)."""
+    """(B, T, 126 + 2K) ptm_features (scaled) -> (B, T // stack, d).
 
-    def __init__(self, n_in, stack, d, kernel, dilations, dropout):
+    Per 10 ms frame: the 126 phone-state scores, and an embedding of the K best senones, each
+    weighted by softmax(its log-likelihood ratio * a learned sharpness) -- what triphone fits."""
+
+    def __init__(self, n_in, stack, d, kernel, dilations, dropout, senone_topk=0, n_senones=0, senone_dim=0):
         super().__init__()
-        self.stack = stack
-        self.proj = torch.nn.Sequential(torch.nn.Linear(n_in * stack, d), torch.nn.LayerNorm(d), torch.nn.Dropout(dropout))
+        self.stack, self.n_in, self.k = stack, n_in, senone_topk
+        if senone_topk:
+            self.senones = torch.nn.Embedding(n_senones, senone_dim)
+            torch.nn.init.normal_(self.senones.weight, std=0.3)
+            self.sharpness = torch.nn.Parameter(torch.tensor(5.0))  # the scaled ratios are in [-5, 0]
+        width = n_in + (senone_dim if senone_topk else 0)
+        self.proj = torch.nn.Sequential(torch.nn.Linear(width * stack, d), torch.nn.LayerNorm(d), torch.nn.Dropout(dropout))
         self.blocks = torch.nn.ModuleList([Block(d, kernel, r, dropout) for r in dilations])
 
     def out_lengths(self, lengths):
         return lengths // self.stack
 
     def forward(self, x):
+        if self.k:
+            idx = (x[..., self.n_in:self.n_in + self.k] / LOGPOST_SCALE).round().long().clamp(0, self.senones.num_embeddings - 1)
+            w = torch.softmax(x[..., self.n_in + self.k:] * self.sharpness, dim=-1)
+            x = torch.cat([x[..., :self.n_in], (w.unsqueeze(-1) * self.senones(idx)).sum(-2)], dim=-1)
         B, T, Fd = x.shape
         T2 = T // self.stack
         h = self.proj(x[:, :T2 * self.stack].reshape(B, T2, Fd * self.stack))
@@ -99,6 +111,7 @@ def load_utts(work):
 
 
 def load_feats(u):
+    # indices stay as they are scaled too: the trunk divides them back (exact: integers < 2^24 times 0.1)
     return np.load(u['npy']).astype(np.float32) * LOGPOST_SCALE
 
 
@@ -118,8 +131,10 @@ def batches(utts, max_frames, rnd):
 
 def collate(batch, cache, augment, rnd):
     T = max(u['frames'] for u in batch)
-    x = np.zeros((len(batch), T, 126), np.float32)
+    width = 126 + 2 * ARCH['senone_topk']
+    x = np.zeros((len(batch), T, width), np.float32)
     x[:] = FLOOR
+    x[:, :, 126:126 + ARCH['senone_topk']] = 0.0  # padding frames: senone 0 with ratio FLOOR
     for i, u in enumerate(batch):
         f = cache[u['id']]
         if augment:  # time masks and state masks, SpecAugment-style
@@ -133,6 +148,9 @@ def collate(batch, cache, augment, rnd):
                 w = rnd.randint(0, 12)
                 s = rnd.randint(0, 126 - w)
                 f[:, s:s + w] = FLOOR
+            if ARCH['senone_topk']:  # drop a few of the best senones now and then
+                drop = np.random.default_rng(rnd.randint(0, 2**31)).random(f[:, 126 + ARCH['senone_topk']:].shape) < 0.1
+                f[:, 126 + ARCH['senone_topk']:][drop] = FLOOR
         x[i, :len(f)] = f
     lengths = torch.tensor([u['frames'] for u in batch])
     targets = torch.tensor([p for u in batch for p in u['target']])
@@ -212,7 +230,7 @@ def train(a):
 
 
 class Scaled(torch.nn.Module):
-    """ptm.onnx's state_logpost (1, T, 126) -> hidden (1, T // 3, d), the input scale folded in."""
+    """ptm.onnx's ptm_features (1, T, 126 + 2K) -> hidden (1, T // 3, d), the input scale folded in."""
 
     def __init__(self, model, scale):
         super().__init__()
@@ -229,14 +247,14 @@ def export(a):
     model = CtcModel(n_vocab=len(PHONES), **ck['arch'])
     model.load_state_dict(ck['state'])
     model.eval()
-    trunk = Scaled(model, ck['scale'])
+    trunk = Scaled(model, ck['scale']).eval()  # a new wrapper starts in training mode; export restores it
     path = os.path.join(a.work, 'trunk.onnx')
-    x = torch.randn(1, 300, 126) - 5
+    x = torch.cat([torch.randn(1, 300, 126) - 5, torch.randint(0, 5126, (1, 300, ARCH['senone_topk'])).float(), -torch.rand(1, 300, ARCH['senone_topk']) * 50], -1)
     torch.onnx.export(trunk, (x,), path, input_names=['trunk_in'], output_names=['encoder_out'],
                       dynamic_axes={'trunk_in': {1: 'time'}, 'encoder_out': {1: 'time_out'}}, opset_version=17)
     ptm = onnx.load(os.path.join(a.work, 'ptm.onnx'))
     tr = onnx.load(path)
-    merged = compose.merge_models(ptm, tr, io_map=[('state_logpost', 'trunk_in')], outputs=['encoder_out', 'senone_loglik', 'state_logpost'])
+    merged = compose.merge_models(ptm, tr, io_map=[('ptm_features', 'trunk_in')], outputs=['encoder_out', 'senone_loglik', 'state_logpost'])
     merged.producer_name = 'adapt-asr recipes/base-en-real'
     onnx.checker.check_model(merged)
     os.makedirs(a.export, exist_ok=True)
