@@ -26,7 +26,7 @@ async function unkSweep(manifests: string[], values: number[]): Promise<void> {
   try {
     for (const unk of values) {
       ArpaLm.load = (file: string) => load(file, unk); // the recognizer loads its LM through this
-      const rec = await loadRecognizer({ threads: 1 });
+      const rec = await loadRecognizer({ model: 'base-en', threads: 1 });
       const [r] = await evaluateVariants(rec, utts, [{}]);
       await rec.release();
       rows.push([String(unk), `${(100 * r.wer).toFixed(2)}%`]);
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const manifests = argv;
   if (!manifests.length || unk?.some((x) => !Number.isFinite(x))) throw new Error('usage: oov-probe [--unk-log10 A,B,...] MANIFEST...');
   if (unk) return unkSweep(manifests, unk);
-  const rec = await loadRecognizer({ threads: 1 });
+  const rec = await loadRecognizer({ model: 'base-en', threads: 1 });
   const lm = rec.lm;
   if (!lm) throw new Error('the model has no LM');
   const rows: string[][] = [];

@@ -21,7 +21,7 @@ export async function benchTranscribe(quick = false): Promise<string> {
   const audio = { samples, sampleRate: 16000 };
   const rows: string[][] = [];
   for (const threads of [1, os.cpus().length]) {
-    const rec = await loadRecognizer({ threads });
+    const rec = await loadRecognizer({ model: 'base-en', threads });
     try {
       for (const [label, opts] of [[rec.pronunciations ? `${rec.decodingName(rec.withoutLm)} (--no-lm)` : 'greedy (--beam 1 --no-lm)', rec.withoutLm], [`${rec.decodingName()} (default)`, {}]] as const) {
         await rec.transcribe(audio, opts);
@@ -39,7 +39,7 @@ export async function benchTranscribe(quick = false): Promise<string> {
   }
   // Streaming: 100 ms chunks; latency = compute time of the update each chunk triggers, plus the
   // audio waited for before an update is due (updates every 0.2 s).
-  const rec = await loadRecognizer({ threads: 1 });
+  const rec = await loadRecognizer({ model: 'base-en', threads: 1 });
   const lat: number[] = [];
   try {
     const stream = rec.createStream();
@@ -55,7 +55,7 @@ export async function benchTranscribe(quick = false): Promise<string> {
   lat.sort((a, b) => a - b);
   const p95 = lat[Math.floor(0.95 * (lat.length - 1))], worst = lat[lat.length - 1];
   // Beam + LM against greedy on the Scottish test set.
-  const rec2 = await loadRecognizer({ threads: os.cpus().length });
+  const rec2 = await loadRecognizer({ model: 'base-en', threads: os.cpus().length });
   const test = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'test');
   const [greedy, beam] = await evaluateVariants(rec2, test, [rec2.withoutLm, {}]);
   const minute = (await rec2.transcribe(audio)).words.length; // for the 1-hour check below

@@ -11,7 +11,7 @@ export { readNpy, writeNpy, encodeNpy } from './io/npy.js';
 export { spectrogramPng, writeSpectrogramPng } from './io/spectrogram-png.js';
 export { initTraining } from './train/backend.js';
 export type { TrainingBackend, TrainingRuntime } from './train/backend.js';
-export { Encoder, loadManifest, validateManifest, listModels, resolveModel, importModel, inspectModel, userModelsDir, bundledModelsDir, planChunks } from './encoder/index.js';
+export { BUNDLED_ACCENT_MODEL, DEFAULT_MODEL, Encoder, loadManifest, validateManifest, listModels, resolveModel, importModel, inspectModel, userModelsDir, bundledModelsDir, planChunks } from './encoder/index.js';
 export type { EncoderOptions, EncoderOutput, ModelManifest, ModelDir, EncoderKind, ImportOptions, InspectReport, ModelListing } from './encoder/index.js';
 export { normalizeUtterance, normalizeGlobal, normalizeWaveform, subtractMean } from './features/normalize.js';
 export { loadRecognizer, Recognizer, type RecognizerOptions, type DecodeOptions, type Transcript } from './pipeline/recognizer.js';

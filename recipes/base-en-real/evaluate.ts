@@ -4,7 +4,8 @@
  * speakers (20 minutes, `adapt-asr train` with its defaults, seeds 1-2), scored on the test-split
  * speakers with the guard's verdict.
  *   - Kathleen's test prompts (the one real speaker the trunk trained on; prompts never trained on);
- *   - the bundled Scottish test set (audio-fixtures/accents/scottish/test: synthetic held-out voices).
+ *   - the bundled Scottish test set (audio-fixtures/accents/scottish/test: synthetic held-out voices);
+ * with PocketSphinx's stock model and LM on the same files in the same run.
  * Usage: node dist/recipes/base-en-real/evaluate.js --work DIR [--model base-en-real] [--seeds 1,2]
  * Writes DIR/eval.json (read by model-card.ts).
  */
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zhManifests } from '../../bench/adaptation.js';
 import { machine } from '../../bench/common.js';
+import { pocketsphinxStock } from '../../bench/pocketsphinx.js';
 import { readDataset, type Utterance } from '../../lib/data/manifest.js';
 import { evaluate } from '../../lib/pipeline/evaluate.js';
 import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
@@ -49,6 +51,8 @@ for (const [name, utts] of sets) {
     results[name][m] = await score(m, utts);
     process.stderr.write(`${m} ${name}: WER ${(100 * results[name][m].wer).toFixed(1)}%\n`);
   }
+  const ps = await pocketsphinxStock(utts);
+  if (!('missing' in ps)) results[name].pocketsphinx = { wer: ps.wer, cer: ps.cer, utterances: utts.length, rtf: (ps.jobs * ps.seconds) / ps.audioSeconds };
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-real-eval-'));

@@ -32,7 +32,7 @@ for (const set of [...new Set(real.rows.map((r: { set: string }) => r.set))] as 
   realLines.push(`| ${set} (${about.utterances} utterances) | **${pct(ours?.wer)}** (CER ${pct(ours?.cer)}) | ${pct(base?.wer)} | ${pct(ps?.wer)} |`);
 }
 const otherLines = Object.entries(ev.sets as Record<string, Record<string, { wer: number; cer: number; utterances: number }>>).map(([set, r]) =>
-  `| ${set} (${r[m.name].utterances} utterances) | **${pct(r[m.name].wer)}** (CER ${pct(r[m.name].cer)}) | ${pct(r['base-en'].wer)} | not run |`);
+  `| ${set} (${r[m.name].utterances} utterances) | **${pct(r[m.name].wer)}** (CER ${pct(r[m.name].cer)}) | ${pct(r['base-en'].wer)} | ${r.pocketsphinx ? pct(r.pocketsphinx.wer) : 'not run'} |`);
 const adaptLines = (ev.adaptation as { seed: number; minutes: number; trainSec: number; accepted: boolean; base: { wer: number }; adapted: { wer: number } }[]).map((a) =>
   `| ${a.seed} | ${a.minutes.toFixed(1)} | ${pct(a.base.wer)} | ${pct(a.adapted.wer)} | ${(100 * (1 - a.adapted.wer / a.base.wer)).toFixed(1)}% | ${a.accepted ? 'accepts' : 'rejects'} | ${a.trainSec.toFixed(0)} s |`);
 const dec = m.decoding;

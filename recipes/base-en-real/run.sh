@@ -38,7 +38,7 @@ if stage 2; then  # two processes, one per core; resumable
 fi
 
 if stage 3; then
-  [ -f "$WORK/run/best.pt" ] && [ "${RETRAIN:-0}" = 0 ] || $PY recipes/base-en-real/train.py --work "$WORK" --epochs "${EPOCHS:-24}" --threads 2
+  [ -f "$WORK/run/best.pt" ] && [ "${RETRAIN:-0}" = 0 ] || $PY recipes/base-en-real/train.py --work "$WORK" --epochs "${EPOCHS:-20}" --threads 2
 fi
 
 if stage 4; then

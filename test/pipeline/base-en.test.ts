@@ -35,7 +35,7 @@ describe('base-en: the bundled model', function () {
   });
 
   it('transcribes the espeak-ng en-us fixture: character error rate well below chance, words in order', async () => {
-    const rec = await loadRecognizer({ threads: 1 });
+    const rec = await loadRecognizer({ model: 'base-en', threads: 1 });
     try {
       const t = await rec.transcribe(audioFixture('speech-en-us-16k.wav'), rec.withoutLm); // greedy, or a phone model's beam without the LM
       const s = scoreUtterance('the quick brown fox jumps over the lazy dog', t.text);
@@ -48,7 +48,7 @@ describe('base-en: the bundled model', function () {
   });
 
   it('without the LM, the word bonus tuned for the LM is not applied: the one tuned without it is (unless given)', async () => {
-    const rec = await loadRecognizer({ threads: 1 });
+    const rec = await loadRecognizer({ model: 'base-en', threads: 1 });
     try {
       const lmBonus = rec.lmTuning.wordBonus ?? 0;
       const tuned = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'base-en', 'model.json'), 'utf8')).decoding;
