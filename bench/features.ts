@@ -118,11 +118,6 @@ function parity(tmp: string): string {
   const files = fs.readdirSync(KATHLEEN).filter((f) => f.endsWith('.wav')).sort().filter((_, i) => i % 56 === 0).map((f) => path.join(KATHLEEN, f));
   const r = spawnSync(py, [path.join(ROOT, 'bench', 'reference_features.py'), tmp, ...files], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`reference features failed: ${r.stderr}`);
-  const maxDiff = (a: Float32Array, b: Float32Array): number => {
-    let m = 0;
-    for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-    return m;
-  };
   const refs: [string, string][] = [['whisper-80', 'whisper-80'], ['whisper-128', 'whisper-128'], ['kaldi-fbank-80', 'kaldi-fbank-80'], ['kaldi-fbank-80', 'kaldi-fbank-80.f64']];
   let refNoise = 0; // torchaudio float32 vs its own float64 run: the reference's rounding noise
   const rows = refs.map(([preset, ref]) => {
@@ -158,9 +153,9 @@ export async function peers(tmp: string, quick: boolean): Promise<string> {
   const audio = loadAudio(file); // the 16-bit samples every implementation sees
   const runs = quick ? 3 : 7;
   const ours: Record<string, number> = {};
-  for (const p of ['whisper-80', 'kaldi-fbank-80']) {
+  for (const p of ['whisper-80', 'kaldi-fbank-80', 'sphinx-mfcc-13']) {
     const ex = getExtractor(p);
-    const out = new Float32Array(ex.numFrames(audio.samples.length) * ex.config.nMels);
+    const out = new Float32Array(ex.numFrames(audio.samples.length) * ex.dim);
     ours[p] = timeMs(() => ex.compute(audio, out), runs, 2) / 1000;
   }
   const rows: string[][] = [];
@@ -169,6 +164,8 @@ export async function peers(tmp: string, quick: boolean): Promise<string> {
   };
   row('adapt-asr (TypeScript)', 'whisper-80', ours['whisper-80'], '-');
   row('adapt-asr (TypeScript)', 'kaldi-fbank-80', ours['kaldi-fbank-80'], '-');
+  row('adapt-asr (TypeScript)', 'sphinx-mfcc-13', ours['sphinx-mfcc-13'], '-');
+  rows.push(sphinxFe(file, tmp, audio, runs, ours['sphinx-mfcc-13']));
   const py = spawnSync('/usr/bin/python3', [path.join(ROOT, 'bench', 'reference_speed.py'), file, String(runs)], { encoding: 'utf8' });
   if (py.status === 0) {
     const t = JSON.parse(py.stdout) as Record<string, number>;
@@ -200,6 +197,30 @@ export async function peers(tmp: string, quick: boolean): Promise<string> {
   }
   return `Against the peers, same 60 s of audio (${source}, as 16-bit WAV), same run, one thread each, median of ${runs} runs after 2 warm-ups:\n\n`
     + table(['implementation', 'preset', 'audio s / s', 'time / ours', 'max abs diff to ours'], rows);
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** sphinxbase's own front end (Debian sphinxbase-utils' `sphinx_fe`, a C program, one process) on the same file. */
+function sphinxFe(file: string, tmp: string, audio: { samples: Float32Array; sampleRate: number }, runs: number, oursSec: number): string[] {
+  const args = ['-i', file, '-o', path.join(tmp, 'minute.mfc'), '-mswav', 'yes', '-nfilt', '25', '-lowerf', '130', '-upperf', '6800',
+    '-transform', 'dct', '-lifter', '22', '-remove_noise', 'no', '-remove_silence', 'no', '-dither', 'no'];
+  if (spawnSync('sphinx_fe', args, { stdio: 'ignore' }).status !== 0) return ['sphinx_fe (sphinxbase, C)', 'sphinx-mfcc-13', 'skipped (needs Debian sphinxbase-utils)', '-', '-'];
+  const ts: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    spawnSync('sphinx_fe', args, { stdio: 'ignore' });
+    ts.push((performance.now() - t0) / 1000); // the whole process: start, WAV read, MFCC, file write
+  }
+  const b = fs.readFileSync(path.join(tmp, 'minute.mfc'));
+  const ref = new Float32Array(b.buffer.slice(b.byteOffset + 4, b.byteOffset + 4 + 4 * b.readInt32LE(0)));
+  const mine = getExtractor('sphinx-mfcc-13').compute(audio);
+  const sec = median(ts);
+  return ['sphinx_fe (sphinxbase, C; whole process)', 'sphinx-mfcc-13', `${(60 / sec).toFixed(0)}x`, (sec / oursSec).toFixed(2), maxDiff(mine.data, ref).toExponential(2)];
 }
 
 export async function benchFeatures(quick = false): Promise<string> {

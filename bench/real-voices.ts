@@ -41,7 +41,7 @@ export function realSets(shared: string, quick = false): { name: string; about: 
 interface Row { set: string; about: string; utterances: number; audioMinutes: number; system: string; decoding: string; wer: number | null; cer: number | null; rtf: number | null; note?: string }
 interface Results { date: string; machine: string; command: string; rows: Row[] }
 
-export async function benchRealVoices(quick = false, models = ['base-en'], shared = path.join(ROOT, '..', 'shared')): Promise<string> {
+export async function benchRealVoices(quick = false, models = ['base-en-real', 'base-en'], shared = path.join(ROOT, '..', 'shared')): Promise<string> {
   const sets = realSets(shared, quick);
   if (sets.length === 0) return `## Real voices the models never heard (\`bench/real-voices\`)\n\nSkipped: ${path.join(shared, 'corpora', 'real')} is absent.\n`;
   const rows: Row[] = [];
@@ -91,5 +91,5 @@ export function report(r: Results): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const arg = (name: string): string | undefined => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : undefined; };
   if (process.argv.includes('--report')) process.stdout.write(report(JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Results) + '\n');
-  else process.stdout.write(await benchRealVoices(process.argv.includes('--quick'), arg('models')?.split(',') ?? ['base-en'], arg('shared')) + '\n');
+  else process.stdout.write(await benchRealVoices(process.argv.includes('--quick'), arg('models')?.split(',') ?? ['base-en-real', 'base-en'], arg('shared')) + '\n');
 }

@@ -6,34 +6,21 @@ then per feature stream and codeword one byte per senone, w = -log_1.0001(p) >> 
 mixture_weights: Sphinx-3 binary file, header 's3' ... 'endhdr', int32 0x11223344, then
 uint32 n_senone, n_feat, n_density, count and float32 weights [senone][feat][density].
 Usage: /usr/bin/python3 bench/sendump_to_mixw.py SENDUMP MIXTURE_WEIGHTS"""
+import os
 import struct
 import sys
 
 import numpy as np
 
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'recipes', 'base-en-real'))
+from ptm_onnx import SENSCR_UNIT, read_sendump as read_costs  # noqa: E402  (one sendump reader in the project)
+
+
 def read_sendump(path):
-    with open(path, 'rb') as f:
-        def string():
-            n = struct.unpack('<I', f.read(4))[0]
-            return f.read(n).rstrip(b'\0').decode('latin-1') if n else None
-        string()  # title
-        attrs = {}
-        while True:
-            s = string()
-            if s is None:
-                break
-            parts = s.split()
-            if len(parts) == 2 and parts[1].lstrip('-').isdigit():
-                attrs[parts[0]] = int(parts[1])
-        n_feat = attrs.get('feature_count', 1)
-        shift = attrs.get('mixw_shift', 10)
-        if attrs.get('cluster_count', 0) != 0:
-            raise SystemExit(f'{path}: clustered sendump is not supported')
-        n_code, n_sen = struct.unpack('<II', f.read(8))
-        raw = np.frombuffer(f.read(n_feat * n_code * n_sen), dtype=np.uint8).reshape(n_feat, n_code, n_sen)
-    w = np.power(1.0001, -(raw.astype(np.float64) * (1 << shift)))
-    mixw = np.transpose(w, (2, 0, 1))  # [senone][feat][density]
+    """Mixture weights [senone][feat][density], float32, each mixture normalised to sum 1."""
+    w = np.exp(-read_costs(path).astype(np.float64) * SENSCR_UNIT)  # (feat, density, senone)
+    mixw = np.transpose(w, (2, 0, 1))
     mixw /= mixw.sum(axis=2, keepdims=True)
     return mixw.astype('<f4')
 
