@@ -5,7 +5,8 @@
  * speakers with the guard's verdict.
  *   - Kathleen's test prompts (the one real speaker the trunk trained on; prompts never trained on);
  *   - the bundled Scottish test set (audio-fixtures/accents/scottish/test: synthetic held-out voices);
- * with PocketSphinx's stock model and LM on the same files in the same run.
+ * with PocketSphinx's stock model and LM on the same files in the same run; and what `rank` recommends
+ * on 2 minutes of the Scottish test set and of VCTK p239 (evaluation only).
  * Usage: node dist/recipes/base-en-real/evaluate.js --work DIR [--model base-en-real] [--seeds 1,2]
  * Writes DIR/eval.json (read by model-card.ts).
  */
@@ -20,6 +21,7 @@ import { pocketsphinxStock } from '../../bench/pocketsphinx.js';
 import { readDataset, type Utterance } from '../../lib/data/manifest.js';
 import { evaluate } from '../../lib/pipeline/evaluate.js';
 import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
+import { rankModels } from '../../lib/train/rank.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
@@ -76,7 +78,16 @@ try {
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-const out = { date: new Date().toISOString().slice(0, 10), machine: machine(), command: `node dist/recipes/base-en-real/evaluate.js --model ${model} --seeds ${seeds.join(',')}`, sets: results, adaptation };
+// `rank` on 2 minutes of each kind of data (without the adaptation probe): which bundled model it recommends.
+const rank: Record<string, { recommended?: string; rows: { model: string; wer?: number }[] }> = {};
+const p239 = path.join(ROOT, '..', 'shared', 'corpora', 'real', 'en-GB_vctk_p239');
+for (const [name, data] of [['Scottish test (bundled, synthetic)', path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'test')], ['VCTK p239 (real)', p239]] as const) {
+  if (!fs.existsSync(data)) continue;
+  const r = await rankModels({ data, models: [model, 'base-en'], minutes: 2, probe: false });
+  rank[name] = { recommended: r.recommendation?.model, rows: r.rows.map((x) => ({ model: x.model, wer: x.wer })) };
+  process.stderr.write(`rank on ${name}: recommends ${r.recommendation?.model}\n`);
+}
+const out = { date: new Date().toISOString().slice(0, 10), machine: machine(), command: `node dist/recipes/base-en-real/evaluate.js --model ${model} --seeds ${seeds.join(',')}`, sets: results, adaptation, rank };
 fs.writeFileSync(path.join(work, 'eval.json.tmp'), JSON.stringify(out, null, 1) + '\n');
 fs.renameSync(path.join(work, 'eval.json.tmp'), path.join(work, 'eval.json'));
 console.log(JSON.stringify(out, null, 1));

@@ -85,6 +85,10 @@ better base (and \`rank\` says so).
 | --- | --- | --- | --- | --- | --- | --- |
 ${adaptLines.join('\n')}
 
+## Which model \`rank\` recommends (2 minutes of each, \`${ev.command}\`)
+
+${Object.entries(ev.rank as Record<string, { recommended?: string; rows: { model: string; wer?: number }[] }>).map(([set, r]) => `- ${set}: **${r.recommended}** (${r.rows.map((x) => `${x.model} ${pct(x.wer)}`).join(', ')})`).join('\n')}
+
 ## Speed and parity (\`recipes/base-en-real/check.ts\`, ${check.date})
 
 - Encoder real-time factor on one thread: ${check.encoderRtf.toFixed(4)} (front end ${check.featuresRtf.toFixed(4)}), ${check.utterances} of Kathleen's dev prompts.

@@ -61,6 +61,7 @@ if stage 6; then
 fi
 
 if stage 7; then
-  node dist/bench/real-voices.js --models base-en,base-en-real
+  node dist/bench/real-voices.js --models base-en-real,base-en
+  node dist/recipes/base-en-real/evaluate.js --work "$WORK"
   node dist/recipes/base-en-real/model-card.js --work "$WORK" --model "$OUT"
 fi

@@ -133,7 +133,7 @@ if (noLm) process.stdout.write(`without the LM at beam ${pick.beam}: word bonus 
 const m = JSON.parse(fs.readFileSync(file, 'utf8'));
 m.decoding = { beam: pick.beam, lmWeight: chosen.lmWeight, wordBonus: chosen.wordBonus, ...(noLm ? { noLmWordBonus: noLm.wordBonus } : {}), lexicon: chosen.lexicon, blankPenalty: chosen.blankPenalty };
 save(m, {
-  dev: 'tts-dev + kathleen-dev', greedyWer: res[0].wer, grid: grid.map((g, i) => ({ beam: BEAM, ...g, wer: res[i + 1].wer })), wider: tried.slice(3), refined: refined.map((q) => ({ beam: pick.beam, ...q })),
+  dev: process.argv.includes('--dev') ? arg('dev').split(',').map((f) => path.basename(f)).join(' + ') : 'tts-dev + kathleen-dev', greedyWer: res[0].wer, grid: grid.map((g, i) => ({ beam: BEAM, ...g, wer: res[i + 1].wer })), wider: tried.slice(3), refined: refined.map((q) => ({ beam: pick.beam, ...q })),
   blankPenalty: { tried: blankTried, refined: reRefined.map((q) => ({ beam: pick.beam, blankPenalty: bestBlank.blankPenalty, ...q })) },
   chosen: { beam: pick.beam, ...chosen, wer: pick.wer }, ...(noLm ? { noLm: { beam: pick.beam, tried: noLm.tried, chosen: noLm.wordBonus } } : {}),
 });
