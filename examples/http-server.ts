@@ -2,7 +2,7 @@
  * Embedding adapt-asr in a Node voice app: an HTTP endpoint that receives a WAV file and returns
  * its transcript as JSON. One recognizer serves all requests (transcribe may run concurrently).
  *
- *   node dist/examples/http-server.js 8080 [--model base-en] [--adapter adapters/scottish]
+ *   node dist/examples/http-server.js 8080 [--model base-en-real] [--adapter adapters/scottish]
  *   curl --data-binary @meeting.wav http://127.0.0.1:8080/transcribe
  */
 import http from 'node:http';
