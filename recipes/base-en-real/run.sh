@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # recipes/base-en-real: the offline English model for real voices, from a fresh machine.
-#   bash recipes/base-en-real/run.sh          # all stages (resumes: finished stages are skipped)
+#   bash recipes/base-en-real/run.sh          # all stages, about 70 min on 2 cores (stage 3 keeps a finished run)
 #   bash recipes/base-en-real/run.sh 3        # from stage 3 on
 # Stages: 0 Debian tools; 1 PocketSphinx en-us acoustic model -> ptm.onnx; 2 encode Kathleen with it;
 # 3 train the trunk and head (PyTorch); 4 export models/base-en-real (encoder.onnx, head, model.json,
