@@ -5,7 +5,7 @@
  * recipes/base-en splits her: every 8th prompt (sorted by file) test, every 8th offset by 4 dev, the
  * rest train; training prompts also at speed 0.9 and 1.1 (resampled, as sox speed does).
  *
- * Usage: node dist/recipes/base-en-real/encode.js --work DIR [--shared ../shared] [--part 0/2]
+ * Usage: node dist/recipes/base-en-real/encode.js --work DIR [--shared ../shared] [--part 0/2] [--list utts.jsonl]
  * Writes DIR/states/<id>.npy (frames, 190) and DIR/utts-<part>.jsonl {id, split, text, npy, frames};
  * part 0 also DIR/kathleen-{dev,test}.jsonl (NeMo manifests).
  * Resumes: an utterance whose .npy exists is not encoded again.
@@ -48,7 +48,10 @@ async function main(): Promise<void> {
   const ptm = path.join(WORK, 'ptm.onnx');
   const session = await createSession(ptm, { threads: 1 });
   fs.mkdirSync(path.join(WORK, 'states'), { recursive: true });
-  const utts = kathleen().filter((_, i) => i % PARTS === PART);
+  // --list FILE.jsonl ({id, split, file, text} per line): other recordings (recipes/base-en-real/synth-probe.py)
+  const list = process.argv.includes('--list') ? arg('list', '') : '';
+  const all: Utt[] = list ? fs.readFileSync(list, 'utf8').trim().split('\n').map((l) => ({ speed: 1, ...JSON.parse(l) })) : kathleen();
+  const utts = all.filter((_, i) => i % PARTS === PART);
   const lines: string[] = [];
   let audioSec = 0, encodeMs = 0;
   for (const [k, u] of utts.entries()) {
@@ -73,8 +76,8 @@ async function main(): Promise<void> {
     lines.push(JSON.stringify({ id: u.id, split: u.split, text: u.text, npy, frames }));
     if (k % 200 === 0) console.log(`part ${PART}: ${k}/${utts.length}${audioSec ? `, encoder RTF ${(encodeMs / 1000 / audioSec).toFixed(4)}` : ''}`);
   }
-  fs.writeFileSync(path.join(WORK, `utts-${PART}.jsonl`), lines.join('\n') + '\n');
-  if (PART === 0) {
+  fs.writeFileSync(path.join(WORK, `utts-${list ? 'list-' : ''}${PART}.jsonl`), lines.join('\n') + '\n');
+  if (PART === 0 && !list) {
     // NeMo manifests of Kathleen's dev and test prompts, for decoding tuning (dev) and the model card (test)
     for (const split of ['dev', 'test'] as const) {
       const m = kathleen().filter((u) => u.split === split).map((u) => JSON.stringify({ audio_filepath: u.file, text: u.text }));

@@ -50,9 +50,9 @@ class Trunk(torch.nn.Module):
     Per 10 ms frame: the 126 phone-state scores, and an embedding of the K best senones, each
     weighted by softmax(its log-likelihood ratio * a learned sharpness) -- what triphone fits."""
 
-    def __init__(self, n_in, stack, d, kernel, dilations, dropout, senone_topk=0, n_senones=0, senone_dim=0):
+    def __init__(self, n_in, stack, d, kernel, dilations, dropout, senone_topk=0, n_senones=0, senone_dim=0, senone_drop=0.0):
         super().__init__()
-        self.stack, self.n_in, self.k = stack, n_in, senone_topk
+        self.stack, self.n_in, self.k, self.senone_drop = stack, n_in, senone_topk, senone_drop
         if senone_topk:
             self.senones = torch.nn.Embedding(n_senones, senone_dim)
             torch.nn.init.normal_(self.senones.weight, std=0.3)
@@ -73,6 +73,9 @@ class Trunk(torch.nn.Module):
             else:  # the fused kernel: 3x faster a step than materialising (B, T, K, dim)
                 B0, T0, _ = idx.shape
                 bag = F.embedding_bag(idx.reshape(B0 * T0, self.k), self.senones.weight, per_sample_weights=w.reshape(B0 * T0, self.k), mode='sum').reshape(B0, T0, -1)
+            if self.training and self.senone_drop > 0:  # whole utterances without the senone embedding
+                keep = (torch.rand(bag.shape[0], 1, 1) >= self.senone_drop).float() / (1 - self.senone_drop)
+                bag = bag * keep
             x = torch.cat([x[..., :self.n_in], bag], dim=-1)
         B, T, Fd = x.shape
         T2 = T // self.stack
@@ -197,12 +200,16 @@ def train(a):
     utts = load_utts(a.work)
     tr = [u for u in utts if u['split'] == 'train']
     dev = [u for u in utts if u['split'] == 'dev']
-    cache = {u['id']: load_feats(u) for u in tr + dev}
-    model = CtcModel(n_vocab=len(PHONES), **ARCH)
+    ttsdev = [u for u in utts if u['split'] == 'ttsdev']  # held-out voices (synth-probe.py), when present
+    cache = {u['id']: load_feats(u) for u in tr + dev + ttsdev}
+    arch = {**ARCH, 'senone_drop': a.senone_drop}
+    model = CtcModel(n_vocab=len(PHONES), **arch)
+    if a.init:
+        model.load_state_dict(torch.load(a.init)['state'])
     print(f'{len(tr)} train / {len(dev)} dev utterances, {sum(u["frames"] for u in tr) / 6000:.1f} train minutes; {count_params(model)} parameters')
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     steps_per_epoch = len(batches(tr, a.batch_frames, random.Random(0)))
-    total = steps_per_epoch * a.epochs
+    total = int(steps_per_epoch * a.epochs * 1.05) + 10  # batches per epoch vary a little with the length jitter
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=total, pct_start=0.1)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     run = os.path.join(a.work, 'run')
@@ -225,12 +232,15 @@ def train(a):
             losses.append(loss.item())
         per = greedy_per(model, dev, cache)
         rec = {'epoch': epoch, 'loss': float(np.mean(losses)), 'devPER': per, 'minutes': (time.time() - t0) / 60}
+        if ttsdev:  # select on unseen voices and Kathleen's dev prompts alike
+            rec['ttsDevPER'] = greedy_per(model, ttsdev, cache)
+            per = (per + rec['ttsDevPER']) / 2
         log.write(json.dumps(rec) + '\n')
         log.flush()
         print(json.dumps(rec))
         if per < best:
             best = per
-            torch.save({'state': model.state_dict(), 'arch': ARCH, 'epoch': epoch, 'devPER': per, 'scale': LOGPOST_SCALE}, os.path.join(run, 'best.pt'))
+            torch.save({'state': model.state_dict(), 'arch': arch, 'epoch': epoch, 'devPER': per, 'scale': LOGPOST_SCALE}, os.path.join(run, 'best.pt'))
     print(f'best dev PER {best:.4f}')
 
 
@@ -310,6 +320,8 @@ if __name__ == '__main__':
     ap.add_argument('--batch-frames', type=int, default=12000)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--init', help='start from this checkpoint (best.pt of an earlier run)')
+    ap.add_argument('--senone-drop', type=float, default=0.0, help='drop the senone embedding for this share of utterances')
     ap.add_argument('--export', help='export the best checkpoint to this folder instead of training')
     ap.add_argument('--name', default='base-en-real')
     ap.add_argument('--version', default='1.0.0')
