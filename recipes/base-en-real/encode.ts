@@ -18,6 +18,7 @@ import { computeFeatures } from '../../lib/features/index.js';
 import { subtractMean } from '../../lib/features/normalize.js';
 import { readNpy, writeNpy } from '../../lib/io/npy.js';
 import { normalizeText } from '../../lib/text/normalize.js';
+import { kathleenPrompts } from '../kathleen.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,12 +31,9 @@ const [PART, PARTS] = arg('part', '0/1').split('/').map(Number);
 interface Utt { id: string; split: 'train' | 'dev' | 'test'; file: string; speed: number; text: string }
 
 function kathleen(): Utt[] {
-  const dir = path.join(SHARED, 'corpora', 'real', 'en-US_kathleen');
-  const lines = fs.readFileSync(path.join(dir, 'transcripts.tsv'), 'utf8').split('\n').filter(Boolean)
-    .map((l) => l.split('\t')).sort((a, b) => a[0].localeCompare(b[0]));
+  const { dir, prompts } = kathleenPrompts(SHARED);
   const utts: Utt[] = [];
-  lines.forEach(([file, text], i) => {
-    const split = i % 8 === 0 ? 'test' : i % 8 === 4 ? 'dev' : 'train';
+  prompts.forEach(({ file, text, split }) => {
     const stem = file.replace(/\.wav$/, '');
     for (const speed of split === 'train' ? [1, 0.9, 1.1] : [1]) {
       utts.push({ id: `kathleen-${split}-${stem}-sp${speed}`, split, file: path.join(dir, file), speed, text: normalizeText(text) });

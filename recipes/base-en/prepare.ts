@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { normalizeText } from '../../lib/text/normalize.js';
+import { kathleenPrompts } from '../kathleen.js';
 import { rng, shuffled } from '../../lib/util/random.js';
 
 const arg = (name: string, def: string): string => {
@@ -88,11 +89,9 @@ function main(): void {
 
   // Kathleen: every 8th prompt (sorted by id) is test, every 8th offset by 4 is dev, the rest train
   // with speed-perturbed copies (0.9, 1.1) and some noise.
-  const kDir = path.join(SHARED, 'corpora', 'real', 'en-US_kathleen');
-  const kLines = fs.readFileSync(path.join(kDir, 'transcripts.tsv'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t')).sort((a, b) => a[0].localeCompare(b[0]));
+  const { dir: kDir, prompts } = kathleenPrompts(SHARED);
   const kSplit: Record<string, string[]> = { train: [], dev: [], test: [] };
-  kLines.forEach(([file, text], i) => {
-    const split = i % 8 === 0 ? 'test' : i % 8 === 4 ? 'dev' : 'train';
+  prompts.forEach(({ file, text, split }) => {
     kSplit[split].push(file);
     const base = { source: 'kathleen' as const, text, label: normalizeText(text), speaker: 'kathleen', accent: 'en-us', file: path.join(kDir, file) };
     const stem = file.replace(/\.wav$/, '');
