@@ -67,8 +67,12 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       if (resolveModel(argv.model ?? m.base.name, argv.modelsDir).manifest.trainableTop) lines.push(`hint: model '${m.base.name}' ships trainable top blocks; --method top fine-tunes them instead (slower, and sometimes better)`);
     }
     if (argv.data === undefined || r.meta.data.source.endsWith('train')) {
+      const t0 = performance.now();
       const test = await scoreTest(r.out, argv);
-      if (test) lines.push(test);
+      if (test) {
+        lines.push(test);
+        err(`time: test scoring ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      }
     }
     process.stdout.write(lines.join('\n') + '\n');
   },

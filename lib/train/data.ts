@@ -12,6 +12,7 @@ import { DEV_SPLITS, type DevSplit } from '../adapter/io.js';
 import { InputError } from '../errors.js';
 import { normalizeText } from '../text/normalize.js';
 import { rng, shuffled } from '../util/random.js';
+import type { PhaseClock } from './phases.js';
 
 export { rng, shuffled } from '../util/random.js';
 
@@ -59,7 +60,7 @@ export function labeler(vocab: readonly string[], pron?: Pronunciations): Labele
  * (method 'top' caches the hidden states that enter the trainable top blocks).
  */
 export async function prepareExamples(utts: Utterance[], encoder: Encoder, toLabels: Labeler, onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
-  output?: string): Promise<{ examples: Example[]; skipped: Skipped[] }> {
+  output?: string, clock?: PhaseClock): Promise<{ examples: Example[]; skipped: Skipped[] }> {
   const skipped = new Map<string, string[]>();
   const skip = (reason: string, file: string): void => { skipped.set(reason, [...(skipped.get(reason) ?? []), file]); };
   const examples: Example[] = [];
@@ -70,6 +71,7 @@ export async function prepareExamples(utts: Utterance[], encoder: Encoder, toLab
     if (!(labels instanceof Int32Array)) { skip('a word with no pronunciation (not in the dictionary, and its letters cannot be guessed)', `${u.audio} ("${labels.missing}")`); onProgress?.(i + 1, utts.length); continue; }
     if (labels.length === 0) { skip('empty transcript', u.audio); onProgress?.(i + 1, utts.length); continue; }
     let audio;
+    const t0 = performance.now();
     try {
       audio = loadAudio(u.audio);
     } catch (err) {
@@ -77,7 +79,10 @@ export async function prepareExamples(utts: Utterance[], encoder: Encoder, toLab
       onProgress?.(i + 1, utts.length);
       continue;
     }
+    const t1 = performance.now();
     const enc = await encoder.encode(audio, output);
+    clock?.add('read', (t1 - t0) / 1000);
+    clock?.add('encode 1.0x', (performance.now() - t1) / 1000);
     if (enc.numFrames < framesNeeded(labels)) skip('audio too short for its transcript', u.audio);
     else examples.push({ id: u.id, audio: u.audio, speaker: u.speaker, text, labels, seconds: audio.samples.length / audio.sampleRate, frames: enc.frames, T: enc.numFrames });
     onProgress?.(i + 1, utts.length);
@@ -91,16 +96,20 @@ export async function prepareExamples(utts: Utterance[], encoder: Encoder, toLab
  * the encoder resamples to its own. Copies too short for their transcript are left out.
  */
 export async function speedPerturb(examples: Example[], factors: number[], encoder: Encoder, onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
-  output?: string): Promise<Example[]> {
+  output?: string, clock?: PhaseClock): Promise<Example[]> {
   const fs = factors.filter((f) => f !== 1);
   const byFactor: Example[][] = fs.map(() => []);
   const todo = examples.length * fs.length;
   let done = 0;
   for (const e of examples) {
+    const t0 = performance.now();
     const audio = loadAudio(e.audio); // read once for every factor
+    clock?.add('read', (performance.now() - t0) / 1000);
     for (const [i, f] of fs.entries()) {
       signal?.throwIfAborted();
+      const t1 = performance.now();
       const enc = await encoder.encode({ samples: audio.samples, sampleRate: Math.round(audio.sampleRate * f) }, output);
+      clock?.add(`encode ${f.toFixed(1)}x`, (performance.now() - t1) / 1000);
       if (enc.numFrames >= framesNeeded(e.labels)) byFactor[i].push({ ...e, id: `${e.id}@${f}`, seconds: e.seconds / f, frames: enc.frames, T: enc.numFrames });
       onProgress?.(++done, todo);
     }

@@ -17,6 +17,7 @@ import { rng, shuffled, type Example } from './data.js';
 import { devScore } from './dev-score.js';
 import type { Baseline } from './guard.js';
 import type { EpochReport, Resolved, TrainOptions } from './options.js';
+import type { PhaseClock } from './phases.js';
 import type { Prepared } from './prepare.js';
 
 /** A run's checkpoint: the member in training (epoch counters are its own), the finished members, the history of all. */
@@ -46,7 +47,7 @@ export interface Trained { members: AdapterWeights[]; state: RunState }
 export const partialDir = (out: string): string => path.join(path.dirname(out), `.${path.basename(out)}.partial`);
 
 /** Phase 3: train every member (resuming from the checkpoint in `partial` when cfg.resume). */
-export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, bl: Baseline, partial: string, options: TrainOptions, log: (line: string) => void): Promise<Trained> {
+export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, bl: Baseline, partial: string, options: TrainOptions, log: (line: string) => void, clock?: PhaseClock): Promise<Trained> {
   const { folds, vocab, spec, givenDev } = run;
   const K = cfg.ensemble;
   const basePost = cfg.kld > 0 ? basePosteriors(folds.flatMap((f) => f.train), bl.fresh) : undefined;
@@ -89,8 +90,11 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
           lossN += batch.length;
         }
         const trainSec = (performance.now() - tEpoch) / 1000;
+        clock?.add('train steps', trainSec);
         weights = model.read();
+        const tDev = performance.now();
         const s = devScore([weights], fold.dev, vocab, bl.selector);
+        clock?.add('dev scoring', (performance.now() - tDev) / 1000);
         // Best epoch: lowest dev WER (ties: lower dev loss). Patience runs out only when neither the WER nor the
         // dev loss has improved for `patience` epochs: WER on a small dev set is noisy and can stall while the
         // adapter is still learning.
@@ -108,7 +112,9 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
         state.epoch = epoch;
         state.elapsedSec = elapsedSec;
         options.onEpoch?.(rep);
+        const tCk = performance.now();
         writeCheckpoint(partial, state, weights, best, cfg.accent, cfg.method);
+        clock?.add('checkpoints', (performance.now() - tCk) / 1000);
       }
     } finally {
       model.dispose();

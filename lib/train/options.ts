@@ -11,6 +11,7 @@ import type { AdapterMeta } from '../adapter/io.js';
 import type { AdapterMethod } from '../adapter/math.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Skipped } from './data.js';
+import type { PhaseTimes } from './phases.js';
 import { MIN_TUNE_WORDS } from './dev-score.js';
 import { BUNDLED_ACCENT_MODEL, DEFAULT_MODEL } from '../encoder/registry.js';
 
@@ -109,6 +110,8 @@ export interface TrainResult {
   meta: AdapterMeta;
   history: EpochReport[];
   skipped: Skipped[];
+  /** Seconds per phase of this run (reading, encoding per speed, baseline, train steps, dev scoring, guard, write). */
+  phases: PhaseTimes;
 }
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -17,6 +17,7 @@ import { InputError, ModelError } from '../errors.js';
 import { CHAR_VOCAB } from '../text/normalize.js';
 import { devSplitProblem, foldSplit, labeler, prepareExamples, rng, speedPerturb, splitDev, subsetMinutes, type Example, type Fold, type Skipped } from './data.js';
 import type { Resolved, TrainOptions } from './options.js';
+import type { PhaseClock } from './phases.js';
 
 /** The model and the encoded data a run trains on. */
 export interface Prepared {
@@ -46,7 +47,7 @@ export interface Prepared {
 }
 
 /** Phase 1: resolve the model, read and encode the data, and split it (see the file comment). */
-export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (line: string) => void): Promise<Prepared> {
+export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (line: string) => void, clock?: PhaseClock): Promise<Prepared> {
   const logSkipped = (prefix: string, skipped: Skipped[]): void => {
     for (const s of skipped) log(`${prefix}skipped ${s.files.length} utterance(s): ${s.reason}: ${s.files.slice(0, 3).join(', ')}${s.files.length > 3 ? ', ...' : ''}`);
   };
@@ -68,7 +69,9 @@ export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (lin
   const devUtts = cfg.devData ? readDataset(cfg.devData).utterances : undefined;
   if (devUtts && devUtts.length === 0) throw new InputError('dev dataset has no utterances', cfg.devData);
   const t0 = performance.now();
+  const tLoad = performance.now();
   const encoder = await Encoder.create(md, { threads: cfg.threads });
+  clock?.add('load encoder', (performance.now() - tLoad) / 1000);
   let examples: Example[], skipped: Skipped[], folds: Fold[], devSplit: DevSplit | 'given';
   const K = cfg.ensemble;
   const perturb = cfg.speeds.some((f) => f !== 1);
@@ -77,7 +80,7 @@ export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (lin
     logSkipped('', skipped);
     if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
     if (devUtts) {
-      const given = await prepareExamples(devUtts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output);
+      const given = await prepareExamples(devUtts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output, clock);
       logSkipped('dev: ', given.skipped);
       if (given.examples.length === 0) throw new InputError(`no usable dev data: all ${devUtts.length} utterance(s) skipped`, cfg.devData);
       folds = Array.from({ length: K }, () => ({ train: examples, dev: given.examples, devSpeakers: [] }));
@@ -98,7 +101,7 @@ export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (lin
     if (perturb) {
       // Each training utterance at the other speeds (encoded once; the folds of an ensemble share them).
       const trainable = K === 1 || devUtts ? folds[0].train : examples;
-      const copies = await speedPerturb(trainable, cfg.speeds, encoder, options.onEncodeProgress, options.signal, top?.output);
+      const copies = await speedPerturb(trainable, cfg.speeds, encoder, options.onEncodeProgress, options.signal, top?.output, clock);
       const source = (c: Example): string => c.id.slice(0, c.id.lastIndexOf('@')); // a copy's id is <id>@<factor>
       for (const f of folds) {
         const ids = new Set(f.train.map((e) => e.id));

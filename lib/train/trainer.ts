@@ -19,6 +19,7 @@ import { initTraining } from './backend.js';
 import { partialDir, trainMembers } from './epochs.js';
 import { adapterDecoding, judge, measureBaseline } from './guard.js';
 import { resolveTrainOptions, type TrainOptions, type TrainResult } from './options.js';
+import { PhaseClock } from './phases.js';
 import { prepareRun } from './prepare.js';
 import { writeAdapter } from './write.js';
 
@@ -43,22 +44,24 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   }
 
   // 1. Model and data.
-  const run = await prepareRun(cfg, options, log);
+  const clock = new PhaseClock();
+  const run = await prepareRun(cfg, options, log, clock);
 
   // 2. Baseline.
-  const rt = await initTraining();
+  const rt = await clock.timeAsync('load backend', () => initTraining());
   log(`training backend: ${rt.backend}`);
-  const baseline = measureBaseline(cfg, run, log);
+  const baseline = clock.time('baseline', () => measureBaseline(cfg, run, log));
 
   // 3. Epochs, member by member (resuming from the last checkpoint when asked).
-  const trained = await trainMembers(rt.tf, cfg, run, baseline, partial, options, log);
+  const trained = await trainMembers(rt.tf, cfg, run, baseline, partial, options, log, clock);
 
   // 4. Guard, then the adapter's own decoding settings.
-  const judgement = judge(cfg, run, baseline, trained.members, trained.state.done, log);
-  const decoding = adapterDecoding(cfg, run, baseline, trained.members, judgement, log);
+  const judgement = clock.time('guard', () => judge(cfg, run, baseline, trained.members, trained.state.done, log));
+  const decoding = clock.time('decoding tune', () => adapterDecoding(cfg, run, baseline, trained.members, judgement, log));
 
   // 5. Write.
-  const meta = writeAdapter(cfg, out, run, baseline, trained, judgement, decoding, rt.backend, log);
+  const meta = clock.time('write', () => writeAdapter(cfg, out, run, baseline, trained, judgement, decoding, rt.backend, log, clock.sec));
   fs.rmSync(partial, { recursive: true, force: true });
-  return { out, meta, history: trained.state.history, skipped: run.skipped };
+  log(`time by phase: ${clock.summary()}`);
+  return { out, meta, history: trained.state.history, skipped: run.skipped, phases: clock.sec };
 }

@@ -14,9 +14,10 @@ import type { Baseline, Judgement } from './guard.js';
 import type { EpochReport, Resolved } from './options.js';
 import type { Prepared } from './prepare.js';
 import type { Trained } from './epochs.js';
+import type { PhaseTimes } from './phases.js';
 
 /** Phase 5: save the adapter (and, for --as-base, the model's new head); returns what adapter.json says. */
-export function writeAdapter(cfg: Resolved, out: string, run: Prepared, bl: Baseline, trained: Trained, j: Judgement, decoding: AdapterMeta['decoding'], backend: string, log: (line: string) => void): AdapterMeta {
+export function writeAdapter(cfg: Resolved, out: string, run: Prepared, bl: Baseline, trained: Trained, j: Judgement, decoding: AdapterMeta['decoding'], backend: string, log: (line: string) => void, phases?: PhaseTimes): AdapterMeta {
   const { spec, md, examples, skipped, guessed } = run;
   const { members, state } = trained;
   const K = members.length;
@@ -35,7 +36,7 @@ export function writeAdapter(cfg: Resolved, out: string, run: Prepared, bl: Base
     ...(guessed.size ? { words: Object.fromEntries([...guessed].map(([w, p]) => [w, p.join(' ')])) } : {}),
     toolkitVersion: toolkitVersion(), date: new Date().toISOString(),
   }, members, cfg.force || cfg.resume, {
-    'report.json': Buffer.from(JSON.stringify({ history: state.history, skipped }, null, 2) + '\n'),
+    'report.json': Buffer.from(JSON.stringify({ history: state.history, skipped, ...(phases ? { phases } : {}) }, null, 2) + '\n'),
     'report.png': reportPlot(cfg.accent, state.history, bl.base.wer, K),
   });
 }

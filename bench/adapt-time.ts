@@ -1,0 +1,129 @@
+/**
+ * bench/adapt-time: how long `adapt-asr train` takes with its default settings, phase by phase, and
+ * what it gives. Each run is one `adapt-asr train` process, nothing else running: wall time and peak
+ * RSS of the process (/usr/bin/time), seconds per phase from the adapter's report.json, the guard's
+ * verdict, and test WER with the default decoding (scored after the timed process).
+ *   scottish main: `adapt-asr train --accent scottish --seed N` (bundled data; base-en; the command
+ *                  scores the bundled test set itself, which is in its time), seeds 1-4;
+ *   zh-L1 10 min:  `adapt-asr train --data zh-train.jsonl --minutes 10 --seed N` (base-en-real, the
+ *                  default for your own recordings), seeds 1-4; test: the 16 test speakers;
+ *   second run:    seed 1 of each again, the encoding cache (if any) warm;
+ *   ensemble 4:    `adapt-asr train --accent scottish --ensemble 4`, seed 1.
+ * Results go to docs/adapt-time-<label>.json; the BENCHMARKS.md section shows every label found.
+ * Usage: node dist/bench/adapt-time.js [--label after] [--quick] [--no-write]
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { evaluate } from '../lib/pipeline/evaluate.js';
+import { loadRecognizer } from '../lib/pipeline/recognizer.js';
+import { zhManifests } from './adaptation.js';
+import { machine, table } from './common.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
+const SCOTTISH_TEST = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', 'test');
+
+export interface TimeRow {
+  run: string; seed: number; wallSec: number; peakMB: number; accepted: boolean; testWer: number; baseTestWer: number;
+  epochs: number; bestEpoch: number; phases: Record<string, number>;
+}
+export interface TimeResults { label: string; date: string; machine: string; commit: string; rows: TimeRow[] }
+
+function commit(): string {
+  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'unknown';
+}
+
+async function testWer(adapter: string | undefined, model: string | undefined, test: Parameters<typeof evaluate>[1]): Promise<number> {
+  const rec = await loadRecognizer({ adapter, model, threads: os.cpus().length });
+  try {
+    return (await evaluate(rec, test)).wer;
+  } finally {
+    await rec.release();
+  }
+}
+
+export async function benchAdaptTime(quick = false, label = 'after'): Promise<string> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-bench-time-'));
+  const seeds = quick ? [1] : [1, 2, 3, 4];
+  const zh = zhManifests(tmp);
+  const rows: TimeRow[] = [];
+  const baseWer = new Map<string, number>();
+  const one = async (run: string, args: string[], seed: number, test: Parameters<typeof evaluate>[1], tag: string): Promise<void> => {
+    const out = path.join(tmp, tag);
+    const timed = fs.existsSync('/usr/bin/time');
+    const full = [BIN, 'train', ...args, '--seed', String(seed), '--out', out, '--force'];
+    const t0 = performance.now();
+    const r = timed ? spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...full], { encoding: 'utf8', cwd: tmp }) : spawnSync(process.execPath, full, { encoding: 'utf8', cwd: tmp });
+    const wallSec = (performance.now() - t0) / 1000;
+    if (r.status !== 0) throw new Error(`train failed (${run}, seed ${seed}): ${r.stderr.slice(-800)}`);
+    const peakMB = timed ? Number(r.stderr.trim().split('\n').pop()) / 1024 : NaN;
+    const meta = JSON.parse(fs.readFileSync(path.join(out, 'adapter.json'), 'utf8'));
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+    const phases: Record<string, number> = { ...(report.phases ?? {}) };
+    const testLine = /time: test scoring ([\d.]+) s/.exec(r.stderr);
+    if (testLine) phases['test scoring'] = Number(testLine[1]);
+    const key = `${meta.base.name}\t${run.split(' ')[0]}`;
+    if (!baseWer.has(key)) baseWer.set(key, await testWer(undefined, meta.base.name, test));
+    const wer = await testWer(out, undefined, test);
+    const members = meta.training.members as { bestEpoch: number; epochs: number }[] | undefined;
+    rows.push({ run, seed, wallSec, peakMB, accepted: meta.dev.accepted, testWer: wer, baseTestWer: baseWer.get(key)!, epochs: members ? members.reduce((a, m) => a + m.epochs, 0) : meta.training.epochs, bestEpoch: meta.training.bestEpoch, phases });
+    process.stderr.write(`${run} seed ${seed}: ${wallSec.toFixed(1)} s, ${peakMB.toFixed(0)} MB, test WER ${(100 * wer).toFixed(1)}%, ${meta.dev.accepted ? 'accepted' : 'rejected'}\n`);
+  };
+  try {
+    for (const seed of seeds) await one('scottish main', ['--accent', 'scottish'], seed, SCOTTISH_TEST, `sc-${seed}`);
+    if (zh) for (const seed of seeds) await one('zh-L1 10 min', ['--accent', 'zh', '--data', zh.train, '--minutes', '10'], seed, zh.test, `zh-${seed}`);
+    await one('scottish main, second run', ['--accent', 'scottish'], 1, SCOTTISH_TEST, 'sc-1-again');
+    if (zh) await one('zh-L1 10 min, second run', ['--accent', 'zh', '--data', zh.train, '--minutes', '10'], 1, zh.test, 'zh-1-again');
+    if (!quick) await one('scottish --ensemble 4', ['--accent', 'scottish', '--ensemble', '4'], 1, SCOTTISH_TEST, 'sc-ens4');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const results: TimeResults = { label, date: new Date().toISOString().slice(0, 10), machine: machine(), commit: commit(), rows };
+  if (!process.argv.includes('--no-write')) fs.writeFileSync(path.join(ROOT, 'docs', `adapt-time-${label}.json`), JSON.stringify(results, null, 2) + '\n');
+  return adaptTimeSection();
+}
+
+/** The BENCHMARKS.md section from every docs/adapt-time-*.json ("before" first). */
+export function adaptTimeSection(): string {
+  const files = fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => /^adapt-time-.+\.json$/.test(f)).sort((a, b) => (a.includes('before') ? -1 : b.includes('before') ? 1 : a.localeCompare(b)));
+  const all = files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, 'docs', f), 'utf8')) as TimeResults);
+  const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  const s = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(1));
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const out: string[] = ['## Adaptation time (`bench/adapt-time`)', ''];
+  out.push('Each run is one `adapt-asr train` process with default settings and nothing else running: wall time and peak RSS of the process, '
+    + 'seconds per phase from the adapter\'s report.json (summed over epochs and members), the guard\'s verdict, and test WER with the default decoding '
+    + '(scored afterwards, untimed). "scottish main" is `adapt-asr train --accent scottish --seed N` (base-en; the command scores the bundled test set itself, '
+    + 'and that is in its time); "zh-L1 10 min" is `adapt-asr train --accent zh --data zh-train.jsonl --minutes 10 --seed N` (base-en-real; test: the 16 test speakers); '
+    + '"second run" repeats seed 1 on the same data. Command: `npm run build && node dist/bench/adapt-time.js --label LABEL`.', '');
+  for (const r of all) {
+    out.push(`### ${r.label} (${r.date}, commit ${r.commit}; ${r.machine})`, '');
+    const runs = [...new Set(r.rows.map((x) => x.run))];
+    out.push(table(['run', 'seeds', 'wall time by seed', 'mean wall', 'peak memory (max)', 'test WER by seed', 'mean test WER (base)', 'guard'],
+      runs.map((name) => {
+        const rs = r.rows.filter((x) => x.run === name);
+        return [name, rs.map((x) => x.seed).join(', '), rs.map((x) => `${x.wallSec.toFixed(1)} s`).join(' / '), `${mean(rs.map((x) => x.wallSec)).toFixed(1)} s`,
+          `${Math.max(...rs.map((x) => x.peakMB)).toFixed(0)} MB`, rs.map((x) => p(x.testWer)).join(' / '), `${p(mean(rs.map((x) => x.testWer)))} (${p(rs[0].baseTestWer)})`,
+          rs.map((x) => (x.accepted ? 'accepted' : 'rejected')).join(' / ')];
+      })), '');
+    const phaseNames = [...new Set(r.rows.flatMap((x) => Object.keys(x.phases)))];
+    out.push('Seconds per phase (seed 1 of each run; epochs: run / best):', '');
+    const firsts = runs.map((name) => r.rows.find((x) => x.run === name)!);
+    out.push(table(['phase', ...runs], [
+      ...phaseNames.map((ph) => [ph, ...firsts.map((x) => s(x.phases[ph]))]),
+      ['sum of phases', ...firsts.map((x) => s(Object.values(x.phases).reduce((a, b) => a + b, 0)))],
+      ['process wall time', ...firsts.map((x) => s(x.wallSec))],
+      ['epochs (run / best)', ...firsts.map((x) => `${x.epochs} / ${x.bestEpoch}`)],
+    ]), '');
+  }
+  return out.join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const i = process.argv.indexOf('--label');
+  process.stdout.write(await benchAdaptTime(process.argv.includes('--quick'), i >= 0 ? process.argv[i + 1] : 'after') + '\n');
+}
