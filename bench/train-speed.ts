@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { readDataset } from '../lib/data/manifest.js';
 import { CtcHead } from '../lib/decode/ctc-head.js';
 import { Encoder } from '../lib/encoder/encoder.js';
+import { localFileEncoder } from '../lib/encoder/pool.js';
 import { resolveModel } from '../lib/encoder/registry.js';
 import { writeNpy } from '../lib/io/npy.js';
 import { labeler, prepareExamples, splitDev } from '../lib/train/data.js';
@@ -40,7 +41,7 @@ export async function benchTrainSpeed(quick = false): Promise<string> {
     const spec = md.manifest;
     const head = CtcHead.load(md.dir, spec.ctcHead!.weights, spec.ctcHead!.bias, spec.encoder.hiddenSize, spec.ctcHead!.vocab.length);
     const enc = await Encoder.create(md, { threads: os.cpus().length });
-    const { examples } = await prepareExamples(readDataset(data).utterances, enc, labeler(spec.ctcHead!.vocab));
+    const { examples } = await prepareExamples(readDataset(data).utterances, localFileEncoder(enc), labeler(spec.ctcHead!.vocab));
     await enc.release();
     const { train } = splitDev(examples, 1);
     const d = spec.encoder.hiddenSize, total = train.reduce((a, e) => a + e.T, 0);

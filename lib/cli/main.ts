@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { setAudioLimits } from '../audio/index.js';
 import { describeError, UsageError } from '../errors.js';
+import { cacheCommand } from './cache.command.js';
 import { evalCommand } from './eval.command.js';
 import { featuresCommand } from './features.command.js';
 import { infoCommand } from './info.command.js';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(rankCommand)
       .command(pronounceCommand)
       .command(infoCommand)
+      .command(cacheCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Print timings, and the stack trace of any error.' })
       .option('max-audio-seconds', { type: 'number', default: 4 * 3600, describe: 'Refuse audio files longer than this many seconds (protects memory; 1 hour of audio needs about 0.4 GB).' })
       .option('max-file-mb', { type: 'number', default: 4096, describe: 'Refuse input files larger than this many megabytes.' })

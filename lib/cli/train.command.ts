@@ -3,7 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
 interface TrainArgs {
   accent: string; data?: string; model: string; modelsDir?: string; out?: string; method: string; minutes?: number; epochs?: number;
-  seed: number; ensemble?: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number; asBase: boolean; devDecoding: string; devSplit: string; devData?: string; kld?: number; speeds?: string;
+  seed: number; ensemble?: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number; asBase: boolean; devDecoding: string; devSplit: string; devData?: string; kld?: number; speeds?: string; cache: boolean;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -25,7 +25,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     .option('as-base', { type: 'boolean', default: false, describe: 'With --method head: train a CTC head for a model that has none (an imported Whisper or wav2vec2 encoder) on general English data, and store it as the model\'s base head, so accent adapters can build on it.' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted run from its last checkpoint.' })
     .option('force', { type: 'boolean', default: false, describe: 'Replace an existing adapter at the output folder.' })
-    .option('threads', { type: 'number', describe: 'ONNX Runtime threads for encoding the data (default: all cores).' })
+    .option('threads', { type: 'number', describe: 'Cores to use: encoding threads, and the shards each training batch is cut into (default: all cores; at most 4 shards).' })
+    .option('cache', { type: 'boolean', default: true, describe: 'Keep encoder outputs in the encoding cache and reuse them, so a second run on the same recordings skips encoding (--no-cache: neither read nor write it; see `adapt-asr cache`).' })
     .option('bottleneck', { type: 'number', describe: 'Adapter bottleneck size (default 64).' })
     .option('context', { type: 'number', describe: 'Frames of temporal context the adapter sees, odd (default 3).' })
     .option('lr', { type: 'number', describe: 'Learning rate of the adapter (default 1e-3; 3e-3 for --method head, 5e-4 for the top blocks with --method top).' })
@@ -53,7 +54,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const r = await trainAdapter({
       accent: argv.accent, data: argv.data, model: argv.model, modelsDir: argv.modelsDir, out: argv.out, method: argv.method as 'adapter',
       minutes: argv.minutes, epochs: argv.epochs, seed: argv.seed, ensemble: argv.ensemble, resume: argv.resume, force: argv.force, threads: argv.threads,
-      bottleneck: argv.bottleneck, context: argv.context, lr: argv.lr, headLr: argv.headLr, asBase: argv.asBase, devDecoding: argv.devDecoding as 'default', devSplit: argv.devSplit as 'auto', devData: argv.devData, kld: argv.kld, speeds,
+      bottleneck: argv.bottleneck, context: argv.context, lr: argv.lr, headLr: argv.headLr, asBase: argv.asBase, devDecoding: argv.devDecoding as 'default', devSplit: argv.devSplit as 'auto', devData: argv.devData, kld: argv.kld, speeds, cache: argv.cache,
       onEncodeProgress: (i, n) => { bar.update(i, n); if (i === n) bar.stop(); },
       onLog: (line) => err(line),
       onEpoch: (e) => err(`${e.member !== undefined ? `member ${e.member + 1}  ` : ''}epoch ${String(e.epoch).padStart(2)}  train loss ${e.trainLoss.toFixed(3)}  dev loss ${e.devLoss.toFixed(3)}  dev WER ${pct(e.devWer)}  CER ${pct(e.devCer)}  elapsed ${e.elapsedSec.toFixed(0)} s  ETA ${e.etaSec.toFixed(0)} s`),

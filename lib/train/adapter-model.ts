@@ -87,6 +87,20 @@ export class AdapterModel {
     return out;
   }
 
+  /** Current values of the named variables (copies), for another replica of this model. */
+  values(keys: string[]): Record<string, Float32Array> {
+    return Object.fromEntries(keys.map((k) => [k, Float32Array.from(this.vars[k].dataSync() as Float32Array)]));
+  }
+
+  /** Set variables from values(). */
+  load(values: Record<string, Float32Array>): void {
+    const tf = this.tf;
+    for (const [k, data] of Object.entries(values)) {
+      const v = this.vars[k];
+      tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+    }
+  }
+
   dispose(): void {
     this.tf.dispose(Object.values(this.vars));
   }

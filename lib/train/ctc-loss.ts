@@ -116,10 +116,11 @@ export function ctcLoss(tf: typeof TF, logProbs: TF.Tensor3D, labels: ArrayLike<
  * valid frame / frames: zero at the base model.
  * @param logProbs (B, T, V) adapted log-probabilities
  * @param post (B*T*V) base posteriors; @param valid (B*T) 1 for real frames, 0 for padding
+ * @param frames the denominator (default: the valid frames here; a shard of a batch passes the batch's)
  */
-export function baseCrossEntropy(tf: typeof TF, logProbs: TF.Tensor3D, post: Float32Array, valid: Float32Array): TF.Scalar {
+export function baseCrossEntropy(tf: typeof TF, logProbs: TF.Tensor3D, post: Float32Array, valid: Float32Array, frames?: number): TF.Scalar {
   const [B, T] = logProbs.shape;
   const ce = tf.neg(tf.sum(tf.mul(tf.tensor3d(post, logProbs.shape), logProbs), -1));
   const m = tf.tensor2d(valid, [B, T]);
-  return tf.div(tf.sum(tf.mul(ce, m)), tf.sum(m)) as TF.Scalar; // intermediates: call inside tf.tidy
+  return tf.div(tf.sum(tf.mul(ce, m)), frames ?? tf.sum(m)) as TF.Scalar; // intermediates: call inside tf.tidy
 }

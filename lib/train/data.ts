@@ -3,16 +3,14 @@
  * split off a dev set (by speaker when speakers are known), and cache encoder outputs.
  */
 import fs from 'node:fs';
-import { loadAudio } from '../audio/index.js';
 import { readWavInfo } from '../audio/wav.js';
 import type { Utterance } from '../data/manifest.js';
 import type { Pronunciations } from '../decode/pronunciations.js';
-import type { Encoder } from '../encoder/encoder.js';
+import type { FileEncoder, FileEncoding } from '../encoder/pool.js';
 import { DEV_SPLITS, type DevSplit } from '../adapter/io.js';
 import { InputError } from '../errors.js';
 import { normalizeText } from '../text/normalize.js';
 import { rng, shuffled } from '../util/random.js';
-import type { PhaseClock } from './phases.js';
 
 export { rng, shuffled } from '../util/random.js';
 
@@ -55,65 +53,67 @@ export function labeler(vocab: readonly string[], pron?: Pronunciations): Labele
 }
 
 /**
- * Encode and check utterances. Unreadable audio, empty transcripts and utterances too short for
- * their transcript are skipped and reported by reason. `output`: which encoder output to cache
- * (method 'top' caches the hidden states that enter the trainable top blocks).
+ * Encode and check utterances (all at once: the encoder may run them on several threads; the
+ * examples keep the utterances' order). Unreadable audio, empty transcripts and utterances too
+ * short for their transcript are skipped and reported by reason. `output`: which encoder output to
+ * cache (method 'top' caches the hidden states that enter the trainable top blocks).
  */
-export async function prepareExamples(utts: Utterance[], encoder: Encoder, toLabels: Labeler, onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
-  output?: string, clock?: PhaseClock): Promise<{ examples: Example[]; skipped: Skipped[] }> {
+export async function prepareExamples(utts: Utterance[], encoder: FileEncoder, toLabels: Labeler, onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
+  output?: string): Promise<{ examples: Example[]; skipped: Skipped[] }> {
   const skipped = new Map<string, string[]>();
   const skip = (reason: string, file: string): void => { skipped.set(reason, [...(skipped.get(reason) ?? []), file]); };
-  const examples: Example[] = [];
-  for (const [i, u] of utts.entries()) {
+  let done = 0;
+  const progress = (): void => onProgress?.(++done, utts.length);
+  const results = await Promise.all(utts.map(async (u): Promise<Example | undefined> => {
     signal?.throwIfAborted();
     const text = normalizeText(u.text);
     const labels = toLabels(text);
-    if (!(labels instanceof Int32Array)) { skip('a word with no pronunciation (not in the dictionary, and its letters cannot be guessed)', `${u.audio} ("${labels.missing}")`); onProgress?.(i + 1, utts.length); continue; }
-    if (labels.length === 0) { skip('empty transcript', u.audio); onProgress?.(i + 1, utts.length); continue; }
-    let audio;
-    const t0 = performance.now();
+    if (!(labels instanceof Int32Array)) { skip('a word with no pronunciation (not in the dictionary, and its letters cannot be guessed)', `${u.audio} ("${labels.missing}")`); progress(); return undefined; }
+    if (labels.length === 0) { skip('empty transcript', u.audio); progress(); return undefined; }
+    let enc: FileEncoding;
     try {
-      audio = loadAudio(u.audio);
+      enc = await encoder.encodeFile(u.audio, [1], output);
     } catch (err) {
-      skip('unreadable audio', `${u.audio} (${(err as Error).message.replace(`${u.audio}: `, '')})`);
-      onProgress?.(i + 1, utts.length);
-      continue;
+      if (!(err instanceof InputError)) throw err;
+      skip('unreadable audio', `${u.audio} (${err.message.replace(`${u.audio}: `, '')})`);
+      progress();
+      return undefined;
     }
-    const t1 = performance.now();
-    const enc = await encoder.encode(audio, output);
-    clock?.add('read', (t1 - t0) / 1000);
-    clock?.add('encode 1.0x', (performance.now() - t1) / 1000);
-    if (enc.numFrames < framesNeeded(labels)) skip('audio too short for its transcript', u.audio);
-    else examples.push({ id: u.id, audio: u.audio, speaker: u.speaker, text, labels, seconds: audio.samples.length / audio.sampleRate, frames: enc.frames, T: enc.numFrames });
-    onProgress?.(i + 1, utts.length);
-  }
-  return { examples, skipped: [...skipped].map(([reason, files]) => ({ reason, files })) };
+    progress();
+    const o = enc.outputs[0];
+    if (o.numFrames < framesNeeded(labels)) { skip('audio too short for its transcript', u.audio); return undefined; }
+    return { id: u.id, audio: u.audio, speaker: u.speaker, text, labels, seconds: enc.seconds, frames: o.frames, T: o.numFrames };
+  }));
+  // Reasons and files in the utterances' order, whatever order the encodings finished in.
+  const order = new Map(utts.map((u, i) => [u.audio, i]));
+  const bySource = (f: string): number => order.get(f.split(' (')[0]) ?? 0;
+  return { examples: results.filter((e): e is Example => !!e), skipped: [...skipped].map(([reason, files]) => ({ reason, files: files.sort((x, y) => bySource(x) - bySource(y)) })) };
 }
 
 /**
  * Speed perturbation (as in Kaldi recipes): a copy of each example at each factor other than 1, its
  * audio played faster or slower (tempo and pitch together) by relabelling the sample rate before
- * the encoder resamples to its own. Copies too short for their transcript are left out.
+ * the encoder resamples to its own. Copies too short for their transcript are left out. Copies come
+ * factor by factor, each in the examples' order.
  */
-export async function speedPerturb(examples: Example[], factors: number[], encoder: Encoder, onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
-  output?: string, clock?: PhaseClock): Promise<Example[]> {
+export async function speedPerturb(examples: Example[], factors: number[], encoder: FileEncoder, onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
+  output?: string): Promise<Example[]> {
   const fs = factors.filter((f) => f !== 1);
-  const byFactor: Example[][] = fs.map(() => []);
-  const todo = examples.length * fs.length;
   let done = 0;
-  for (const e of examples) {
-    const t0 = performance.now();
-    const audio = loadAudio(e.audio); // read once for every factor
-    clock?.add('read', (performance.now() - t0) / 1000);
+  const encoded = await Promise.all(examples.map(async (e) => {
+    signal?.throwIfAborted();
+    const r = await encoder.encodeFile(e.audio, fs, output);
+    done += fs.length;
+    onProgress?.(done, examples.length * fs.length);
+    return r;
+  }));
+  const byFactor: Example[][] = fs.map(() => []);
+  examples.forEach((e, j) => {
     for (const [i, f] of fs.entries()) {
-      signal?.throwIfAborted();
-      const t1 = performance.now();
-      const enc = await encoder.encode({ samples: audio.samples, sampleRate: Math.round(audio.sampleRate * f) }, output);
-      clock?.add(`encode ${f.toFixed(1)}x`, (performance.now() - t1) / 1000);
-      if (enc.numFrames >= framesNeeded(e.labels)) byFactor[i].push({ ...e, id: `${e.id}@${f}`, seconds: e.seconds / f, frames: enc.frames, T: enc.numFrames });
-      onProgress?.(++done, todo);
+      const o = encoded[j].outputs[i];
+      if (o.numFrames >= framesNeeded(e.labels)) byFactor[i].push({ ...e, id: `${e.id}@${f}`, seconds: e.seconds / f, frames: o.frames, T: o.numFrames });
     }
-  }
+  });
   return byFactor.flat();
 }
 

@@ -12,13 +12,14 @@ import { adapterLogProbs, type AdapterMethod, type AdapterWeights } from '../ada
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { AdapterModel } from './adapter-model.js';
-import { baseCrossEntropy, ctcLoss } from './ctc-loss.js';
+import { defaultShards, GradPool, localGradients } from './grad-pool.js';
 import { rng, shuffled, type Example } from './data.js';
 import { devScore } from './dev-score.js';
 import type { Baseline } from './guard.js';
 import type { EpochReport, Resolved, TrainOptions } from './options.js';
 import type { PhaseClock } from './phases.js';
 import type { Prepared } from './prepare.js';
+import type { Shard, StepConfig } from './shard.js';
 
 /** A run's checkpoint: the member in training (epoch counters are its own), the finished members, the history of all. */
 interface PartialState {
@@ -51,7 +52,7 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
   const { folds, vocab, spec, givenDev } = run;
   const K = cfg.ensemble;
   const basePost = cfg.kld > 0 ? basePosteriors(folds.flatMap((f) => f.train), bl.fresh) : undefined;
-  const configKey = JSON.stringify({ ...cfg, out: undefined, resume: undefined, force: undefined, encoder: spec.encoder.sha256, n: run.examples.length });
+  const configKey = JSON.stringify({ ...cfg, out: undefined, resume: undefined, force: undefined, threads: undefined, cache: undefined, encoder: spec.encoder.sha256, n: run.examples.length });
   const startMember = (k: number, elapsedSec: number, history: EpochReport[], done: RunState['done']): RunState => {
     const b = bl.baseSel[givenDev ? 0 : k];
     return { configKey, member: k, done, epoch: 0, bestEpoch: 0, bestWer: b.wer, bestLoss: b.loss, minLoss: b.loss, sinceBest: 0, history, elapsedSec };
@@ -69,100 +70,90 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
     }
     log(`resuming after epoch ${state.epoch}${K > 1 ? ` of member ${state.member + 1} of ${K}` : ''}`);
   }
-  const tStart = performance.now() - state.elapsedSec * 1000;
-  for (let k = state.member; k < K; k++) {
-    if (k > state.member) state = startMember(k, state.elapsedSec, state.history, state.done);
-    const fold = folds[k], seed = cfg.seed + k;
-    if (K > 1) log(`member ${k + 1} of ${K}: ${fold.train.length} training utterances, ${fold.dev.length} dev${givenDev ? '' : ` (fold ${k + 1})`}, seed ${seed}; base dev WER ${(100 * bl.baseSel[givenDev ? 0 : k].wer).toFixed(1)}%`);
-    let weights = resumed?.weights ?? (k === 0 ? bl.fresh : bl.initMember(k)), best = resumed?.best ?? weights;
-    resumed = undefined;
-    const model = new AdapterModel(tf, weights);
-    const optA = tf.train.adam(cfg.lr, 0.9, 0.98);
-    const optH = tf.train.adam(Math.max(cfg.headLr, 1e-12), 0.9, 0.98);
-    try {
-      for (let epoch = state.epoch + 1; epoch <= cfg.epochs && state.sinceBest < cfg.patience; epoch++) {
-        options.signal?.throwIfAborted();
-        const r = rng(seed * 1000 + epoch);
-        let lossSum = 0, lossN = 0;
-        const tEpoch = performance.now();
-        for (const batch of makeBatches(fold.train, cfg.batchFrames, r)) {
-          lossSum += (await trainStep(tf, cfg, model, optA, optH, batch, vocab.blank, vocab.symbols.length, spec.encoder.hiddenSize, r, basePost)) * batch.length;
-          lossN += batch.length;
-        }
-        const trainSec = (performance.now() - tEpoch) / 1000;
-        clock?.add('train steps', trainSec);
-        weights = model.read();
-        const tDev = performance.now();
-        const s = devScore([weights], fold.dev, vocab, bl.selector);
-        clock?.add('dev scoring', (performance.now() - tDev) / 1000);
-        // Best epoch: lowest dev WER (ties: lower dev loss). Patience runs out only when neither the WER nor the
-        // dev loss has improved for `patience` epochs: WER on a small dev set is noisy and can stall while the
-        // adapter is still learning.
-        const improved = s.wer < state.bestWer - 1e-9 || (Math.abs(s.wer - state.bestWer) < 1e-9 && s.loss < state.bestLoss);
-        const lossImproved = s.loss < (state.minLoss ?? state.bestLoss) - 1e-6;
-        if (lossImproved) state.minLoss = s.loss;
-        if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; best = weights; }
-        state.sinceBest = improved || lossImproved ? 0 : state.sinceBest + 1;
-        const elapsedSec = (performance.now() - tStart) / 1000;
-        // ETA (an upper bound): this member's remaining epochs, and the members to come as long as those finished took (else all epochs).
-        const perEpoch = elapsedSec / (state.history.length + 1);
-        const later = state.done.length ? state.done.reduce((a, m) => a + m.epochs, 0) / state.done.length : cfg.epochs;
-        const rep: EpochReport = { epoch, ...(K > 1 ? { member: k } : {}), trainLoss: lossSum / Math.max(1, lossN), devLoss: s.loss, devWer: s.wer, devCer: s.cer, trainSec, elapsedSec, etaSec: perEpoch * (cfg.epochs - epoch + (K - 1 - k) * later) };
-        state.history.push(rep);
-        state.epoch = epoch;
-        state.elapsedSec = elapsedSec;
-        options.onEpoch?.(rep);
-        const tCk = performance.now();
-        writeCheckpoint(partial, state, weights, best, cfg.accent, cfg.method);
-        clock?.add('checkpoints', (performance.now() - tCk) / 1000);
-      }
-    } finally {
-      model.dispose();
-      optA.dispose();
-      optH.dispose();
-    }
-    members.push(best);
-    state.done.push({ bestEpoch: state.bestEpoch, epochs: state.epoch });
-    if (K > 1) {
-      // The finished member, then a checkpoint that starts the next one (a kill in between redoes nothing twice).
-      writeFileAtomic(path.join(partial, `member-${k}.bin`), packWeights([best]).blob);
-      if (k + 1 < K) writeCheckpoint(partial, startMember(k + 1, state.elapsedSec, state.history, state.done), best, best, cfg.accent, cfg.method);
-    }
+  const step: StepConfig = { dropout: cfg.dropout, kld: cfg.kld, blank: vocab.blank, d: spec.encoder.hiddenSize, V: vocab.symbols.length, trainHead: cfg.headLr > 0 || cfg.method === 'head' };
+  let pool: GradPool | undefined;
+  try {
+    pool = await GradPool.start(defaultShards(cfg.threads), bl.fresh, step);
+  } catch (err) {
+    log(`gradient workers did not start (${(err as Error).message.split('\n')[0]}); training on one thread`);
+  }
+  try {
+    await trainEach();
+  } finally {
+    await pool?.close();
   }
   return { members, state };
+
+  async function trainEach(): Promise<void> {
+    const tStart = performance.now() - state.elapsedSec * 1000;
+    for (let k = state.member; k < K; k++) {
+      if (k > state.member) state = startMember(k, state.elapsedSec, state.history, state.done);
+      const fold = folds[k], seed = cfg.seed + k;
+      if (K > 1) log(`member ${k + 1} of ${K}: ${fold.train.length} training utterances, ${fold.dev.length} dev${givenDev ? '' : ` (fold ${k + 1})`}, seed ${seed}; base dev WER ${(100 * bl.baseSel[givenDev ? 0 : k].wer).toFixed(1)}%`);
+      let weights = resumed?.weights ?? (k === 0 ? bl.fresh : bl.initMember(k)), best = resumed?.best ?? weights;
+      resumed = undefined;
+      const model = new AdapterModel(tf, weights);
+      const optA = tf.train.adam(cfg.lr, 0.9, 0.98);
+      const optH = tf.train.adam(Math.max(cfg.headLr, 1e-12), 0.9, 0.98);
+      try {
+        for (let epoch = state.epoch + 1; epoch <= cfg.epochs && state.sinceBest < cfg.patience; epoch++) {
+          options.signal?.throwIfAborted();
+          const r = rng(seed * 1000 + epoch);
+          let lossSum = 0, lossN = 0;
+          const tEpoch = performance.now();
+          for (const batch of makeBatches(fold.train, cfg.batchFrames, r)) {
+            lossSum += (await trainStep(tf, cfg, model, optA, optH, batch, step, r, pool, basePost)) * batch.length;
+            lossN += batch.length;
+          }
+          const trainSec = (performance.now() - tEpoch) / 1000;
+          clock?.add('train steps', trainSec);
+          weights = model.read();
+          const tDev = performance.now();
+          const s = devScore([weights], fold.dev, vocab, bl.selector);
+          clock?.add('dev scoring', (performance.now() - tDev) / 1000);
+          // Best epoch: lowest dev WER (ties: lower dev loss). Patience runs out only when neither the WER nor the
+          // dev loss has improved for `patience` epochs: WER on a small dev set is noisy and can stall while the
+          // adapter is still learning.
+          const improved = s.wer < state.bestWer - 1e-9 || (Math.abs(s.wer - state.bestWer) < 1e-9 && s.loss < state.bestLoss);
+          const lossImproved = s.loss < (state.minLoss ?? state.bestLoss) - 1e-6;
+          if (lossImproved) state.minLoss = s.loss;
+          if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; best = weights; }
+          state.sinceBest = improved || lossImproved ? 0 : state.sinceBest + 1;
+          const elapsedSec = (performance.now() - tStart) / 1000;
+          // ETA (an upper bound): this member's remaining epochs, and the members to come as long as those finished took (else all epochs).
+          const perEpoch = elapsedSec / (state.history.length + 1);
+          const later = state.done.length ? state.done.reduce((a, m) => a + m.epochs, 0) / state.done.length : cfg.epochs;
+          const rep: EpochReport = { epoch, ...(K > 1 ? { member: k } : {}), trainLoss: lossSum / Math.max(1, lossN), devLoss: s.loss, devWer: s.wer, devCer: s.cer, trainSec, elapsedSec, etaSec: perEpoch * (cfg.epochs - epoch + (K - 1 - k) * later) };
+          state.history.push(rep);
+          state.epoch = epoch;
+          state.elapsedSec = elapsedSec;
+          options.onEpoch?.(rep);
+          const tCk = performance.now();
+          writeCheckpoint(partial, state, weights, best, cfg.accent, cfg.method);
+          clock?.add('checkpoints', (performance.now() - tCk) / 1000);
+        }
+      } finally {
+        model.dispose();
+        optA.dispose();
+        optH.dispose();
+      }
+      members.push(best);
+      state.done.push({ bestEpoch: state.bestEpoch, epochs: state.epoch });
+      if (K > 1) {
+        // The finished member, then a checkpoint that starts the next one (a kill in between redoes nothing twice).
+        writeFileAtomic(path.join(partial, `member-${k}.bin`), packWeights([best]).blob);
+        if (k + 1 < K) writeCheckpoint(partial, startMember(k + 1, state.elapsedSec, state.history, state.done), best, best, cfg.accent, cfg.method);
+      }
+    }
+  }
 }
 
-/** One gradient step on a batch; returns its mean loss. */
-async function trainStep(tf: typeof TF, cfg: Resolved, model: AdapterModel, optA: TF.AdamOptimizer, optH: TF.AdamOptimizer, batch: Example[], blank: number, V: number, d: number, r: () => number, basePost?: Map<Example, Float32Array>): Promise<number> {
-  const B = batch.length, T = Math.max(...batch.map((e) => e.T));
-  // x is (B, T, d): each utterance's frames, zero-padded, masked SpecAugment-style.
-  const x = new Float32Array(B * T * d);
-  batch.forEach((e, b) => {
-    x.set(e.frames, b * T * d);
-    maskInPlace(x, b * T * d, e.T, d, cfg.timeMask, cfg.featureMask, r);
-  });
-  const labels = batch.map((e) => e.labels), lengths = batch.map((e) => e.T);
-  const labelLen = tf.tensor1d(batch.map((e) => e.labels.length));
-  const dropSeed = Math.floor(r() * 1e9);
-  let post: Float32Array | undefined, valid: Float32Array | undefined;
-  if (basePost) {
-    // The base model's posteriors (B, T, V) and a mask of real frames (B, T), for the KL term.
-    post = new Float32Array(B * T * V);
-    valid = new Float32Array(B * T);
-    batch.forEach((e, b) => { post!.set(basePost.get(e)!, b * T * V); valid!.fill(1, b * T, b * T + e.T); });
-  }
+/** One gradient step on a batch (cut into shards, one per core, when a pool is running); returns its mean loss. */
+async function trainStep(tf: typeof TF, cfg: Resolved, model: AdapterModel, optA: TF.AdamOptimizer, optH: TF.AdamOptimizer, batch: Example[], step: StepConfig, r: () => number,
+  pool?: GradPool, basePost?: Map<Example, Float32Array>): Promise<number> {
+  const shards = makeShards(batch, Math.min(pool?.shards ?? 1, batch.length), cfg, step, r, basePost);
+  const { loss, grads } = pool && shards.length > 1 ? await pool.gradients(tf, model, shards) : localGradients(tf, model, shards[0], step);
   const groups = model.groups();
-  const vars = cfg.headLr > 0 || cfg.method === 'head' ? [...groups.adapter, ...groups.head] : groups.adapter;
-  const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
-    const h = tf.tensor3d(x, [B, T, d]);
-    const logits = model.logits(h, cfg.dropout, dropSeed);
-    const logp = tf.logSoftmax(logits) as TF.Tensor3D;
-    const nll = ctcLoss(tf, logp, labels, lengths, blank);
-    const ctc = tf.mean(tf.div(nll, labelLen)) as TF.Scalar;
-    if (!post || !valid) return ctc;
-    const kl = baseCrossEntropy(tf, logp, post, valid);
-    return tf.add(tf.mul(ctc, 1 - cfg.kld), tf.mul(kl, cfg.kld)) as TF.Scalar;
-  }), vars);
   clipGlobalNorm(tf, grads, 5);
   const gA: Record<string, TF.Tensor> = {}, gH: Record<string, TF.Tensor> = {};
   for (const v of groups.adapter) if (grads[v.name]) gA[v.name] = grads[v.name];
@@ -178,9 +169,46 @@ async function trainStep(tf: typeof TF, cfg: Resolved, model: AdapterModel, optA
       for (const v of [...groups.adapter, ...groups.head]) if (v.shape.length === 2) v.assign(tf.mul(v, 1 - (v === groups.head[0] ? cfg.headLr : cfg.lr) * cfg.weightDecay));
     });
   }
-  const loss = (await value.data())[0];
-  tf.dispose([value, labelLen, ...Object.values(grads)]);
+  tf.dispose(Object.values(grads));
   return loss;
+}
+
+/**
+ * A batch as n shards: contiguous runs of its utterances sorted by length, equal in count, each
+ * zero-padded to its own longest utterance and masked SpecAugment-style (the masks drawn in batch
+ * order, so the random stream does not depend on n).
+ */
+function makeShards(batch: Example[], n: number, cfg: Resolved, c: StepConfig, r: () => number, basePost?: Map<Example, Float32Array>): Shard[] {
+  const B = batch.length, d = c.d, V = c.V;
+  const order = batch.map((_, i) => i).sort((a, b) => batch[a].T - batch[b].T || a - b);
+  const shardOf = new Int32Array(B), slot = new Int32Array(B);
+  const members: Example[][] = Array.from({ length: n }, () => []);
+  order.forEach((i, j) => {
+    const s = Math.floor((j * n) / B);
+    shardOf[i] = s;
+    slot[i] = members[s].length;
+    members[s].push(batch[i]);
+  });
+  const Ts = members.map((m) => Math.max(...m.map((e) => e.T)));
+  const xs = members.map((m, s) => new Float32Array(m.length * Ts[s] * d));
+  let frames = 0;
+  batch.forEach((e, i) => {
+    const s = shardOf[i], off = slot[i] * Ts[s] * d;
+    xs[s].set(e.frames, off);
+    maskInPlace(xs[s], off, e.T, d, cfg.timeMask, cfg.featureMask, r);
+    frames += e.T;
+  });
+  const dropSeed = Math.floor(r() * 1e9);
+  return members.map((m, s): Shard => {
+    const shard: Shard = { x: xs[s], B: m.length, T: Ts[s], labels: m.map((e) => e.labels), lengths: m.map((e) => e.T), batchUtterances: B, batchFrames: frames, dropSeed: dropSeed + s };
+    if (basePost) {
+      // The base model's posteriors (B, T, V) and a mask of real frames (B, T), for the KL term.
+      shard.post = new Float32Array(m.length * Ts[s] * V);
+      shard.valid = new Float32Array(m.length * Ts[s]);
+      m.forEach((e, b) => { shard.post!.set(basePost.get(e)!, b * Ts[s] * V); shard.valid!.fill(1, b * Ts[s], b * Ts[s] + e.T); });
+    }
+    return shard;
+  });
 }
 
 /** With KLD regularisation: the base model's posteriors (T, V) of every training utterance, once (unmasked input). */

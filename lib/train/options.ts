@@ -90,7 +90,10 @@ export interface TrainOptions {
   devDecoding?: 'default' | 'greedy';
   /** How the dev set is held out: 'auto' (default: whole speakers from MIN_DEV_SPEAKERS up, else each speaker's share), or one of DevSplit. */
   devSplit?: 'auto' | DevSplit;
+  /** Cores to use: encoding worker threads and gradient shards (default: all cores; at most 4 shards). */
   threads?: number;
+  /** Keep and reuse encoder outputs in the encoding cache (default true; see lib/encoder/cache.ts). */
+  cache?: boolean;
   /** Progress per epoch and phase messages. */
   onEpoch?: (e: EpochReport) => void;
   onLog?: (line: string) => void;
@@ -123,7 +126,7 @@ export function bundledAccents(): string[] {
 }
 
 /** TrainOptions after resolveTrainOptions(): every default filled in. */
-export type Resolved = Required<Omit<TrainOptions, 'testData' | 'devData' | 'modelsDir' | 'minutes' | 'threads' | 'onEpoch' | 'onLog' | 'onEncodeProgress' | 'signal' | 'asBase'>> & Pick<TrainOptions, 'testData' | 'devData' | 'modelsDir' | 'minutes' | 'threads' | 'asBase'>;
+export type Resolved = Required<Omit<TrainOptions, 'testData' | 'devData' | 'modelsDir' | 'minutes' | 'threads' | 'onEpoch' | 'onLog' | 'onEncodeProgress' | 'signal' | 'asBase' | 'cache'>> & { cache: boolean } & Pick<TrainOptions, 'testData' | 'devData' | 'modelsDir' | 'minutes' | 'threads' | 'asBase'>;
 
 /** TrainOptions with defaults filled in and every field checked (ConfigError or UsageError naming the flag). */
 export function resolveTrainOptions(o: TrainOptions): Resolved {
@@ -148,7 +151,7 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
     method: o.method ?? 'adapter', minutes: o.minutes, epochs: o.epochs ?? 40, seed: o.seed ?? 1, ensemble: o.ensemble ?? 1, resume: o.resume ?? false, force: o.force ?? false,
     bottleneck: o.bottleneck ?? 64, context: o.context ?? 3, lr: o.lr ?? DEFAULT_LR[o.method ?? 'adapter'], headLr: o.headLr ?? 3e-4, weightDecay: o.weightDecay ?? 0.01,
     dropout: o.dropout ?? 0.1, timeMask: o.timeMask ?? 0.1, featureMask: o.featureMask ?? 0.1, batchFrames: o.batchFrames ?? 3000,
-    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, tuneMinWords: o.tuneMinWords ?? MIN_TUNE_WORDS, devDecoding: o.devDecoding ?? 'default', devSplit: o.devSplit ?? 'auto', kld: o.kld ?? 0, speeds: Array.isArray(o.speeds) ? [...new Set(o.speeds)] : o.speeds ?? [...DEFAULT_SPEEDS], threads: o.threads, asBase: o.asBase,
+    patience: o.patience ?? 8, acceptMargin: o.acceptMargin ?? 0.03, acceptP: o.acceptP ?? 0.05, minDevWords: o.minDevWords ?? 100, tuneMinWords: o.tuneMinWords ?? MIN_TUNE_WORDS, devDecoding: o.devDecoding ?? 'default', devSplit: o.devSplit ?? 'auto', kld: o.kld ?? 0, speeds: Array.isArray(o.speeds) ? [...new Set(o.speeds)] : o.speeds ?? [...DEFAULT_SPEEDS], threads: o.threads, asBase: o.asBase, cache: o.cache ?? true,
   };
   if (r.asBase && o.method !== 'head') throw new UsageError('--as-base trains a base CTC head: use it with --method head');
   if (r.asBase && o.lr === undefined) r.lr = 1e-2; // a head from scratch learns faster than an adapter
@@ -167,6 +170,7 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
   if (!(Array.isArray(r.speeds) && r.speeds.length >= 1 && r.speeds.every((f) => f >= 0.5 && f <= 2))) bad('speeds', 'a list of factors from 0.5 to 2');
   if (r.devDecoding !== 'default' && r.devDecoding !== 'greedy') bad('devDecoding', "'default' or 'greedy'");
   if (r.devSplit !== 'auto' && !DEV_SPLITS.includes(r.devSplit)) bad('devSplit', "'auto', 'speakers', 'per-speaker' or 'utterances'");
+  if (r.threads !== undefined && !(Number.isInteger(r.threads) && r.threads >= 1 && r.threads <= 256)) bad('threads', 'an integer from 1 to 256');
   if (r.devData && r.devSplit !== 'auto') throw new UsageError('--dev-data gives the dev set; --dev-split chooses how to hold one out of --data: use one of them');
   return r;
 }

@@ -9,7 +9,10 @@ import type { DevSplit } from '../adapter/io.js';
 import { CtcHead } from '../decode/ctc-head.js';
 import { Pronunciations } from '../decode/pronunciations.js';
 import type { Vocabulary } from '../decode/types.js';
+import os from 'node:os';
+import { cachedFileEncoder, cacheLimitBytes, cacheRoot, EncodingCache, modelCacheKey } from '../encoder/cache.js';
 import { Encoder } from '../encoder/encoder.js';
+import { EncoderPool, localFileEncoder, type FileEncoder } from '../encoder/pool.js';
 import type { ModelDir, ModelManifest } from '../encoder/manifest.js';
 import { resolveModel } from '../encoder/registry.js';
 import { loadTopBlocks } from '../encoder/top.js';
@@ -69,18 +72,18 @@ export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (lin
   const devUtts = cfg.devData ? readDataset(cfg.devData).utterances : undefined;
   if (devUtts && devUtts.length === 0) throw new InputError('dev dataset has no utterances', cfg.devData);
   const t0 = performance.now();
-  const tLoad = performance.now();
-  const encoder = await Encoder.create(md, { threads: cfg.threads });
-  clock?.add('load encoder', (performance.now() - tLoad) / 1000);
+  const { encoder, cache } = await fileEncoder(md, cfg);
+  clock?.add('load encoder', (performance.now() - t0) / 1000);
   let examples: Example[], skipped: Skipped[], folds: Fold[], devSplit: DevSplit | 'given';
   const K = cfg.ensemble;
   const perturb = cfg.speeds.some((f) => f !== 1);
   try {
+    const tEnc = performance.now();
     ({ examples, skipped } = await prepareExamples(utts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output));
     logSkipped('', skipped);
     if (examples.length < 2) throw new InputError(`no usable training data: ${examples.length} utterance(s) left after skipping ${skipped.reduce((a, s) => a + s.files.length, 0)}`, cfg.data);
     if (devUtts) {
-      const given = await prepareExamples(devUtts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output, clock);
+      const given = await prepareExamples(devUtts, encoder, labeler(vocab.symbols, pron), options.onEncodeProgress, options.signal, top?.output);
       logSkipped('dev: ', given.skipped);
       if (given.examples.length === 0) throw new InputError(`no usable dev data: all ${devUtts.length} utterance(s) skipped`, cfg.devData);
       folds = Array.from({ length: K }, () => ({ train: examples, dev: given.examples, devSpeakers: [] }));
@@ -98,10 +101,13 @@ export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (lin
         throw err instanceof InputError ? new InputError(err.message, cfg.data) : err;
       }
     }
+    clock?.add('encode 1.0x', (performance.now() - tEnc) / 1000);
     if (perturb) {
+      const tPert = performance.now();
       // Each training utterance at the other speeds (encoded once; the folds of an ensemble share them).
       const trainable = K === 1 || devUtts ? folds[0].train : examples;
-      const copies = await speedPerturb(trainable, cfg.speeds, encoder, options.onEncodeProgress, options.signal, top?.output, clock);
+      const copies = await speedPerturb(trainable, cfg.speeds, encoder, options.onEncodeProgress, options.signal, top?.output);
+      clock?.add(`encode ${cfg.speeds.filter((f) => f !== 1).map((f) => `${f}x`).join(' + ')}`, (performance.now() - tPert) / 1000);
       const source = (c: Example): string => c.id.slice(0, c.id.lastIndexOf('@')); // a copy's id is <id>@<factor>
       for (const f of folds) {
         const ids = new Set(f.train.map((e) => e.id));
@@ -110,6 +116,10 @@ export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (lin
     }
   } finally {
     await encoder.release();
+  }
+  if (cache) {
+    const removed = cache.prune();
+    log(`encoding cache: ${cache.hits} of ${cache.hits + cache.misses} encodings found in ${cache.dir}${removed ? `; ${(removed / 2 ** 20).toFixed(0)} MB of the oldest removed to stay within ${(cache.limitBytes / 2 ** 20).toFixed(0)} MB` : ''}`);
   }
   // Transcript words the dictionary lacks were trained on guessed phones; they join the dictionary for
   // dev decoding (base and adapted alike) and are saved with the adapter for decoding with it.
@@ -125,6 +135,33 @@ export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (lin
   const devLine = K > 1 && !devUtts ? `${K} folds of ${devWhat}, each a member's dev set (${nDev} utterances in all)` : `${nDev} utterances (${devWhat})`;
   log(`data: ${examples.length} utterances, ${minutes.toFixed(1)} min, ${new Set(examples.map((e) => e.speaker)).size} speaker(s); dev: ${devLine}${perturbed}; encoded in ${encodeSec.toFixed(1)} s`);
   return { md, spec, vocab, pron, top, baseHead, examples, skipped, folds, devSplit, givenDev: !!devUtts, guessed, minutes, nDev, devSpeakers, encodeSec };
+}
+
+/**
+ * How training encodes its data: on a pool of worker threads (one per core, or --threads) or in
+ * this thread on one core, behind the encoding cache unless it is off (--no-cache, or a limit of
+ * 0 MB). The pool starts at the first encoding the cache does not hold, so a second run on the same
+ * data starts no encoder at all. The model is checked (checksum, inputs and outputs) first, here.
+ */
+async function fileEncoder(md: ModelDir, cfg: Resolved): Promise<{ encoder: FileEncoder; cache?: EncodingCache }> {
+  const threads = cfg.threads ?? os.cpus().length;
+  const check = await Encoder.create(md, { threads: 1 });
+  let inner: FileEncoder;
+  if (threads > 1) {
+    await check.release();
+    let pool: EncoderPool | undefined;
+    inner = {
+      encodeFile: (file, factors, output) => (pool ??= EncoderPool.create(md, threads)).encodeFile(file, factors, output),
+      release: async () => { await pool?.release(); },
+    };
+  } else {
+    const local = localFileEncoder(check);
+    inner = { encodeFile: local.encodeFile, release: () => check.release() };
+  }
+  const limit = cacheLimitBytes();
+  if (!cfg.cache || limit === 0) return { encoder: inner };
+  const cache = new EncodingCache(cacheRoot(), limit);
+  return { encoder: cachedFileEncoder(inner, cache, modelCacheKey(md.manifest), md.manifest.encoder.hiddenSize), cache };
 }
 
 /** A fresh head (d, V) with small seeded weights and a blank-favouring bias, for --as-base. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadAudio } from '../../lib/audio/index.js';
 import { Encoder } from '../../lib/encoder/encoder.js';
+import { localFileEncoder } from '../../lib/encoder/pool.js';
 import { loadManifest } from '../../lib/encoder/manifest.js';
 import { foldSplit, framesNeeded, speedPerturb, splitDev, takeMinutes, type Example } from '../../lib/train/data.js';
 
@@ -115,7 +116,7 @@ describe('train: data helpers', () => {
       const audio = path.join('audio-fixtures', 'speech-en-us-16k.wav');
       const orig = await enc.encode(loadAudio(audio));
       const e: Example = { id: 'a', audio, text: 'x', labels: new Int32Array([3, 4]), seconds: 2, frames: orig.frames, T: orig.numFrames };
-      const copies = await speedPerturb([e], [0.9, 1, 1.1], enc);
+      const copies = await speedPerturb([e], [0.9, 1, 1.1], localFileEncoder(enc));
       assert.deepEqual(copies.map((c) => c.id), ['a@0.9', 'a@1.1']);
       for (const [c, f] of copies.map((c, i) => [c, [0.9, 1.1][i]] as const)) {
         assert.ok(Math.abs(c.T - orig.numFrames / f) <= 2, `${c.id}: ${c.T} frames, original ${orig.numFrames}`);
