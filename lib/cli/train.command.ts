@@ -89,14 +89,13 @@ async function scoreTest(adapterDir: string, argv: TrainArgs): Promise<string | 
   if (!fs.existsSync(path.join(testDir, 'transcripts.tsv'))) return undefined;
   const { loadRecognizer } = await import('../pipeline/recognizer.js');
   const { evaluate } = await import('../pipeline/evaluate.js');
-  const base = await loadRecognizer({ model: argv.model ?? meta.base.name, modelsDir: argv.modelsDir, threads: argv.threads });
+  // One load of the model (encoder, LM) for both: the adapted recognizer and its base without the adapter.
   const adapted = await loadRecognizer({ model: argv.model, modelsDir: argv.modelsDir, threads: argv.threads, adapter: adapterDir });
   try {
-    const b = await evaluate(base, testDir), a = await evaluate(adapted, testDir);
+    const b = await evaluate(adapted.withoutAdapter(), testDir), a = await evaluate(adapted, testDir);
     const rel = b.wer > 0 ? (b.wer - a.wer) / b.wer : 0;
     return `test (${testDir}, ${a.utterances} utterances): base WER ${pct(b.wer)} (CER ${pct(b.cer)})  ->  adapted WER ${pct(a.wer)} (CER ${pct(a.cer)}): ${rel >= 0 ? `${pct(rel)} lower` : `${pct(-rel)} HIGHER`}`;
   } finally {
-    await base.release();
     await adapted.release();
   }
 }

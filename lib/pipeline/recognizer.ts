@@ -129,6 +129,25 @@ export class Recognizer {
     }, tuned.noLmWordBonus ?? 0, adapter);
   }
 
+  /**
+   * The same model without the adapter, sharing this recognizer's encoder and LM (no second load):
+   * the model's own head, LM weight and word bonus, and dictionary. Release this recognizer, not the
+   * copy, when done with both.
+   */
+  withoutAdapter(): Recognizer {
+    if (!this.adapter) return this;
+    const m = this.encoder.manifest, h = m.ctcHead!;
+    let pron = this.pronunciations;
+    if (pron && this.adapter.meta?.words) {
+      pron = Pronunciations.forModel(this.encoder.dir, h)!; // without the adapter's guessed words
+      for (const hw of this.defaults.hotwords ?? []) pron.hotword(hw, h.vocab);
+    }
+    const tuned = m.decoding ?? {};
+    const base = new Recognizer(this.encoder, this.head, this.vocab, this.lm, pron, this.defaults, { lmWeight: tuned.lmWeight, wordBonus: tuned.wordBonus }, this.noLmWordBonus);
+    base.release = async () => undefined;
+    return base;
+  }
+
   /** Log-probabilities (T, V) of the CTC head for audio. */
   async logProbs(audio: Waveform): Promise<{ logp: Float32Array; T: number; V: number; frameShift: number }> {
     const enc = await this.encoder.encode(audio, this.encoderOutput);

@@ -45,14 +45,20 @@ export class AdapterModel {
     return { adapter: Object.values(rest), head: [headW, headB] };
   }
 
-  /** Logits (B, T, V) for encoder frames (B, T, d); dropout on the bottleneck when training (seeded). */
-  logits(h: TF.Tensor3D, dropout = 0, seed?: number): TF.Tensor3D {
+  /**
+   * Logits (B, T, V) for encoder frames (B, T, d); dropout on the bottleneck when training (seeded).
+   * `valid` (B, T, 1): 1 on real frames, 0 on padding. With it, padded frames enter the context
+   * window and the top blocks as zeros, as the edges of one utterance do at inference
+   * (lib/adapter/math.ts), so an utterance's outputs do not depend on how long its batch is padded.
+   */
+  logits(h: TF.Tensor3D, dropout = 0, seed?: number, valid?: TF.Tensor3D): TF.Tensor3D {
     const tf = this.tf, w = this.w, V = this.vars;
     const [B, T, d] = h.shape;
     let y: TF.Tensor3D = h;
     if (w.method === 'adapter') {
       const { mean, variance } = tf.moments(h, -1, true);
-      const n = tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, LN_EPS))), V.lnGain), V.lnBias) as TF.Tensor3D;
+      let n = tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, LN_EPS))), V.lnGain), V.lnBias) as TF.Tensor3D;
+      if (valid) n = tf.mul(n, valid);
       const k = (w.context - 1) >> 1;
       let c: TF.Tensor3D = n;
       if (k > 0) {
@@ -73,6 +79,7 @@ export class AdapterModel {
         let s = tf.mul(n, tf.sigmoid(n));
         if (dropout > 0) s = tf.dropout(s, dropout, undefined, seed === undefined ? undefined : seed + i + 1);
         y = tf.add(y, s) as TF.Tensor3D;
+        if (valid) y = tf.mul(y, valid);
       }
     }
     return tf.reshape(tf.add(matMul(tf, tf.reshape(y, [B * T, d]), V.headW as TF.Tensor2D), V.headB), [B, T, w.vocabSize]) as TF.Tensor3D;

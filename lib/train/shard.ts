@@ -45,7 +45,9 @@ export function shardGradients(tf: typeof TF, model: AdapterModel, s: Shard, c: 
   const labelLen = tf.tensor1d(s.labels.map((l) => l.length));
   const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
     const h = tf.tensor3d(s.x, [s.B, s.T, c.d]);
-    const logits = model.logits(h, c.dropout, s.dropSeed);
+    const mask = new Float32Array(s.B * s.T);
+    s.lengths.forEach((len, b) => mask.fill(1, b * s.T, b * s.T + len));
+    const logits = model.logits(h, c.dropout, s.dropSeed, tf.tensor3d(mask, [s.B, s.T, 1]));
     const logp = tf.logSoftmax(logits) as TF.Tensor3D;
     const nll = ctcLoss(tf, logp, s.labels, s.lengths, c.blank);
     const ctc = tf.div(tf.sum(tf.div(nll, labelLen)), s.batchUtterances) as TF.Scalar;
