@@ -29,6 +29,8 @@ const SCOTTISH_TEST = path.join(ROOT, 'audio-fixtures', 'accents', 'scottish', '
 export interface TimeRow {
   run: string; seed: number; wallSec: number; peakMB: number; accepted: boolean; testWer: number; baseTestWer: number;
   epochs: number; bestEpoch: number; phases: Record<string, number>;
+  /** Dev WER and loss per epoch (member, epoch), from report.json. */
+  history: { member?: number; epoch: number; devWer: number; devLoss: number }[];
 }
 export interface TimeResults { label: string; date: string; machine: string; commit: string; rows: TimeRow[] }
 
@@ -70,7 +72,8 @@ export async function benchAdaptTime(quick = false, label = 'after'): Promise<st
     if (!baseWer.has(key)) baseWer.set(key, await testWer(undefined, meta.base.name, test));
     const wer = await testWer(out, undefined, test);
     const members = meta.training.members as { bestEpoch: number; epochs: number }[] | undefined;
-    rows.push({ run, seed, wallSec, peakMB, accepted: meta.dev.accepted, testWer: wer, baseTestWer: baseWer.get(key)!, epochs: members ? members.reduce((a, m) => a + m.epochs, 0) : meta.training.epochs, bestEpoch: meta.training.bestEpoch, phases });
+    rows.push({ run, seed, wallSec, peakMB, accepted: meta.dev.accepted, testWer: wer, baseTestWer: baseWer.get(key)!, epochs: members ? members.reduce((a, m) => a + m.epochs, 0) : meta.training.epochs, bestEpoch: meta.training.bestEpoch, phases,
+      history: (report.history as { member?: number; epoch: number; devWer: number; devLoss: number }[]).map((h) => ({ member: h.member, epoch: h.epoch, devWer: h.devWer, devLoss: h.devLoss })) });
     process.stderr.write(`${run} seed ${seed}: ${wallSec.toFixed(1)} s, ${peakMB.toFixed(0)} MB, test WER ${(100 * wer).toFixed(1)}%, ${meta.dev.accepted ? 'accepted' : 'rejected'}\n`);
   };
   try {
