@@ -2,6 +2,8 @@
  * Word n-gram language models in ARPA format (as written by IRSTLM, KenLM, SRILM), plain or gzipped.
  * Scores are natural-log conditional probabilities with Katz-style back-off.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { InputError } from '../errors.js';
 import { readMaybeGzipped } from '../io/text-file.js';
 import { Lexicon } from './lexicon.js';
@@ -24,6 +26,9 @@ export function arpaHeader(lines: string[], file = 'language model'): { counts: 
   return { counts, end: i };
 }
 
+/** LMs loaded in this process, by path, size and modification time (see ArpaLm.load). */
+const loaded = new Map<string, WeakRef<ArpaLm>>();
+
 /** A word n-gram LM read from an ARPA file (gzipped or not); scores are natural-log probabilities with back-off. */
 export class ArpaLm {
   readonly order: number;
@@ -45,8 +50,23 @@ export class ArpaLm {
    *   Toolkits often give <unk> more mass than rare real words, which makes a CTC beam search
    *   invent words; the default -6 keeps new words possible but costly.
    */
+  /**
+   * Read an ARPA file (gzipped or not). An LM this process has loaded before and still holds is
+   * returned again rather than parsed twice (keyed by path, size and modification time; held weakly,
+   * so a model no one uses can still be freed): `train` judges its dev set and then scores the test
+   * set with the same model, and a server may load several recognizers of one model.
+   */
   static load(file: string, unkLog10 = -6): ArpaLm {
-    return ArpaLm.parse(readMaybeGzipped(file, 'language model'), file, unkLog10);
+    let key: string | undefined;
+    try {
+      const st = fs.statSync(file);
+      key = `${path.resolve(file)}\t${st.size}\t${st.mtimeMs}\t${unkLog10}`;
+    } catch { /* readMaybeGzipped says what is wrong */ }
+    const held = key === undefined ? undefined : loaded.get(key)?.deref();
+    if (held) return held;
+    const lm = ArpaLm.parse(readMaybeGzipped(file, 'language model'), file, unkLog10);
+    if (key !== undefined) loaded.set(key, new WeakRef(lm));
+    return lm;
   }
 
   static parse(text: string, file = 'language model', unkLog10 = -6): ArpaLm {

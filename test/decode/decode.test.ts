@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ArpaLm } from '../../lib/decode/arpa.js';
 import { ctcAlign } from '../../lib/decode/ctc-align.js';
 import { ctcBeamSearch, decodingName } from '../../lib/decode/ctc-beam.js';
@@ -79,6 +82,24 @@ describe('decode', () => {
     close(lm.logProb(['<s>'], 'xyz'), (-0.5 - 2.0) * Math.LN10); // back-off + the OOV log-probability
     close(ArpaLm.parse(ARPA).logProb(['<s>'], 'xyz'), (-0.5 - 6.0) * Math.LN10); // default OOV cost
     assert.throws(() => ArpaLm.parse('hello'), /not an ARPA language model/);
+  });
+
+  it('ArpaLm.load: an LM still held is not parsed twice; a changed file is read again', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-arpa-'));
+    try {
+      const f = path.join(dir, 'lm.arpa');
+      fs.writeFileSync(f, ARPA);
+      const a = ArpaLm.load(f), b = ArpaLm.load(f);
+      assert.equal(a, b, 'the same object');
+      assert.notEqual(ArpaLm.load(f, -3), a, 'another OOV cost is another LM');
+      fs.writeFileSync(f, ARPA.replace('-0.2 <s> red', '-0.25 <s> red'));
+      fs.utimesSync(f, new Date(), new Date(Date.now() + 5000));
+      const c = ArpaLm.load(f);
+      assert.notEqual(c, a);
+      assert.ok(Math.abs(c.logProb(['<s>'], 'red') - -0.25 * Math.LN10) < 1e-9, 'the new contents');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('shallow fusion: the LM turns acoustically preferred "rad" into "red"', () => {
