@@ -31,6 +31,8 @@ export interface TimeRow {
   epochs: number; bestEpoch: number; phases: Record<string, number>;
   /** Dev WER and loss per epoch (member, epoch), from report.json. */
   history: { member?: number; epoch: number; devWer: number; devLoss: number }[];
+  /** The base model's scores in the per-epoch dev pass, per member. */
+  baseDev?: { wer: number; loss: number }[];
 }
 export interface TimeResults { label: string; date: string; machine: string; commit: string; rows: TimeRow[] }
 
@@ -73,7 +75,8 @@ export async function benchAdaptTime(quick = false, label = 'after'): Promise<st
     const wer = await testWer(out, undefined, test);
     const members = meta.training.members as { bestEpoch: number; epochs: number }[] | undefined;
     rows.push({ run, seed, wallSec, peakMB, accepted: meta.dev.accepted, testWer: wer, baseTestWer: baseWer.get(key)!, epochs: members ? members.reduce((a, m) => a + m.epochs, 0) : meta.training.epochs, bestEpoch: meta.training.bestEpoch, phases,
-      history: (report.history as { member?: number; epoch: number; devWer: number; devLoss: number }[]).map((h) => ({ member: h.member, epoch: h.epoch, devWer: h.devWer, devLoss: h.devLoss })) });
+      history: (report.history as { member?: number; epoch: number; devWer: number; devLoss: number }[]).map((h) => ({ member: h.member, epoch: h.epoch, devWer: h.devWer, devLoss: h.devLoss })),
+      baseDev: report.baseDev });
     process.stderr.write(`${run} seed ${seed}: ${wallSec.toFixed(1)} s, ${peakMB.toFixed(0)} MB, test WER ${(100 * wer).toFixed(1)}%, ${meta.dev.accepted ? 'accepted' : 'rejected'}\n`);
   };
   try {
@@ -122,8 +125,45 @@ export function adaptTimeSection(): string {
       ['process wall time', ...firsts.map((x) => s(x.wallSec))],
       ['epochs (run / best)', ...firsts.map((x) => `${x.epochs} / ${x.bestEpoch}`)],
     ]), '');
+    if (r.rows.some((x) => x.baseDev)) {
+      out.push('Early stopping replayed on these runs\' dev histories (`patienceReplay`): with patience P, the epochs each member would have run, '
+        + 'and how many members would have had the same candidate epochs, and so trained the very same adapter:', '');
+      out.push(table(['patience', 'members with the same adapter', 'epochs run', 'epochs saved'], patienceReplay(r.rows, [3, 4, 5, 6, 8]).map((x) => [x.patience, `${x.same} of ${x.members}`, `${x.epochs} of ${x.ranEpochs}`, `${(100 * (1 - x.epochs / x.ranEpochs)).toFixed(0)}%`])), '');
+    }
   }
   return out.join('\n');
+}
+
+/**
+ * Early stopping replayed on the recorded dev histories: with patience P, where each member would have
+ * stopped, and whether its candidate epochs (the best CANDIDATES by the per-epoch dev pass) would have
+ * been the same as in the run, in which case it would have trained the very same adapter.
+ */
+export function patienceReplay(rows: TimeRow[], patience: number[], candidates = 3): { patience: number; members: number; same: number; epochs: number; ranEpochs: number }[] {
+  const members = rows.flatMap((r) => {
+    const ks = [...new Set(r.history.map((h) => h.member ?? 0))];
+    return ks.map((k) => ({ h: r.history.filter((x) => (x.member ?? 0) === k).sort((a, b) => a.epoch - b.epoch), base: r.baseDev?.[k] ?? r.baseDev?.[0] }));
+  }).filter((m) => m.base && m.h.length);
+  const order = (a: { devWer: number; devLoss: number; epoch: number }, b: { devWer: number; devLoss: number; epoch: number }): number => (Math.abs(a.devWer - b.devWer) < 1e-9 ? a.devLoss - b.devLoss : a.devWer - b.devWer) || a.epoch - b.epoch;
+  const top = (h: TimeRow['history']): string => [...h].sort(order).slice(0, candidates).map((x) => x.epoch).sort((a, b) => a - b).join(',');
+  return patience.map((P) => {
+    let same = 0, epochs = 0, ranEpochs = 0;
+    for (const { h, base } of members) {
+      let bestWer = base!.wer, bestLoss = base!.loss, minLoss = base!.loss, since = 0, stop = h[h.length - 1].epoch;
+      for (const e of h) {
+        const improved = e.devWer < bestWer - 1e-9 || (Math.abs(e.devWer - bestWer) < 1e-9 && e.devLoss < bestLoss);
+        const lossImproved = e.devLoss < minLoss - 1e-6;
+        if (lossImproved) minLoss = e.devLoss;
+        if (improved) { bestWer = e.devWer; bestLoss = e.devLoss; }
+        since = improved || lossImproved ? 0 : since + 1;
+        if (since >= P) { stop = e.epoch; break; }
+      }
+      epochs += stop;
+      ranEpochs += h[h.length - 1].epoch;
+      if (top(h.filter((e) => e.epoch <= stop)) === top(h)) same++;
+    }
+    return { patience: P, members: members.length, same, epochs, ranEpochs };
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

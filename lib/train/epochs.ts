@@ -1,8 +1,9 @@
 /**
  * Phase 3 of training: epochs, member by member. Each epoch: length-sorted batches of masked encoder
  * outputs -> adapter -> CTC head -> CTC loss (+ optional KL to the base); Adam with decoupled weight
- * decay and gradient clipping; then dev WER (beam <= SELECT_BEAM) picks the best epoch, and a
- * checkpoint makes the run resumable (--resume).
+ * decay and gradient clipping; then a cheap dev pass (beam PROXY_BEAM) drives early stopping and
+ * proposes the best CANDIDATES epochs, which dev WER at beam <= SELECT_BEAM then chooses among; a
+ * checkpoint after each epoch makes the run resumable (--resume).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { AdapterModel } from './adapter-model.js';
 import { defaultShards, GradPool, localGradients } from './grad-pool.js';
 import { rng, shuffled, type Example } from './data.js';
-import { devScore } from './dev-score.js';
+import { CANDIDATES, devScore, type DevDecoder, type DevScore } from './dev-score.js';
 import type { Baseline } from './guard.js';
 import type { EpochReport, Resolved, TrainOptions } from './options.js';
 import type { PhaseClock } from './phases.js';
@@ -54,7 +55,7 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
   const basePost = cfg.kld > 0 ? basePosteriors(folds.flatMap((f) => f.train), bl.fresh) : undefined;
   const configKey = JSON.stringify({ ...cfg, out: undefined, resume: undefined, force: undefined, threads: undefined, cache: undefined, encoder: spec.encoder.sha256, n: run.examples.length });
   const startMember = (k: number, elapsedSec: number, history: EpochReport[], done: RunState['done']): RunState => {
-    const b = bl.baseSel[givenDev ? 0 : k];
+    const b = bl.baseProxy[givenDev ? 0 : k];
     return { configKey, member: k, done, epoch: 0, bestEpoch: 0, bestWer: b.wer, bestLoss: b.loss, minLoss: b.loss, sinceBest: 0, history, elapsedSec };
   };
   let state: RunState = startMember(0, 0, [], []);
@@ -91,6 +92,9 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
       const fold = folds[k], seed = cfg.seed + k;
       if (K > 1) log(`member ${k + 1} of ${K}: ${fold.train.length} training utterances, ${fold.dev.length} dev${givenDev ? '' : ` (fold ${k + 1})`}, seed ${seed}; base dev WER ${(100 * bl.baseSel[givenDev ? 0 : k].wer).toFixed(1)}%`);
       let weights = resumed?.weights ?? (k === 0 ? bl.fresh : bl.initMember(k)), best = resumed?.best ?? weights;
+      // The best epochs by the cheap dev pass, compared again at the selection beam when the member ends
+      // (after --resume only the best one so far is known).
+      let cands: Candidate[] = resumed && state.bestEpoch > 0 ? [{ epoch: state.bestEpoch, weights: best, wer: state.bestWer, loss: state.bestLoss }] : [];
       resumed = undefined;
       const model = new AdapterModel(tf, weights);
       const optA = tf.train.adam(cfg.lr, 0.9, 0.98);
@@ -109,7 +113,7 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
           clock?.add('train steps', trainSec);
           weights = model.read();
           const tDev = performance.now();
-          const s = devScore([weights], fold.dev, vocab, bl.selector);
+          const s = devScore([weights], fold.dev, vocab, bl.proxy);
           clock?.add('dev scoring', (performance.now() - tDev) / 1000);
           // Best epoch: lowest dev WER (ties: lower dev loss). Patience runs out only when neither the WER nor the
           // dev loss has improved for `patience` epochs: WER on a small dev set is noisy and can stall while the
@@ -118,6 +122,7 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
           const lossImproved = s.loss < (state.minLoss ?? state.bestLoss) - 1e-6;
           if (lossImproved) state.minLoss = s.loss;
           if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; best = weights; }
+          cands = [...cands, { epoch, weights, wer: s.wer, loss: s.loss }].sort(byWerThenLoss).slice(0, CANDIDATES);
           state.sinceBest = improved || lossImproved ? 0 : state.sinceBest + 1;
           const elapsedSec = (performance.now() - tStart) / 1000;
           // ETA (an upper bound): this member's remaining epochs, and the members to come as long as those finished took (else all epochs).
@@ -137,6 +142,14 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
         optA.dispose();
         optH.dispose();
       }
+      if (bl.proxy.name !== bl.selector.name && cands.length) {
+        const tSel = performance.now();
+        const chosen = selectEpoch(cands, fold.dev, vocab, bl.selector, bl.baseSel[givenDev ? 0 : k]);
+        clock?.add('dev scoring', (performance.now() - tSel) / 1000);
+        log(`${K > 1 ? `member ${k + 1}: ` : ''}epochs compared at ${bl.proxy.name}; the best ${cands.length} (${cands.map((c) => c.epoch).join(', ')}) at ${bl.selector.name}: ${chosen ? `epoch ${chosen.epoch}, dev WER ${(100 * chosen.wer).toFixed(1)}%` : 'none beats the base model'}`);
+        best = chosen?.weights ?? (k === 0 ? bl.fresh : bl.initMember(k));
+        state.bestEpoch = chosen?.epoch ?? 0;
+      }
       members.push(best);
       state.done.push({ bestEpoch: state.bestEpoch, epochs: state.epoch });
       if (K > 1) {
@@ -146,6 +159,24 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
       }
     }
   }
+}
+
+/** An epoch's weights and its dev scores. */
+interface Candidate { epoch: number; weights: AdapterWeights; wer: number; loss: number }
+
+/** Lower dev WER first; equal WERs (to 1e-9): lower dev loss first. */
+const byWerThenLoss = (a: { wer: number; loss: number }, b: { wer: number; loss: number }): number => (Math.abs(a.wer - b.wer) < 1e-9 ? a.loss - b.loss : a.wer - b.wer);
+
+/**
+ * The candidate epochs scored again with `selector`: the best, if it beats the base model's score
+ * there (lower WER, or the same WER at a lower loss), else undefined (keep the base model).
+ */
+function selectEpoch(cands: Candidate[], dev: Example[], vocab: Prepared['vocab'], selector: DevDecoder, base: DevScore): Candidate | undefined {
+  const rescored = cands.map((c) => {
+    const s = devScore([c.weights], dev, vocab, selector);
+    return { ...c, wer: s.wer, loss: s.loss };
+  }).sort((a, b) => byWerThenLoss(a, b) || a.epoch - b.epoch);
+  return byWerThenLoss(rescored[0], base) < 0 ? rescored[0] : undefined;
 }
 
 /** One gradient step on a batch (cut into shards, one per core, when a pool is running); returns its mean loss. */

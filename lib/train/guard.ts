@@ -14,11 +14,14 @@ import { pairedBootstrap } from '../eval/significance.js';
 import { addCounts, rate, scoreUtterance, zeroCounts } from '../eval/wer.js';
 import { initAdapter } from './adapter-model.js';
 import type { Example } from './data.js';
-import { devDecoder, devScore, pooled, SELECT_BEAM, TUNE_MARGIN, tuneDecoding, type DevDecoder, type DevScore } from './dev-score.js';
+import { devDecoder, devScore, pooled, PROXY_BEAM, SELECT_BEAM, TUNE_MARGIN, tuneDecoding, type DevDecoder, type DevScore } from './dev-score.js';
 import type { Resolved } from './options.js';
 import type { Prepared } from './prepare.js';
 
-/** The base model's scores on the dev sets, and the decoders that judge (`decoder`) and compare epochs (`selector`). */
+/**
+ * The base model's scores on the dev sets, and the decoders that judge (`decoder`), compare the best
+ * epochs (`selector`) and score every epoch cheaply (`proxy`).
+ */
 export interface Baseline {
   /** Member k's starting weights: exactly the base model (W_up = 0, or the model's own top blocks), seeded by k. */
   initMember: (k: number) => AdapterWeights;
@@ -26,9 +29,11 @@ export interface Baseline {
   lm?: ArpaLm;
   decoder: DevDecoder;
   selector: DevDecoder;
+  proxy: DevDecoder;
   /** Per distinct dev set (a given one, or each fold): the base model as judged and as compared per epoch. */
   baseFold: DevScore[];
   baseSel: DevScore[];
+  baseProxy: DevScore[];
   /** All dev sets pooled. */
   base: DevScore;
 }
@@ -43,12 +48,14 @@ export function measureBaseline(cfg: Resolved, run: Prepared, log: (line: string
   // The verdict uses the model's own decoding; epochs are compared with the beam capped at SELECT_BEAM.
   const decoder = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding, lm, pron);
   const selector = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding, lm, pron, SELECT_BEAM);
+  const proxy = devDecoder(md, vocab, spec.encoder.frameShift, cfg.devDecoding, lm, pron, PROXY_BEAM);
   const foldDevs = run.givenDev ? [folds[0].dev] : folds.map((f) => f.dev); // distinct dev sets
   const baseFold = foldDevs.map((dv) => devScore([fresh], dv, vocab, decoder));
   const baseSel = selector.name === decoder.name ? baseFold : foldDevs.map((dv) => devScore([fresh], dv, vocab, selector));
+  const baseProxy = proxy.name === selector.name ? baseSel : foldDevs.map((dv) => devScore([fresh], dv, vocab, proxy));
   const base = pooled(baseFold);
   log(`base model on dev (${decoder.name}): WER ${(100 * base.wer).toFixed(1)}%, CER ${(100 * base.cer).toFixed(1)}% (${base.words} words), loss ${base.loss.toFixed(3)}`);
-  return { initMember, fresh, lm, decoder, selector, baseFold, baseSel, base };
+  return { initMember, fresh, lm, decoder, selector, proxy, baseFold, baseSel, baseProxy, base };
 }
 
 /** The guard's finding: the adapted dev scores, the verdict and its p-value, and each member's record. */

@@ -36,7 +36,7 @@ export function writeAdapter(cfg: Resolved, out: string, run: Prepared, bl: Base
     ...(guessed.size ? { words: Object.fromEntries([...guessed].map(([w, p]) => [w, p.join(' ')])) } : {}),
     toolkitVersion: toolkitVersion(), date: new Date().toISOString(),
   }, members, cfg.force || cfg.resume, {
-    'report.json': Buffer.from(JSON.stringify({ history: state.history, skipped, ...(phases ? { phases } : {}) }, null, 2) + '\n'),
+    'report.json': Buffer.from(JSON.stringify({ history: state.history, baseDev: bl.baseProxy.map((b) => ({ wer: b.wer, loss: b.loss, decoding: bl.proxy.name })), skipped, ...(phases ? { phases } : {}) }, null, 2) + '\n'),
     'report.png': reportPlot(cfg.accent, state.history, bl.base.wer, K),
   });
 }
