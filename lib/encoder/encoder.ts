@@ -37,6 +37,8 @@ export interface EncoderOptions {
   threads?: number;
   /** Check the encoder file against the sha256 in model.json (default true). */
   verifyChecksum?: boolean;
+  /** ONNX Runtime's CPU memory arena (default true; see SessionOptions.memArena). */
+  memArena?: boolean;
   /** Longest piece encoded at once, in seconds (default: model.json's, else 20; whisper: 30). */
   chunkSeconds?: number;
   /** Overlap discarded at inner chunk edges, in seconds (default: model.json's, else 1; whisper 2). */
@@ -90,16 +92,8 @@ export class Encoder {
    */
   static async create(model: string | ModelDir, options: EncoderOptions = {}): Promise<Encoder> {
     const md = typeof model === 'string' ? loadManifest(model) : model;
-    const spec = md.manifest.encoder;
-    const file = path.join(md.dir, spec.file);
-    if (!fs.existsSync(file)) throw new ModelError(`encoder file ${spec.file} is missing from the model directory`, md.dir);
-    if (options.verifyChecksum !== false) {
-      const actual = sha256File(file);
-      if (actual !== spec.sha256) {
-        throw new ModelError(`sha256 mismatch: model.json expects ${spec.sha256.slice(0, 12)}..., the file has ${actual.slice(0, 12)}...; the file is corrupt or was replaced: re-import or reinstall the model`, file);
-      }
-    }
-    const session = await createSession(file, { threads: options.threads });
+    const file = Encoder.verify(md, options.verifyChecksum !== false);
+    const session = await createSession(file, { threads: options.threads, memArena: options.memArena });
     try {
       Encoder.checkIO(md, session, file);
       return new Encoder(md, session, options);
@@ -107,6 +101,23 @@ export class Encoder {
       await session.release();
       throw err;
     }
+  }
+
+  /**
+   * Check that the model's encoder file exists and (with `checksum`) matches model.json's sha256,
+   * without loading it; returns its path.
+   */
+  static verify(md: ModelDir, checksum = true): string {
+    const spec = md.manifest.encoder;
+    const file = path.join(md.dir, spec.file);
+    if (!fs.existsSync(file)) throw new ModelError(`encoder file ${spec.file} is missing from the model directory`, md.dir);
+    if (checksum) {
+      const actual = sha256File(file);
+      if (actual !== spec.sha256) {
+        throw new ModelError(`sha256 mismatch: model.json expects ${spec.sha256.slice(0, 12)}..., the file has ${actual.slice(0, 12)}...; the file is corrupt or was replaced: re-import or reinstall the model`, file);
+      }
+    }
+    return file;
   }
 
   private static checkIO(md: ModelDir, session: OnnxSession, file: string): void {

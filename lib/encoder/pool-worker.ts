@@ -14,8 +14,8 @@ export type PoolReply =
   | { id: number; error: string; input: boolean };
 
 const port = parentPort!;
-const { model } = workerData as { model: ModelDir };
-const encoder = Encoder.create(model, { threads: 1, verifyChecksum: false });
+const { model, memArena } = workerData as { model: ModelDir; memArena: boolean };
+const encoder = Encoder.create(model, { threads: 1, verifyChecksum: false, memArena });
 
 port.on('message', (job: PoolJob) => {
   void run(job).then(

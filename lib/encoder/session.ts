@@ -30,6 +30,11 @@ export interface OnnxSession {
 export interface SessionOptions {
   /** Threads for one operator (default: all cores). */
   threads?: number;
+  /**
+   * Keep ONNX Runtime's CPU memory arena (default true): faster, but the arena keeps the largest
+   * intermediate tensors it has ever held. Off, memory goes back after each run.
+   */
+  memArena?: boolean;
 }
 
 function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
@@ -45,6 +50,7 @@ export async function createSession(file: string, options: SessionOptions = {}):
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      enableCpuMemArena: options.memArena ?? true,
       graphOptimizationLevel: 'all',
     });
   } catch (err) {

@@ -67,13 +67,17 @@ export function devDecoder(md: ModelDir, vocab: Vocabulary, frameShift: number, 
 /** Dev metrics on examples: WER and CER (and their counts), mean CTC loss per label, per-utterance word errors. */
 export interface DevScore { wer: number; cer: number; loss: number; words: number; wordCounts: ErrorCounts; charCounts: ErrorCounts; n: number; perUtterance: ErrorCounts[] }
 
-/** Dev metrics of an adapter (one member, or an ensemble's) on examples, decoded by `decoder`. */
-export function devScore(members: readonly AdapterWeights[], dev: Example[], vocab: Vocabulary, decoder: DevDecoder): DevScore {
+/**
+ * Dev metrics of an adapter (one member, or an ensemble's) on examples, decoded by `decoder`.
+ * `logProbs`: the examples' log-probabilities when the caller has them (the trainer computes them
+ * in TensorFlow.js), else computed here from the members.
+ */
+export function devScore(members: readonly AdapterWeights[], dev: Example[], vocab: Vocabulary, decoder: DevDecoder, logProbs?: Float32Array[]): DevScore {
   let wc = zeroCounts(), cc = zeroCounts(), loss = 0;
   const perUtterance: ErrorCounts[] = [];
   const V = members[0].vocabSize;
-  for (const e of dev) {
-    const lp = adapterLogProbs(members, e.frames, e.T);
+  for (const [i, e] of dev.entries()) {
+    const lp = logProbs?.[i] ?? adapterLogProbs(members, e.frames, e.T);
     const hyp = decoder.decode(lp, e.T, V);
     const s = scoreUtterance(e.text, hyp);
     perUtterance.push(s.words);

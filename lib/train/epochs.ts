@@ -13,7 +13,7 @@ import { adapterLogProbs, type AdapterMethod, type AdapterWeights } from '../ada
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { AdapterModel } from './adapter-model.js';
-import { defaultShards, GradPool, localGradients } from './grad-pool.js';
+import { defaultShards, GradPool, localGradients, ShardBuffers } from './grad-pool.js';
 import { rng, shuffled, type Example } from './data.js';
 import { CANDIDATES, devScore, type DevDecoder, type DevScore } from './dev-score.js';
 import type { Baseline } from './guard.js';
@@ -73,6 +73,7 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
   }
   const step: StepConfig = { dropout: cfg.dropout, kld: cfg.kld, blank: vocab.blank, d: spec.encoder.hiddenSize, V: vocab.symbols.length, trainHead: cfg.headLr > 0 || cfg.method === 'head' };
   let pool: GradPool | undefined;
+  const buffers = new ShardBuffers();
   try {
     pool = await GradPool.start(defaultShards(cfg.threads), bl.fresh, step);
   } catch (err) {
@@ -106,14 +107,14 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
           let lossSum = 0, lossN = 0;
           const tEpoch = performance.now();
           for (const batch of makeBatches(fold.train, cfg.batchFrames, r)) {
-            lossSum += (await trainStep(tf, cfg, model, optA, optH, batch, step, r, pool, basePost)) * batch.length;
+            lossSum += (await trainStep(tf, cfg, model, optA, optH, batch, step, r, buffers, pool, basePost)) * batch.length;
             lossN += batch.length;
           }
           const trainSec = (performance.now() - tEpoch) / 1000;
           clock?.add('train steps', trainSec);
           weights = model.read();
           const tDev = performance.now();
-          const s = devScore([weights], fold.dev, vocab, bl.proxy);
+          const s = devScore([weights], fold.dev, vocab, bl.proxy, devLogProbs(tf, model, fold.dev, Math.ceil(cfg.batchFrames / (pool?.shards ?? 1))));
           clock?.add('dev scoring', (performance.now() - tDev) / 1000);
           // Best epoch: lowest dev WER (ties: lower dev loss). Patience runs out only when neither the WER nor the
           // dev loss has improved for `patience` epochs: WER on a small dev set is noisy and can stall while the
@@ -179,10 +180,32 @@ function selectEpoch(cands: Candidate[], dev: Example[], vocab: Prepared['vocab'
   return byWerThenLoss(rescored[0], base) < 0 ? rescored[0] : undefined;
 }
 
+/**
+ * The model's log-probabilities (T, V) for each dev example, computed in TensorFlow.js in batches of
+ * at most `maxFrames` padded frames (with the valid-frame mask, padding does not change them: they
+ * equal adapterLogProbs' to float rounding, several times faster than the typed-array loops).
+ */
+function devLogProbs(tf: typeof TF, model: AdapterModel, dev: Example[], maxFrames: number): Float32Array[] {
+  const out: Float32Array[] = new Array(dev.length);
+  const order = dev.map((_, i) => i).sort((a, b) => dev[a].T - dev[b].T);
+  const d = model.w.dim, V = model.w.vocabSize;
+  for (let i = 0; i < order.length;) {
+    let j = i + 1;
+    while (j < order.length && dev[order[j]].T * (j - i + 1) <= maxFrames) j++;
+    const idx = order.slice(i, j), B = idx.length, T = dev[idx[B - 1]].T;
+    const x = new Float32Array(B * T * d), mask = new Float32Array(B * T);
+    idx.forEach((k, b) => { x.set(dev[k].frames, b * T * d); mask.fill(1, b * T, b * T + dev[k].T); });
+    const lp = tf.tidy(() => tf.logSoftmax(model.logits(tf.tensor3d(x, [B, T, d]), 0, undefined, tf.tensor3d(mask, [B, T, 1]))).dataSync() as Float32Array);
+    idx.forEach((k, b) => { out[k] = lp.slice(b * T * V, (b * T + dev[k].T) * V); });
+    i = j;
+  }
+  return out;
+}
+
 /** One gradient step on a batch (cut into shards, one per core, when a pool is running); returns its mean loss. */
 async function trainStep(tf: typeof TF, cfg: Resolved, model: AdapterModel, optA: TF.AdamOptimizer, optH: TF.AdamOptimizer, batch: Example[], step: StepConfig, r: () => number,
-  pool?: GradPool, basePost?: Map<Example, Float32Array>): Promise<number> {
-  const shards = makeShards(batch, Math.min(pool?.shards ?? 1, batch.length), cfg, step, r, basePost);
+  buffers: ShardBuffers, pool?: GradPool, basePost?: Map<Example, Float32Array>): Promise<number> {
+  const shards = makeShards(batch, Math.min(pool?.shards ?? 1, batch.length), cfg, step, r, buffers, basePost);
   const { loss, grads } = pool && shards.length > 1 ? await pool.gradients(tf, model, shards) : localGradients(tf, model, shards[0], step);
   const groups = model.groups();
   clipGlobalNorm(tf, grads, 5);
@@ -209,7 +232,7 @@ async function trainStep(tf: typeof TF, cfg: Resolved, model: AdapterModel, optA
  * zero-padded to its own longest utterance and masked SpecAugment-style (the masks drawn in batch
  * order, so the random stream does not depend on n).
  */
-function makeShards(batch: Example[], n: number, cfg: Resolved, c: StepConfig, r: () => number, basePost?: Map<Example, Float32Array>): Shard[] {
+function makeShards(batch: Example[], n: number, cfg: Resolved, c: StepConfig, r: () => number, buffers: ShardBuffers, basePost?: Map<Example, Float32Array>): Shard[] {
   const B = batch.length, d = c.d, V = c.V;
   const order = batch.map((_, i) => i).sort((a, b) => batch[a].T - batch[b].T || a - b);
   const shardOf = new Int32Array(B), slot = new Int32Array(B);
@@ -221,7 +244,7 @@ function makeShards(batch: Example[], n: number, cfg: Resolved, c: StepConfig, r
     members[s].push(batch[i]);
   });
   const Ts = members.map((m) => Math.max(...m.map((e) => e.T)));
-  const xs = members.map((m, s) => new Float32Array(m.length * Ts[s] * d));
+  const xs = members.map((m, s) => buffers.get(s, m.length * Ts[s] * d));
   let frames = 0;
   batch.forEach((e, i) => {
     const s = shardOf[i], off = slot[i] * Ts[s] * d;

@@ -88,7 +88,8 @@ export class GradPool {
   async gradients(tf: typeof TF, model: AdapterModel, shards: Shard[]): Promise<{ loss: number; grads: Record<string, TF.Tensor> }> {
     const keys = trainedKeys(model, this.config.trainHead);
     const values = shards.length > 1 ? model.values(keys) : {};
-    const asked = shards.slice(1).map((shard, i) => this.links[i].request({ type: 'step', values, shard }, [shard.x.buffer as ArrayBuffer]));
+    // A shard in shared memory (see ShardBuffers) is read in place; one in its own buffer is handed over.
+    const asked = shards.slice(1).map((shard, i) => this.links[i].request({ type: 'step', values, shard }, shard.x.buffer instanceof SharedArrayBuffer ? [] : [shard.x.buffer as ArrayBuffer]));
     let mine: { loss: number; grads: Record<string, TF.Tensor> };
     try {
       mine = shardGradients(tf, model, shards[0], this.config);
@@ -120,6 +121,27 @@ export class GradPool {
 
   async close(): Promise<void> {
     await Promise.all(this.links.map((l) => l.worker.terminate()));
+  }
+}
+
+/**
+ * Reused input buffers for the shards of each step, so that steps allocate nothing: shard 0 (this
+ * thread) in ordinary memory, the workers' shards in shared memory they read in place. A buffer is
+ * rewritten only after the step that read it has answered.
+ */
+export class ShardBuffers {
+  private readonly bufs: Float32Array[] = [];
+
+  /** A zeroed view of `length` floats for shard s. */
+  get(s: number, length: number): Float32Array {
+    let b = this.bufs[s];
+    if (!b || b.length < length) {
+      const n = Math.ceil(length * 1.25);
+      b = this.bufs[s] = s === 0 ? new Float32Array(n) : new Float32Array(new SharedArrayBuffer(n * 4));
+    }
+    const v = b.subarray(0, length);
+    v.fill(0);
+    return v;
   }
 }
 

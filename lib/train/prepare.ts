@@ -141,22 +141,23 @@ export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (lin
  * How training encodes its data: on a pool of worker threads (one per core, or --threads) or in
  * this thread on one core, behind the encoding cache unless it is off (--no-cache, or a limit of
  * 0 MB). The pool starts at the first encoding the cache does not hold, so a second run on the same
- * data starts no encoder at all. The model is checked (checksum, inputs and outputs) first, here.
+ * data starts no encoder at all. The model's checksum is checked first, here.
  */
 async function fileEncoder(md: ModelDir, cfg: Resolved): Promise<{ encoder: FileEncoder; cache?: EncodingCache }> {
   const threads = cfg.threads ?? os.cpus().length;
-  const check = await Encoder.create(md, { threads: 1 });
   let inner: FileEncoder;
   if (threads > 1) {
-    await check.release();
+    // The checksum here; each worker checks the inputs and outputs as it loads the model.
+    Encoder.verify(md);
     let pool: EncoderPool | undefined;
     inner = {
       encodeFile: (file, factors, output) => (pool ??= EncoderPool.create(md, threads)).encodeFile(file, factors, output),
       release: async () => { await pool?.release(); },
     };
   } else {
-    const local = localFileEncoder(check);
-    inner = { encodeFile: local.encodeFile, release: () => check.release() };
+    const one = await Encoder.create(md, { threads: 1 });
+    const local = localFileEncoder(one);
+    inner = { encodeFile: local.encodeFile, release: () => one.release() };
   }
   const limit = cacheLimitBytes();
   if (!cfg.cache || limit === 0) return { encoder: inner };
