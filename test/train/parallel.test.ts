@@ -202,7 +202,13 @@ describe('train on every core', function () {
       const data = smallScottishData(dir, 12);
       const lines: string[][] = [[], []];
       const outs = [path.join(dir, 'a1'), path.join(dir, 'a2')];
-      for (const i of [0, 1]) await trainAdapter({ accent: 'p', data, model: model.dir, out: outs[i], epochs: 2, threads: 2, onLog: (l) => lines[i].push(l) });
+      const shared = process.env.ADAPT_ASR_CACHE;
+      process.env.ADAPT_ASR_CACHE = path.join(dir, 'own-cache'); // empty: other tests encode these files too
+      try {
+        for (const i of [0, 1]) await trainAdapter({ accent: 'p', data, model: model.dir, out: outs[i], epochs: 2, threads: 2, onLog: (l) => lines[i].push(l) });
+      } finally {
+        process.env.ADAPT_ASR_CACHE = shared;
+      }
       const hits = (ls: string[]): string => ls.find((l) => l.startsWith('encoding cache:')) ?? 'no cache line';
       assert.match(hits(lines[0]), /^encoding cache: 0 of (\d+) encodings found/);
       const n = /of (\d+) encodings/.exec(hits(lines[0]))![1];
