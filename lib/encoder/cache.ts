@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { sha256File } from '../io/sha256.js';
 import type { ModelManifest } from './manifest.js';
 import type { FileEncoder, FileEncoding } from './pool.js';
 
@@ -60,20 +61,36 @@ export class EncodingCache {
   /** The frames stored under key, or undefined (absent, truncated or not an entry). */
   get(key: string): { frames: Float32Array; numFrames: number; dim: number; seconds: number } | undefined {
     const f = this.file(key);
-    let buf: Buffer;
+    let fd: number;
     try {
-      buf = fs.readFileSync(f);
+      fd = fs.openSync(f, 'r');
     } catch {
       return undefined;
     }
-    if (buf.length < HEADER || buf.readUInt32LE(0) !== MAGIC || buf.readUInt32LE(4) !== 1) return undefined;
-    const numFrames = buf.readUInt32LE(8), dim = buf.readUInt32LE(12), seconds = buf.readDoubleLE(16);
-    if (buf.length !== HEADER + numFrames * dim * 4) return undefined;
-    const frames = new Float32Array(numFrames * dim);
-    new Uint8Array(frames.buffer).set(buf.subarray(HEADER));
-    const now = new Date();
-    try { fs.utimesSync(f, now, now); } catch { /* read-only cache: still a hit */ }
-    return { frames, numFrames, dim, seconds };
+    try {
+      // The header, then the frames read straight into their own array (no second copy).
+      const head = Buffer.alloc(HEADER);
+      const size = fs.fstatSync(fd).size;
+      if (size < HEADER || fs.readSync(fd, head, 0, HEADER, 0) !== HEADER) return undefined;
+      if (head.readUInt32LE(0) !== MAGIC || head.readUInt32LE(4) !== 1) return undefined;
+      const numFrames = head.readUInt32LE(8), dim = head.readUInt32LE(12), seconds = head.readDoubleLE(16);
+      if (size !== HEADER + numFrames * dim * 4) return undefined;
+      const frames = new Float32Array(numFrames * dim);
+      const bytes = new Uint8Array(frames.buffer);
+      let off = 0;
+      while (off < bytes.length) {
+        const n = fs.readSync(fd, bytes, off, bytes.length - off, HEADER + off);
+        if (n <= 0) return undefined;
+        off += n;
+      }
+      const now = new Date();
+      try { fs.futimesSync(fd, now, now); } catch { /* read-only cache: still a hit */ }
+      return { frames, numFrames, dim, seconds };
+    } catch {
+      return undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** Store frames under key (temporary file, then rename: a reader never sees half an entry). Failures are ignored: it is a cache. */
@@ -148,13 +165,12 @@ export class EncodingCache {
 export function cachedFileEncoder(inner: FileEncoder, cache: EncodingCache, modelKey: string, dim: number): FileEncoder {
   return {
     async encodeFile(file, factors, output) {
-      let content: Buffer;
+      let audioHash: string;
       try {
-        content = fs.readFileSync(file);
+        audioHash = sha256File(file);
       } catch {
         return inner.encodeFile(file, factors, output); // let the encoder say what is wrong with the file
       }
-      const audioHash = crypto.createHash('sha256').update(content).digest('hex');
       const key = (f: number): string => crypto.createHash('sha256').update(`${modelKey}\n${output ?? ''}\n${f}\n${audioHash}`).digest('hex');
       const found = new Map<number, ReturnType<EncodingCache['get']>>();
       for (const f of factors) {
