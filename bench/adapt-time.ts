@@ -10,7 +10,7 @@
  *   second run:    seed 1 of each again, the encoding cache (if any) warm;
  *   ensemble 4:    `adapt-asr train --accent scottish --ensemble 4`, seed 1.
  * Results go to docs/adapt-time-<label>.json; the BENCHMARKS.md section shows every label found.
- * Usage: node dist/bench/adapt-time.js [--label after] [--quick] [--no-write]
+ * Usage: node dist/bench/adapt-time.js [--label after] [--quick] [--no-write] [--train-args "--patience 8"]
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,10 +31,12 @@ export interface TimeRow {
   epochs: number; bestEpoch: number; phases: Record<string, number>;
   /** Dev WER and loss per epoch (member, epoch), from report.json. */
   history: { member?: number; epoch: number; devWer: number; devLoss: number }[];
+  /** The run's patience (early stopping). */
+  patience?: number;
   /** The base model's scores in the per-epoch dev pass, per member. */
   baseDev?: { wer: number; loss: number }[];
 }
-export interface TimeResults { label: string; date: string; machine: string; commit: string; rows: TimeRow[] }
+export interface TimeResults { label: string; date: string; machine: string; commit: string; rows: TimeRow[]; /** What to know about the run (written by hand into the JSON). */ note?: string }
 
 function commit(): string {
   const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
@@ -50,7 +52,7 @@ async function testWer(adapter: string | undefined, model: string | undefined, t
   }
 }
 
-export async function benchAdaptTime(quick = false, label = 'after'): Promise<string> {
+export async function benchAdaptTime(quick = false, label = 'after', extraArgs: string[] = []): Promise<string> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-bench-time-'));
   const seeds = quick ? [1] : [1, 2, 3, 4];
   const zh = zhManifests(tmp);
@@ -61,7 +63,7 @@ export async function benchAdaptTime(quick = false, label = 'after'): Promise<st
     const out = path.join(tmp, tag);
     const env = { ...process.env, ADAPT_ASR_CACHE: path.join(tmp, `cache-${cacheOf}`) };
     const timed = fs.existsSync('/usr/bin/time');
-    const full = [BIN, 'train', ...args, '--seed', String(seed), '--out', out, '--force'];
+    const full = [BIN, 'train', ...args, ...extraArgs, '--seed', String(seed), '--out', out, '--force'];
     const t0 = performance.now();
     const r = timed ? spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...full], { encoding: 'utf8', cwd: tmp, env }) : spawnSync(process.execPath, full, { encoding: 'utf8', cwd: tmp, env });
     const wallSec = (performance.now() - t0) / 1000;
@@ -78,7 +80,7 @@ export async function benchAdaptTime(quick = false, label = 'after'): Promise<st
     const members = meta.training.members as { bestEpoch: number; epochs: number }[] | undefined;
     rows.push({ run, seed, wallSec, peakMB, accepted: meta.dev.accepted, testWer: wer, baseTestWer: baseWer.get(key)!, epochs: members ? members.reduce((a, m) => a + m.epochs, 0) : meta.training.epochs, bestEpoch: meta.training.bestEpoch, phases,
       history: (report.history as { member?: number; epoch: number; devWer: number; devLoss: number }[]).map((h) => ({ member: h.member, epoch: h.epoch, devWer: h.devWer, devLoss: h.devLoss })),
-      baseDev: report.baseDev });
+      baseDev: report.baseDev, patience: meta.hyperParameters.patience });
     process.stderr.write(`${run} seed ${seed}: ${wallSec.toFixed(1)} s, ${peakMB.toFixed(0)} MB, test WER ${(100 * wer).toFixed(1)}%, ${meta.dev.accepted ? 'accepted' : 'rejected'}\n`);
   };
   try {
@@ -95,9 +97,10 @@ export async function benchAdaptTime(quick = false, label = 'after'): Promise<st
   return adaptTimeSection();
 }
 
-/** The BENCHMARKS.md section from every docs/adapt-time-*.json ("before" first). */
+/** The BENCHMARKS.md section from every docs/adapt-time-*.json ("before" first, "after" last). */
 export function adaptTimeSection(): string {
-  const files = fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => /^adapt-time-.+\.json$/.test(f)).sort((a, b) => (a.includes('before') ? -1 : b.includes('before') ? 1 : a.localeCompare(b)));
+  const rank = (f: string): number => (f === 'adapt-time-before.json' ? 0 : f === 'adapt-time-after.json' ? 2 : 1);
+  const files = fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => /^adapt-time-.+\.json$/.test(f)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const all = files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, 'docs', f), 'utf8')) as TimeResults);
   const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
   const s = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(1));
@@ -110,6 +113,7 @@ export function adaptTimeSection(): string {
     + '"second run" repeats seed 1 on the same data with the encoding cache its first run left (every first run starts with an empty cache). Command: `npm run build && node dist/bench/adapt-time.js --label LABEL`.', '');
   for (const r of all) {
     out.push(`### ${r.label} (${r.date}, commit ${r.commit}; ${r.machine})`, '');
+    if (r.note) out.push(r.note, '');
     const runs = [...new Set(r.rows.map((x) => x.run))];
     out.push(table(['run', 'seeds', 'wall time by seed', 'mean wall', 'peak memory (max)', 'test WER by seed', 'mean test WER (base)', 'guard'],
       runs.map((name) => {
@@ -127,10 +131,12 @@ export function adaptTimeSection(): string {
       ['process wall time', ...firsts.map((x) => s(x.wallSec))],
       ['epochs (run / best)', ...firsts.map((x) => `${x.epochs} / ${x.bestEpoch}`)],
     ]), '');
-    if (r.rows.some((x) => x.baseDev)) {
-      out.push('Early stopping replayed on these runs\' dev histories (`patienceReplay`): with patience P, the epochs each member would have run, '
+    const ran = Math.min(...r.rows.map((x) => x.patience ?? Infinity));
+    const shorter = [3, 4, 5, 6, 7].filter((P) => P < ran);
+    if (r.rows.some((x) => x.baseDev) && Number.isFinite(ran) && shorter.length) {
+      out.push(`Early stopping replayed on these runs' dev histories (\`patienceReplay\`; they ran with patience ${ran}): with patience P, the epochs each member would have run, `
         + 'and how many members would have had the same candidate epochs, and so trained the very same adapter:', '');
-      out.push(table(['patience', 'members with the same adapter', 'epochs run', 'epochs saved'], patienceReplay(r.rows, [3, 4, 5, 6, 8]).map((x) => [x.patience, `${x.same} of ${x.members}`, `${x.epochs} of ${x.ranEpochs}`, `${(100 * (1 - x.epochs / x.ranEpochs)).toFixed(0)}%`])), '');
+      out.push(table(['patience', 'members with the same adapter', 'epochs run', 'epochs saved'], patienceReplay(r.rows, [...shorter, ran]).map((x) => [x.patience, `${x.same} of ${x.members}`, `${x.epochs} of ${x.ranEpochs}`, `${(100 * (1 - x.epochs / x.ranEpochs)).toFixed(0)}%`])), '');
     }
   }
   return out.join('\n');
@@ -170,5 +176,6 @@ export function patienceReplay(rows: TimeRow[], patience: number[], candidates =
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const i = process.argv.indexOf('--label');
-  process.stdout.write(await benchAdaptTime(process.argv.includes('--quick'), i >= 0 ? process.argv[i + 1] : 'after') + '\n');
+  const j = process.argv.indexOf('--train-args'); // e.g. --train-args "--patience 8"
+  process.stdout.write(await benchAdaptTime(process.argv.includes('--quick'), i >= 0 ? process.argv[i + 1] : 'after', j >= 0 ? process.argv[j + 1].split(/\s+/).filter(Boolean) : []) + '\n');
 }

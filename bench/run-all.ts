@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchAdaptation, benchEnsembles } from './adaptation.js';
+import { benchAdaptTime } from './adapt-time.js';
 import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
 import { benchHub } from './hub.js';
@@ -29,6 +30,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   ensembles: benchEnsembles,
   pocketsphinx: benchPocketsphinx, // reads the adaptation results, so it runs after them
   'train-speed': benchTrainSpeed,
+  'adapt-time': (quick) => benchAdaptTime(quick, quick ? 'quick' : 'after'),
   reliability: benchReliability,
 };
 

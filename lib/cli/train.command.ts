@@ -3,7 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
 interface TrainArgs {
   accent: string; data?: string; model: string; modelsDir?: string; out?: string; method: string; minutes?: number; epochs?: number;
-  seed: number; ensemble?: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number; asBase: boolean; devDecoding: string; devSplit: string; devData?: string; kld?: number; speeds?: string; cache: boolean;
+  seed: number; ensemble?: number; patience?: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number; asBase: boolean; devDecoding: string; devSplit: string; devData?: string; kld?: number; speeds?: string; cache: boolean;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -21,6 +21,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     .option('minutes', { type: 'number', describe: 'Train on a deterministic subset of about this many minutes (for data-efficiency curves).' })
     .option('epochs', { type: 'number', describe: 'Most passes over the data (default 40; training stops earlier when the held-out dev WER stops improving).' })
     .option('seed', { type: 'number', default: 1, describe: 'Random seed; the same seed and data give the same adapter.' })
+    .option('patience', { type: 'number', describe: 'Epochs without dev improvement (neither WER nor loss) before training stops (default 6).' })
     .option('ensemble', { type: 'number', describe: 'Train this many adapters (2-8) on cross-validation folds of the data and average them when decoding: each member holds out a different fold as its dev set, so the guard judges every utterance; about N-1 times the training time of one adapter (default 1).' })
     .option('as-base', { type: 'boolean', default: false, describe: 'With --method head: train a CTC head for a model that has none (an imported Whisper or wav2vec2 encoder) on general English data, and store it as the model\'s base head, so accent adapters can build on it.' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted run from its last checkpoint.' })
@@ -53,7 +54,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const err = (s: string): void => { process.stderr.write(`${s}\n`); };
     const r = await trainAdapter({
       accent: argv.accent, data: argv.data, model: argv.model, modelsDir: argv.modelsDir, out: argv.out, method: argv.method as 'adapter',
-      minutes: argv.minutes, epochs: argv.epochs, seed: argv.seed, ensemble: argv.ensemble, resume: argv.resume, force: argv.force, threads: argv.threads,
+      minutes: argv.minutes, epochs: argv.epochs, seed: argv.seed, ensemble: argv.ensemble, patience: argv.patience, resume: argv.resume, force: argv.force, threads: argv.threads,
       bottleneck: argv.bottleneck, context: argv.context, lr: argv.lr, headLr: argv.headLr, asBase: argv.asBase, devDecoding: argv.devDecoding as 'default', devSplit: argv.devSplit as 'auto', devData: argv.devData, kld: argv.kld, speeds, cache: argv.cache,
       onEncodeProgress: (i, n) => { bar.update(i, n); if (i === n) bar.stop(); },
       onLog: (line) => err(line),

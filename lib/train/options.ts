@@ -164,6 +164,7 @@ export function resolveTrainOptions(o: TrainOptions): Resolved {
   if (r.minutes !== undefined && !(r.minutes > 0)) bad('minutes', 'a positive number');
   if (!(Number.isInteger(r.epochs) && r.epochs >= 1 && r.epochs <= 1000)) bad('epochs', 'an integer from 1 to 1000');
   if (!Number.isInteger(r.seed)) bad('seed', 'an integer');
+  if (!(Number.isInteger(r.patience) && r.patience >= 1 && r.patience <= 1000)) bad('patience', 'an integer from 1 to 1000');
   if (!(Number.isInteger(r.ensemble) && r.ensemble >= 1 && r.ensemble <= MAX_MEMBERS)) bad('ensemble', `an integer from 1 to ${MAX_MEMBERS}`);
   if (r.asBase && r.ensemble > 1) throw new UsageError('--as-base trains one base head: leave out --ensemble');
   if (!(Number.isInteger(r.bottleneck) && r.bottleneck >= 1 && r.bottleneck <= 4096)) bad('bottleneck', 'an integer from 1 to 4096');

@@ -32,6 +32,6 @@ describe('cli: cache', () => {
   it('a limit that is not a number is a usage error naming the variable', () => {
     const r = run({ ADAPT_ASR_CACHE: dir, ADAPT_ASR_CACHE_MB: 'lots' });
     assert.equal(r.status, 2);
-    assert.equal(r.stderr.trim(), "ADAPT_ASR_CACHE_MB must be a number of megabytes (0 turns the cache off), got 'lots'");
+    assert.equal(r.stderr.trim(), "adapt-asr: ADAPT_ASR_CACHE_MB must be a number of megabytes (0 turns the cache off), got 'lots'");
   });
 });
