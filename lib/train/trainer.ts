@@ -61,6 +61,9 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
 
   // 5. Write.
   const meta = clock.time('write', () => writeAdapter(cfg, out, run, baseline, trained, judgement, decoding, rt.backend, log, clock.sec));
+  // The checkpoint's state first: a kill while the folder is being removed must not leave a state.json whose
+  // weights are gone (--resume would then fail; the kill test found it).
+  fs.rmSync(path.join(partial, 'state.json'), { force: true });
   fs.rmSync(partial, { recursive: true, force: true });
   log(`time by phase: ${clock.summary()}`);
   return { out, meta, history: trained.state.history, skipped: run.skipped, phases: clock.sec };
