@@ -213,6 +213,20 @@ describe('train on every core', function () {
       assert.match(hits(lines[0]), /^encoding cache: 0 of (\d+) encodings found/);
       const n = /of (\d+) encodings/.exec(hits(lines[0]))![1];
       assert.match(hits(lines[1]), new RegExp(`^encoding cache: ${n} of ${n} encodings found`));
+      // --no-cache (cache: false) neither reads nor writes it; neither does a limit of 0 MB.
+      const off = path.join(dir, 'off-cache');
+      process.env.ADAPT_ASR_CACHE = off;
+      try {
+        const logs: string[] = [];
+        await trainAdapter({ accent: 'p', data, model: model.dir, out: path.join(dir, 'a3'), epochs: 1, threads: 2, cache: false, onLog: (l) => logs.push(l) });
+        process.env.ADAPT_ASR_CACHE_MB = '0';
+        await trainAdapter({ accent: 'p', data, model: model.dir, out: path.join(dir, 'a4'), epochs: 1, threads: 1, onLog: (l) => logs.push(l) });
+        assert.ok(!logs.some((l) => l.startsWith('encoding cache:')), 'no cache line');
+        assert.ok(!fs.existsSync(off), 'nothing written');
+      } finally {
+        process.env.ADAPT_ASR_CACHE = shared;
+        delete process.env.ADAPT_ASR_CACHE_MB;
+      }
       const [a, b] = outs.map((o) => loadAdapter(o));
       assert.deepEqual(a.weights[0].upW, b.weights[0].upW);
       assert.ok(a.weights[0].upW!.some((x) => x !== 0), 'the adapter trained');
