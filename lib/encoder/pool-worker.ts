@@ -3,19 +3,14 @@
  * reads an audio file, encodes it at each speed factor asked, and answers with the frames.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadAudio } from '../audio/index.js';
 import { InputError } from '../errors.js';
 import { Encoder } from './encoder.js';
 import type { ModelDir } from './manifest.js';
-
-export interface PoolJob { id: number; file: string; factors: number[]; output?: string }
-export type PoolReply =
-  | { id: number; seconds: number; outputs: { factor: number; frames: Float32Array; numFrames: number }[] }
-  | { id: number; error: string; input: boolean };
+import { localFileEncoder, type FileEncoding, type PoolJob, type PoolReply } from './pool.js';
 
 const port = parentPort!;
 const { model, memArena } = workerData as { model: ModelDir; memArena: boolean };
-const encoder = Encoder.create(model, { threads: 1, verifyChecksum: false, memArena });
+const encoder = Encoder.create(model, { threads: 1, verifyChecksum: false, memArena }).then(localFileEncoder);
 
 port.on('message', (job: PoolJob) => {
   void run(job).then(
@@ -24,13 +19,6 @@ port.on('message', (job: PoolJob) => {
   );
 });
 
-async function run(job: PoolJob): Promise<Extract<PoolReply, { outputs: unknown }>> {
-  const enc = await encoder;
-  const audio = loadAudio(job.file);
-  const outputs = [];
-  for (const f of job.factors) {
-    const e = await enc.encode(f === 1 ? audio : { samples: audio.samples, sampleRate: Math.round(audio.sampleRate * f) }, job.output);
-    outputs.push({ factor: f, frames: e.frames, numFrames: e.numFrames });
-  }
-  return { id: job.id, seconds: audio.samples.length / audio.sampleRate, outputs };
+async function run(job: PoolJob): Promise<{ id: number } & FileEncoding> {
+  return { id: job.id, ...(await (await encoder).encodeFile(job.file, job.factors, job.output)) };
 }

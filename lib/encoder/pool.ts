@@ -14,10 +14,13 @@ import { loadAudio } from '../audio/index.js';
 import { InputError, ModelError } from '../errors.js';
 import type { Encoder } from './encoder.js';
 import type { ModelDir } from './manifest.js';
-import type { PoolJob, PoolReply } from './pool-worker.js';
 
 /** One file encoded: its duration and the frames at each factor asked. */
 export interface FileEncoding { seconds: number; outputs: { factor: number; frames: Float32Array; numFrames: number }[] }
+
+/** A job for an encoding worker (pool-worker.ts), and its answer. */
+export interface PoolJob { id: number; file: string; factors: number[]; output?: string }
+export type PoolReply = ({ id: number } & FileEncoding) | { id: number; error: string; input: boolean };
 
 export interface FileEncoder {
   /** Frames of `file` at each factor (1 = as recorded), from `output` (default the encoder output). */

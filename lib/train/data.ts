@@ -60,34 +60,32 @@ export function labeler(vocab: readonly string[], pron?: Pronunciations): Labele
  */
 export async function prepareExamples(utts: Utterance[], encoder: FileEncoder, toLabels: Labeler, onProgress?: (i: number, n: number) => void, signal?: AbortSignal,
   output?: string): Promise<{ examples: Example[]; skipped: Skipped[] }> {
-  const skipped = new Map<string, string[]>();
-  const skip = (reason: string, file: string): void => { skipped.set(reason, [...(skipped.get(reason) ?? []), file]); };
   let done = 0;
   const progress = (): void => onProgress?.(++done, utts.length);
-  const results = await Promise.all(utts.map(async (u): Promise<Example | undefined> => {
+  type Skip = { reason: string; file: string };
+  const results = await Promise.all(utts.map(async (u): Promise<Example | Skip> => {
     signal?.throwIfAborted();
     const text = normalizeText(u.text);
     const labels = toLabels(text);
-    if (!(labels instanceof Int32Array)) { skip('a word with no pronunciation (not in the dictionary, and its letters cannot be guessed)', `${u.audio} ("${labels.missing}")`); progress(); return undefined; }
-    if (labels.length === 0) { skip('empty transcript', u.audio); progress(); return undefined; }
+    if (!(labels instanceof Int32Array)) { progress(); return { reason: 'a word with no pronunciation (not in the dictionary, and its letters cannot be guessed)', file: `${u.audio} ("${labels.missing}")` }; }
+    if (labels.length === 0) { progress(); return { reason: 'empty transcript', file: u.audio }; }
     let enc: FileEncoding;
     try {
       enc = await encoder.encodeFile(u.audio, [1], output);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      skip('unreadable audio', `${u.audio} (${err.message.replace(`${u.audio}: `, '')})`);
       progress();
-      return undefined;
+      return { reason: 'unreadable audio', file: `${u.audio} (${err.message.replace(`${u.audio}: `, '')})` };
     }
     progress();
     const o = enc.outputs[0];
-    if (o.numFrames < framesNeeded(labels)) { skip('audio too short for its transcript', u.audio); return undefined; }
+    if (o.numFrames < framesNeeded(labels)) return { reason: 'audio too short for its transcript', file: u.audio };
     return { id: u.id, audio: u.audio, speaker: u.speaker, text, labels, seconds: enc.seconds, frames: o.frames, T: o.numFrames };
   }));
   // Reasons and files in the utterances' order, whatever order the encodings finished in.
-  const order = new Map(utts.map((u, i) => [u.audio, i]));
-  const bySource = (f: string): number => order.get(f.split(' (')[0]) ?? 0;
-  return { examples: results.filter((e): e is Example => !!e), skipped: [...skipped].map(([reason, files]) => ({ reason, files: files.sort((x, y) => bySource(x) - bySource(y)) })) };
+  const skipped = new Map<string, string[]>();
+  for (const r of results) if ('reason' in r) skipped.set(r.reason, [...(skipped.get(r.reason) ?? []), r.file]);
+  return { examples: results.filter((r): r is Example => !('reason' in r)), skipped: [...skipped].map(([reason, files]) => ({ reason, files })) };
 }
 
 /**

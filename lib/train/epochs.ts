@@ -48,8 +48,12 @@ export interface Trained { members: AdapterWeights[]; state: RunState }
 /** Where an interrupted run of `out` keeps its checkpoint. */
 export const partialDir = (out: string): string => path.join(path.dirname(out), `.${path.basename(out)}.partial`);
 
-/** Phase 3: train every member (resuming from the checkpoint in `partial` when cfg.resume). */
-export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, bl: Baseline, partial: string, options: TrainOptions, log: (line: string) => void, clock?: PhaseClock): Promise<Trained> {
+/**
+ * Phase 3: train every member (resuming from the checkpoint in `partial` when cfg.resume), each step
+ * cut into shards on `pool` when one is running (see startGradPool).
+ */
+export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, bl: Baseline, partial: string, options: TrainOptions, log: (line: string) => void,
+  step: StepConfig, pool?: GradPool, clock?: PhaseClock): Promise<Trained> {
   const { folds, vocab, spec, givenDev } = run;
   const K = cfg.ensemble;
   const basePost = cfg.kld > 0 ? basePosteriors(folds.flatMap((f) => f.train), bl.fresh) : undefined;
@@ -71,94 +75,94 @@ export async function trainMembers(tf: typeof TF, cfg: Resolved, run: Prepared, 
     }
     log(`resuming after epoch ${state.epoch}${K > 1 ? ` of member ${state.member + 1} of ${K}` : ''}`);
   }
-  const step: StepConfig = { dropout: cfg.dropout, kld: cfg.kld, blank: vocab.blank, d: spec.encoder.hiddenSize, V: vocab.symbols.length, trainHead: cfg.headLr > 0 || cfg.method === 'head' };
-  let pool: GradPool | undefined;
   const buffers = new ShardBuffers();
-  try {
-    pool = await GradPool.start(defaultShards(cfg.threads), bl.fresh, step);
-  } catch (err) {
-    log(`gradient workers did not start (${(err as Error).message.split('\n')[0]}); training on one thread`);
-  }
-  try {
-    await trainEach();
-  } finally {
-    await pool?.close();
+  const tStart = performance.now() - state.elapsedSec * 1000;
+  for (let k = state.member; k < K; k++) {
+    if (k > state.member) state = startMember(k, state.elapsedSec, state.history, state.done);
+    const fold = folds[k], seed = cfg.seed + k;
+    if (K > 1) log(`member ${k + 1} of ${K}: ${fold.train.length} training utterances, ${fold.dev.length} dev${givenDev ? '' : ` (fold ${k + 1})`}, seed ${seed}; base dev WER ${(100 * bl.baseSel[givenDev ? 0 : k].wer).toFixed(1)}%`);
+    let weights = resumed?.weights ?? (k === 0 ? bl.fresh : bl.initMember(k)), best = resumed?.best ?? weights;
+    // The best epochs by the cheap dev pass, compared again at the selection beam when the member ends
+    // (after --resume only the best one so far is known).
+    let cands: Candidate[] = resumed && state.bestEpoch > 0 ? [{ epoch: state.bestEpoch, weights: best, wer: state.bestWer, loss: state.bestLoss }] : [];
+    resumed = undefined;
+    const model = new AdapterModel(tf, weights);
+    const optA = tf.train.adam(cfg.lr, 0.9, 0.98);
+    const optH = tf.train.adam(Math.max(cfg.headLr, 1e-12), 0.9, 0.98);
+    try {
+      for (let epoch = state.epoch + 1; epoch <= cfg.epochs && state.sinceBest < cfg.patience; epoch++) {
+        options.signal?.throwIfAborted();
+        const r = rng(seed * 1000 + epoch);
+        let lossSum = 0, lossN = 0;
+        const tEpoch = performance.now();
+        for (const batch of makeBatches(fold.train, cfg.batchFrames, r)) {
+          lossSum += (await trainStep(tf, cfg, model, optA, optH, batch, step, r, buffers, pool, basePost)) * batch.length;
+          lossN += batch.length;
+        }
+        const trainSec = (performance.now() - tEpoch) / 1000;
+        clock?.add('train steps', trainSec);
+        weights = model.read();
+        const tDev = performance.now();
+        const s = devScore([weights], fold.dev, vocab, bl.proxy, devLogProbs(tf, model, fold.dev, Math.ceil(cfg.batchFrames / (pool?.shards ?? 1))));
+        clock?.add('dev scoring', (performance.now() - tDev) / 1000);
+        // Best epoch: lowest dev WER (ties: lower dev loss). Patience runs out only when neither the WER nor the
+        // dev loss has improved for `patience` epochs: WER on a small dev set is noisy and can stall while the
+        // adapter is still learning.
+        const improved = s.wer < state.bestWer - 1e-9 || (Math.abs(s.wer - state.bestWer) < 1e-9 && s.loss < state.bestLoss);
+        const lossImproved = s.loss < (state.minLoss ?? state.bestLoss) - 1e-6;
+        if (lossImproved) state.minLoss = s.loss;
+        if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; best = weights; }
+        cands = [...cands, { epoch, weights, wer: s.wer, loss: s.loss }].sort(byWerThenLoss).slice(0, CANDIDATES);
+        state.sinceBest = improved || lossImproved ? 0 : state.sinceBest + 1;
+        const elapsedSec = (performance.now() - tStart) / 1000;
+        // ETA (an upper bound): this member's remaining epochs, and the members to come as long as those finished took (else all epochs).
+        const perEpoch = elapsedSec / (state.history.length + 1);
+        const later = state.done.length ? state.done.reduce((a, m) => a + m.epochs, 0) / state.done.length : cfg.epochs;
+        const rep: EpochReport = { epoch, ...(K > 1 ? { member: k } : {}), trainLoss: lossSum / Math.max(1, lossN), devLoss: s.loss, devWer: s.wer, devCer: s.cer, trainSec, elapsedSec, etaSec: perEpoch * (cfg.epochs - epoch + (K - 1 - k) * later) };
+        state.history.push(rep);
+        state.epoch = epoch;
+        state.elapsedSec = elapsedSec;
+        options.onEpoch?.(rep);
+        const tCk = performance.now();
+        writeCheckpoint(partial, state, weights, best, cfg.accent, cfg.method);
+        clock?.add('checkpoints', (performance.now() - tCk) / 1000);
+      }
+    } finally {
+      model.dispose();
+      optA.dispose();
+      optH.dispose();
+    }
+    if (bl.proxy.name !== bl.selector.name && cands.length) {
+      const tSel = performance.now();
+      const chosen = selectEpoch(cands, fold.dev, vocab, bl.selector, bl.baseSel[givenDev ? 0 : k]);
+      clock?.add('dev scoring', (performance.now() - tSel) / 1000);
+      log(`${K > 1 ? `member ${k + 1}: ` : ''}epochs compared at ${bl.proxy.name}; the best ${cands.length} (${cands.map((c) => c.epoch).join(', ')}) at ${bl.selector.name}: ${chosen ? `epoch ${chosen.epoch}, dev WER ${(100 * chosen.wer).toFixed(1)}%` : 'none beats the base model'}`);
+      best = chosen?.weights ?? (k === 0 ? bl.fresh : bl.initMember(k));
+      state.bestEpoch = chosen?.epoch ?? 0;
+    }
+    members.push(best);
+    state.done.push({ bestEpoch: state.bestEpoch, epochs: state.epoch });
+    if (K > 1) {
+      // The finished member, then a checkpoint that starts the next one (a kill in between redoes nothing twice).
+      writeFileAtomic(path.join(partial, `member-${k}.bin`), packWeights([best]).blob);
+      if (k + 1 < K) writeCheckpoint(partial, startMember(k + 1, state.elapsedSec, state.history, state.done), best, best, cfg.accent, cfg.method);
+    }
   }
   return { members, state };
+}
 
-  async function trainEach(): Promise<void> {
-    const tStart = performance.now() - state.elapsedSec * 1000;
-    for (let k = state.member; k < K; k++) {
-      if (k > state.member) state = startMember(k, state.elapsedSec, state.history, state.done);
-      const fold = folds[k], seed = cfg.seed + k;
-      if (K > 1) log(`member ${k + 1} of ${K}: ${fold.train.length} training utterances, ${fold.dev.length} dev${givenDev ? '' : ` (fold ${k + 1})`}, seed ${seed}; base dev WER ${(100 * bl.baseSel[givenDev ? 0 : k].wer).toFixed(1)}%`);
-      let weights = resumed?.weights ?? (k === 0 ? bl.fresh : bl.initMember(k)), best = resumed?.best ?? weights;
-      // The best epochs by the cheap dev pass, compared again at the selection beam when the member ends
-      // (after --resume only the best one so far is known).
-      let cands: Candidate[] = resumed && state.bestEpoch > 0 ? [{ epoch: state.bestEpoch, weights: best, wer: state.bestWer, loss: state.bestLoss }] : [];
-      resumed = undefined;
-      const model = new AdapterModel(tf, weights);
-      const optA = tf.train.adam(cfg.lr, 0.9, 0.98);
-      const optH = tf.train.adam(Math.max(cfg.headLr, 1e-12), 0.9, 0.98);
-      try {
-        for (let epoch = state.epoch + 1; epoch <= cfg.epochs && state.sinceBest < cfg.patience; epoch++) {
-          options.signal?.throwIfAborted();
-          const r = rng(seed * 1000 + epoch);
-          let lossSum = 0, lossN = 0;
-          const tEpoch = performance.now();
-          for (const batch of makeBatches(fold.train, cfg.batchFrames, r)) {
-            lossSum += (await trainStep(tf, cfg, model, optA, optH, batch, step, r, buffers, pool, basePost)) * batch.length;
-            lossN += batch.length;
-          }
-          const trainSec = (performance.now() - tEpoch) / 1000;
-          clock?.add('train steps', trainSec);
-          weights = model.read();
-          const tDev = performance.now();
-          const s = devScore([weights], fold.dev, vocab, bl.proxy, devLogProbs(tf, model, fold.dev, Math.ceil(cfg.batchFrames / (pool?.shards ?? 1))));
-          clock?.add('dev scoring', (performance.now() - tDev) / 1000);
-          // Best epoch: lowest dev WER (ties: lower dev loss). Patience runs out only when neither the WER nor the
-          // dev loss has improved for `patience` epochs: WER on a small dev set is noisy and can stall while the
-          // adapter is still learning.
-          const improved = s.wer < state.bestWer - 1e-9 || (Math.abs(s.wer - state.bestWer) < 1e-9 && s.loss < state.bestLoss);
-          const lossImproved = s.loss < (state.minLoss ?? state.bestLoss) - 1e-6;
-          if (lossImproved) state.minLoss = s.loss;
-          if (improved) { state.bestWer = s.wer; state.bestLoss = s.loss; state.bestEpoch = epoch; best = weights; }
-          cands = [...cands, { epoch, weights, wer: s.wer, loss: s.loss }].sort(byWerThenLoss).slice(0, CANDIDATES);
-          state.sinceBest = improved || lossImproved ? 0 : state.sinceBest + 1;
-          const elapsedSec = (performance.now() - tStart) / 1000;
-          // ETA (an upper bound): this member's remaining epochs, and the members to come as long as those finished took (else all epochs).
-          const perEpoch = elapsedSec / (state.history.length + 1);
-          const later = state.done.length ? state.done.reduce((a, m) => a + m.epochs, 0) / state.done.length : cfg.epochs;
-          const rep: EpochReport = { epoch, ...(K > 1 ? { member: k } : {}), trainLoss: lossSum / Math.max(1, lossN), devLoss: s.loss, devWer: s.wer, devCer: s.cer, trainSec, elapsedSec, etaSec: perEpoch * (cfg.epochs - epoch + (K - 1 - k) * later) };
-          state.history.push(rep);
-          state.epoch = epoch;
-          state.elapsedSec = elapsedSec;
-          options.onEpoch?.(rep);
-          const tCk = performance.now();
-          writeCheckpoint(partial, state, weights, best, cfg.accent, cfg.method);
-          clock?.add('checkpoints', (performance.now() - tCk) / 1000);
-        }
-      } finally {
-        model.dispose();
-        optA.dispose();
-        optH.dispose();
-      }
-      if (bl.proxy.name !== bl.selector.name && cands.length) {
-        const tSel = performance.now();
-        const chosen = selectEpoch(cands, fold.dev, vocab, bl.selector, bl.baseSel[givenDev ? 0 : k]);
-        clock?.add('dev scoring', (performance.now() - tSel) / 1000);
-        log(`${K > 1 ? `member ${k + 1}: ` : ''}epochs compared at ${bl.proxy.name}; the best ${cands.length} (${cands.map((c) => c.epoch).join(', ')}) at ${bl.selector.name}: ${chosen ? `epoch ${chosen.epoch}, dev WER ${(100 * chosen.wer).toFixed(1)}%` : 'none beats the base model'}`);
-        best = chosen?.weights ?? (k === 0 ? bl.fresh : bl.initMember(k));
-        state.bestEpoch = chosen?.epoch ?? 0;
-      }
-      members.push(best);
-      state.done.push({ bestEpoch: state.bestEpoch, epochs: state.epoch });
-      if (K > 1) {
-        // The finished member, then a checkpoint that starts the next one (a kill in between redoes nothing twice).
-        writeFileAtomic(path.join(partial, `member-${k}.bin`), packWeights([best]).blob);
-        if (k + 1 < K) writeCheckpoint(partial, startMember(k + 1, state.elapsedSec, state.history, state.done), best, best, cfg.accent, cfg.method);
-      }
-    }
+/** The settings of every gradient step of a run. */
+export function stepConfig(cfg: Resolved, run: Prepared): StepConfig {
+  return { dropout: cfg.dropout, kld: cfg.kld, blank: run.vocab.blank, d: run.spec.encoder.hiddenSize, V: run.vocab.symbols.length, trainHead: cfg.headLr > 0 || cfg.method === 'head' };
+}
+
+/** Gradient workers for the run (one per core beyond this thread), or undefined to train on this thread alone (one core, or the workers did not start: said in the log). */
+export async function startGradPool(cfg: Resolved, step: StepConfig, weights: AdapterWeights, log: (line: string) => void): Promise<GradPool | undefined> {
+  try {
+    return await GradPool.start(defaultShards(cfg.threads), weights, step);
+  } catch (err) {
+    log(`gradient workers did not start (${(err as Error).message.split('\n')[0]}); training on one thread`);
+    return undefined;
   }
 }
 

@@ -58,7 +58,7 @@ export class GradPool {
   get shards(): number { return this.links.length + 1; }
 
   /**
-   * Start `shards - 1` workers with a model's weights. Returns undefined (the caller trains on the
+   * Start `shards - 1` workers with a model's weights (its shape: every step sends the current values). Returns undefined (the caller trains on the
    * main thread alone) for one shard; throws if a worker cannot start.
    */
   static async start(shards: number, weights: AdapterWeights, config: StepConfig): Promise<GradPool | undefined> {
@@ -67,17 +67,12 @@ export class GradPool {
     const links = Array.from({ length: shards - 1 }, () => new WorkerLink(new Worker(url)));
     const pool = new GradPool(links, config);
     try {
-      await pool.reset(weights);
+      await Promise.all(links.map((l) => l.request({ type: 'init', weights, config })));
     } catch (err) {
       await pool.close();
       throw err;
     }
     return pool;
-  }
-
-  /** A new model (the next member of an ensemble): every worker's replica gets its weights. */
-  async reset(weights: AdapterWeights): Promise<void> {
-    await Promise.all(this.links.map((l) => l.request({ type: 'init', weights, config: this.config })));
   }
 
   /**
@@ -87,7 +82,7 @@ export class GradPool {
    */
   async gradients(tf: typeof TF, model: AdapterModel, shards: Shard[]): Promise<{ loss: number; grads: Record<string, TF.Tensor> }> {
     const keys = trainedKeys(model, this.config.trainHead);
-    const values = shards.length > 1 ? model.values(keys) : {};
+    const values = model.values(keys); // every step: the workers keep no state of their own
     // A shard in shared memory (see ShardBuffers) is read in place; one in its own buffer is handed over.
     const asked = shards.slice(1).map((shard, i) => this.links[i].request({ type: 'step', values, shard }, shard.x.buffer instanceof SharedArrayBuffer ? [] : [shard.x.buffer as ArrayBuffer]));
     let mine: { loss: number; grads: Record<string, TF.Tensor> };

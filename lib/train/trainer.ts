@@ -16,7 +16,7 @@ import path from 'node:path';
 import { recoverAdapter } from '../adapter/io.js';
 import { UsageError } from '../errors.js';
 import { initTraining } from './backend.js';
-import { partialDir, trainMembers } from './epochs.js';
+import { partialDir, startGradPool, stepConfig, trainMembers } from './epochs.js';
 import { adapterDecoding, judge, measureBaseline } from './guard.js';
 import { resolveTrainOptions, type TrainOptions, type TrainResult } from './options.js';
 import { PhaseClock } from './phases.js';
@@ -53,7 +53,14 @@ export async function trainAdapter(options: TrainOptions): Promise<TrainResult> 
   const baseline = clock.time('baseline', () => measureBaseline(cfg, run, log));
 
   // 3. Epochs, member by member (resuming from the last checkpoint when asked).
-  const trained = await trainMembers(rt.tf, cfg, run, baseline, partial, options, log, clock);
+  const step = stepConfig(cfg, run);
+  const pool = await startGradPool(cfg, step, baseline.fresh, log);
+  let trained;
+  try {
+    trained = await trainMembers(rt.tf, cfg, run, baseline, partial, options, log, step, pool, clock);
+  } finally {
+    await pool?.close();
+  }
 
   // 4. Guard, then the adapter's own decoding settings.
   const judgement = clock.time('guard', () => judge(cfg, run, baseline, trained.members, trained.state.done, log));
