@@ -39,7 +39,7 @@ export async function benchTrainSpeed(quick = false): Promise<string> {
     // The same training split, cached encoder outputs, for PyTorch.
     const md = resolveModel('base-en');
     const spec = md.manifest;
-    const head = CtcHead.load(md.dir, spec.ctcHead!.weights, spec.ctcHead!.bias, spec.encoder.hiddenSize, spec.ctcHead!.vocab.length);
+    const head = CtcHead.load(md.dir, spec.ctcHead!.weights!, spec.ctcHead!.bias!, spec.encoder.hiddenSize, spec.ctcHead!.vocab.length);
     const enc = await Encoder.create(md, { threads: os.cpus().length });
     const { examples } = await prepareExamples(readDataset(data).utterances, localFileEncoder(enc), labeler(spec.ctcHead!.vocab));
     await enc.release();

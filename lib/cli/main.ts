@@ -7,6 +7,7 @@ import { setAudioLimits } from '../audio/index.js';
 import { describeError, UsageError } from '../errors.js';
 import { cacheCommand } from './cache.command.js';
 import { evalCommand } from './eval.command.js';
+import { exportCommand } from './export.command.js';
 import { featuresCommand } from './features.command.js';
 import { infoCommand } from './info.command.js';
 import { modelsCommand } from './models.command.js';
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(evalCommand)
       .command(modelsCommand)
       .command(rankCommand)
+      .command(exportCommand)
       .command(pronounceCommand)
       .command(infoCommand)
       .command(cacheCommand)

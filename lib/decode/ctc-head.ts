@@ -1,4 +1,7 @@
-/** The linear CTC head: logits = hidden (T, d) x W (d, V) + b, then log-softmax per frame. */
+/**
+ * The linear CTC head: logits = hidden (T, d) x W (d, V) + b, then log-softmax per frame. An
+ * exported model's graph ends in log-probabilities already: its head passes them through.
+ */
 import path from 'node:path';
 import { ModelError } from '../errors.js';
 import { readNpy } from '../io/npy.js';
@@ -19,6 +22,16 @@ export class CtcHead {
     this.vocabSize = vocabSize;
   }
 
+  /** The head of a model whose encoder outputs log-probabilities (V per frame): they pass through. */
+  static passThrough(vocabSize: number): CtcHead {
+    const h = new CtcHead(new Float32Array(vocabSize * vocabSize), new Float32Array(vocabSize), vocabSize, vocabSize);
+    (h as { passThrough: boolean }).passThrough = true;
+    return h;
+  }
+
+  /** True for passThrough(): logProbs returns its input. */
+  readonly passThrough: boolean = false;
+
   /** Read weight (dim, V) and bias (V,) .npy files. */
   static load(dir: string, weightFile: string, biasFile: string, dim: number, vocabSize: number): CtcHead {
     const w = readNpy(path.join(dir, weightFile));
@@ -31,6 +44,7 @@ export class CtcHead {
 
   /** Log-probabilities (T, V) for hidden frames (T, dim). */
   logProbs(hidden: Float32Array, T: number): Float32Array {
+    if (this.passThrough) return hidden;
     const out = new Float32Array(T * this.vocabSize);
     matmulBias(hidden, T, this.dim, this.weight, this.bias, this.vocabSize, out);
     logSoftmaxRows(out, T, this.vocabSize);

@@ -53,9 +53,15 @@ export class Pronunciations {
   }
 
   /** A phone model's dictionary and rules (model.json ctcHead), or undefined for a character model. */
-  static forModel(dir: string, head: { vocab: readonly string[]; pronunciations?: string; g2p?: string }): Pronunciations | undefined {
+  static forModel(dir: string, head: { vocab: readonly string[]; pronunciations?: string; g2p?: string; addedWords?: string }): Pronunciations | undefined {
     if (!head.pronunciations) return undefined;
-    return Pronunciations.load(path.join(dir, head.pronunciations), head.vocab, head.g2p ? path.join(dir, head.g2p) : undefined);
+    const p = Pronunciations.load(path.join(dir, head.pronunciations), head.vocab, head.g2p ? path.join(dir, head.g2p) : undefined);
+    if (head.addedWords) {
+      // An export's added words (an adapter's guesses): in every lexicon, as the adapter's words are.
+      const extra = Pronunciations.load(path.join(dir, head.addedWords), head.vocab);
+      for (const w of extra.words()) for (const phones of extra.dict.get(w)!) p.add(w, phones);
+    }
+    return p;
   }
 
   get size(): number {

@@ -32,13 +32,19 @@ export type FrontEnd =
 /** Tensor layouts: B batch, T time (frames), F feature bins, S samples, D hidden size. */
 export type InputLayout = 'BTF' | 'BFT' | 'BS';
 
+/** What an encoder's output holds (see EncoderSpec.output). */
+export type EncoderOutputType = 'hidden' | 'logits' | 'logprobs';
+
 export interface EncoderSpec {
   file: string;
   sha256: string;
   kind: EncoderKind;
   input: { name: string; layout: InputLayout };
-  /** 'hidden': hidden states; 'logits': CTC logits of a model that has its own head (wav2vec2-CTC). */
-  output: { name: string; layout: 'BTD'; type: 'hidden' | 'logits' };
+  /**
+   * 'hidden': hidden states; 'logits': CTC logits of a model that has its own head (wav2vec2-CTC);
+   * 'logprobs': CTC log-probabilities of an `adapt-asr export` (head and adapter inside; hiddenSize = vocab size).
+   */
+  output: { name: string; layout: 'BTD'; type: EncoderOutputType };
   /** Seconds between output frames (0.02 for Whisper and wav2vec2). */
   frameShift: number;
   /** Size of each output frame (D). */
@@ -50,9 +56,9 @@ export interface EncoderSpec {
 }
 
 export interface CtcHeadSpec {
-  /** .npy (hiddenSize, vocab) and (vocab,), relative to the model directory. */
-  weights: string;
-  bias: string;
+  /** .npy (hiddenSize, vocab) and (vocab,), relative to the model directory; absent when the encoder outputs log-probabilities. */
+  weights?: string;
+  bias?: string;
   /** Output symbols in order; vocab[blank] is the CTC blank. */
   vocab: string[];
   blank: number;
@@ -67,6 +73,8 @@ export interface CtcHeadSpec {
    * parts ("violinist's", "sidecar") are guessed.
    */
   g2p?: string;
+  /** An export's extra dictionary entries (an adapter's guessed words, same format), always in the lexicon. */
+  addedWords?: string;
 }
 
 /**
@@ -163,7 +171,7 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
   const spec: EncoderSpec = {
     file: encFile, sha256, kind,
     input: { name: str(input, 'name', 'encoder.input.name'), layout: oneOf(input, 'layout', 'encoder.input.layout', ['BTF', 'BFT', 'BS'] as const) },
-    output: { name: str(output, 'name', 'encoder.output.name'), layout: oneOf(output, 'layout', 'encoder.output.layout', ['BTD'] as const), type: oneOf(output, 'type', 'encoder.output.type', ['hidden', 'logits'] as const) },
+    output: { name: str(output, 'name', 'encoder.output.name'), layout: oneOf(output, 'layout', 'encoder.output.layout', ['BTD'] as const), type: oneOf(output, 'type', 'encoder.output.type', ['hidden', 'logits', 'logprobs'] as const) },
     frameShift: num(e, 'frameShift', 'encoder.frameShift', (x) => x > 0 && x <= 1, 'a number of seconds in (0, 1]'),
     hiddenSize: num(e, 'hiddenSize', 'encoder.hiddenSize', (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
   };
@@ -180,8 +188,10 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
   if (m.ctcHead !== undefined) {
     const h = obj(m.ctcHead, 'ctcHead');
     const vocab = Array.isArray(h.vocab) && h.vocab.length >= 2 && h.vocab.every((v) => typeof v === 'string') ? (h.vocab as string[]) : fail('ctcHead.vocab', 'an array of at least 2 strings', h.vocab);
+    const exported = spec.output.type === 'logprobs';
+    if (exported && vocab.length !== spec.hiddenSize) fail('encoder.hiddenSize', `the vocabulary size ${vocab.length} for a log-probabilities output`, spec.hiddenSize);
     ctcHead = {
-      weights: str(h, 'weights', 'ctcHead.weights'), bias: str(h, 'bias', 'ctcHead.bias'), vocab,
+      ...(exported ? {} : { weights: str(h, 'weights', 'ctcHead.weights'), bias: str(h, 'bias', 'ctcHead.bias') }), vocab,
       blank: num(h, 'blank', 'ctcHead.blank', (x) => Number.isInteger(x) && x >= 0 && x < vocab.length, `an index into vocab (0 to ${vocab.length - 1})`),
     };
     if (h.pronunciations !== undefined) ctcHead.pronunciations = str(h, 'pronunciations', 'ctcHead.pronunciations');
@@ -189,7 +199,12 @@ export function validateManifest(raw: unknown, file: string): Readonly<ModelMani
       if (h.pronunciations === undefined) fail('ctcHead.g2p', 'absent unless ctcHead.pronunciations is given', h.g2p);
       ctcHead.g2p = str(h, 'g2p', 'ctcHead.g2p');
     }
+    if (h.addedWords !== undefined) {
+      if (h.pronunciations === undefined) fail('ctcHead.addedWords', 'absent unless ctcHead.pronunciations is given', h.addedWords);
+      ctcHead.addedWords = str(h, 'addedWords', 'ctcHead.addedWords');
+    }
   }
+  if (spec.output.type === 'logprobs' && !ctcHead) fail('ctcHead', 'present (vocab and blank) for a log-probabilities output', undefined);
   let trainableTop: TrainableTopSpec | undefined;
   if (m.trainableTop !== undefined) {
     const t = obj(m.trainableTop, 'trainableTop');

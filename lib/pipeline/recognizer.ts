@@ -19,6 +19,7 @@ import { DEFAULT_MODEL, resolveModel } from '../encoder/registry.js';
 import { ConfigError, ModelError } from '../errors.js';
 import { adapterLogProbs, type AdapterWeights } from '../adapter/math.js';
 import { loadAdapter, type AdapterMeta } from '../adapter/io.js';
+import { checkAdapterFits } from '../adapter/fit.js';
 import type { Waveform } from '../types.js';
 import { RecognitionStream, type StreamOptions } from './stream.js';
 import type { DecodeOptions, Transcript } from './types.js';
@@ -96,20 +97,14 @@ export class Recognizer {
     const md = resolveModel(options.model ?? given?.meta?.base.name ?? DEFAULT_MODEL, options.modelsDir);
     const h = md.manifest.ctcHead;
     if (!h) throw new ModelError(`model '${md.manifest.name}' has no CTC head; train one with \`adapt-asr train --model ${md.manifest.name} --method head --as-base\``, md.dir);
-    const head = CtcHead.load(md.dir, h.weights, h.bias, md.manifest.encoder.hiddenSize, h.vocab.length);
+    const head = md.manifest.encoder.output.type === 'logprobs' ? CtcHead.passThrough(h.vocab.length) : CtcHead.load(md.dir, h.weights!, h.bias!, md.manifest.encoder.hiddenSize, h.vocab.length);
     let lm: ArpaLm | undefined;
     const lmFile = options.lm ?? path.join(md.dir, 'lm.arpa.gz');
     if (options.useLm !== false && (options.lm !== undefined || fs.existsSync(lmFile))) lm = ArpaLm.load(lmFile);
     let adapter: { meta?: AdapterMeta; weights: AdapterWeights[] } | undefined;
     if (given !== undefined) {
       adapter = { meta: given.meta, weights: Array.isArray(given.weights) ? given.weights : [given.weights] };
-      if (adapter.weights.length === 0 || new Set(adapter.weights.map((w) => `${w.method} ${w.dim} ${w.vocabSize}`)).size > 1) throw new ModelError('an adapter ensemble needs one or more members of one method and size');
-      const a = adapter.meta;
-      if (a && a.base.encoderSha256 !== md.manifest.encoder.sha256) {
-        throw new ModelError(`adapter was trained for base model '${a.base.name}' ${a.base.modelVersion} (encoder ${a.base.encoderSha256.slice(0, 12)}...), not '${md.manifest.name}' ${md.manifest.modelVersion} (${md.manifest.encoder.sha256.slice(0, 12)}...); use --model ${a.base.name} or retrain the adapter`, typeof options.adapter === 'string' ? options.adapter : undefined);
-      }
-      if (adapter.weights[0].dim !== md.manifest.encoder.hiddenSize || adapter.weights[0].vocabSize !== h.vocab.length) throw new ModelError('adapter sizes do not fit the model');
-      if (adapter.weights[0].method === 'top' && !md.manifest.trainableTop) throw new ModelError(`adapter fine-tunes top blocks that model '${md.manifest.name}' does not ship`);
+      checkAdapterFits(md, adapter.meta, adapter.weights, typeof options.adapter === 'string' ? options.adapter : undefined);
     }
     const pron = Pronunciations.forModel(md.dir, h);
     // Words of the adapter's training transcripts that the dictionary lacks, as the trainer guessed them.

@@ -56,13 +56,14 @@ export async function prepareRun(cfg: Resolved, options: TrainOptions, log: (lin
   };
   const md = resolveModel(cfg.model, cfg.modelsDir);
   const spec = md.manifest;
+  if (spec.encoder.output.type === 'logprobs') throw new ModelError(`model '${spec.name}' is an export (adapt-asr export) and cannot be adapted; adapt the model its export.json names, then export again`, md.dir);
   if (!spec.ctcHead && !cfg.asBase) throw new ModelError(`model '${spec.name}' has no base CTC head to adapt; train one first: adapt-asr train --model ${spec.name} --method head --as-base --data <general English data>`, md.dir);
   if (cfg.asBase && spec.encoder.output.type === 'logits') throw new ModelError(`model '${spec.name}' outputs CTC logits of its own; a base head on top of logits is not supported`, md.dir);
   const vocab = spec.ctcHead ? { symbols: spec.ctcHead.vocab, blank: spec.ctcHead.blank } : { symbols: CHAR_VOCAB, blank: 0 };
   const pron = spec.ctcHead && !cfg.asBase ? Pronunciations.forModel(md.dir, spec.ctcHead) : undefined;
   const top = cfg.method === 'top' ? loadTopBlocks(md) : undefined;
   const baseHead = spec.ctcHead && !cfg.asBase
-    ? CtcHead.load(md.dir, spec.ctcHead.weights, spec.ctcHead.bias, spec.encoder.hiddenSize, spec.ctcHead.vocab.length)
+    ? CtcHead.load(md.dir, spec.ctcHead.weights!, spec.ctcHead.bias!, spec.encoder.hiddenSize, spec.ctcHead.vocab.length)
     : randomHead(spec.encoder.hiddenSize, vocab.symbols.length, cfg.seed);
   let utts: Utterance[] = readDataset(cfg.data).utterances;
   if (utts.length === 0) throw new InputError('dataset has no utterances', cfg.data);
