@@ -18,6 +18,8 @@ export { loadRecognizer, Recognizer, type RecognizerOptions, type DecodeOptions,
 export { evaluate, type EvalResult } from './pipeline/evaluate.js';
 export { trainAdapter, bundledAccents, type TrainOptions, type TrainResult, type EpochReport } from './train/trainer.js';
 export { loadAdapter } from './adapter/io.js';
+export { exportModel, type ExportInfo, type ExportOptions } from './export/export.js';
+export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';
 export { normalizeText } from './text/normalize.js';
 export { ArpaLm } from './decode/arpa.js';
 export type { Hypothesis, WordTiming } from './decode/types.js';

@@ -13,6 +13,7 @@ import { infoCommand } from './info.command.js';
 import { modelsCommand } from './models.command.js';
 import { pronounceCommand } from './pronounce.command.js';
 import { rankCommand } from './rank.command.js';
+import { serveCommand } from './serve.command.js';
 import { trainCommand } from './train.command.js';
 import { transcribeCommand } from './transcribe.command.js';
 import { toolkitVersion } from '../version.js';
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(modelsCommand)
       .command(rankCommand)
       .command(exportCommand)
+      .command(serveCommand)
       .command(pronounceCommand)
       .command(infoCommand)
       .command(cacheCommand)

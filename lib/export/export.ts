@@ -56,6 +56,7 @@ export interface ExportInfo {
   decoding: NonNullable<ModelManifest['decoding']>;
 }
 
+/** Options of exportModel: which adapter and model, and the folder to write. */
 export interface ExportOptions {
   /** The adapter folder (absent: the base model alone). */
   adapter?: string;
