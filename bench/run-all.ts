@@ -14,6 +14,7 @@ import { benchHub } from './hub.js';
 import { benchPocketsphinx } from './pocketsphinx.js';
 import { benchRealVoices } from './real-voices.js';
 import { benchReliability } from './reliability.js';
+import { benchServe } from './serve-load.js';
 import { benchTrainSpeed } from './train-speed.js';
 import { benchTranscribe } from './transcribe.js';
 
@@ -32,6 +33,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   'train-speed': benchTrainSpeed,
   'adapt-time': (quick) => benchAdaptTime(quick, quick ? 'quick' : 'after'),
   reliability: benchReliability,
+  serve: (quick) => benchServe(quick),
 };
 
 function replaceSection(doc: string, name: string, body: string): string {

@@ -34,9 +34,14 @@ export class Pronunciations {
    * `rulesFile`: letter-to-phone rules for words the dictionary lacks (see g2p.ts).
    */
   static load(file: string, units?: readonly string[], rulesFile?: string): Pronunciations {
+    return Pronunciations.parse(readMaybeGzipped(file, 'pronunciation dictionary'), file, units, rulesFile ? LetterToPhone.load(rulesFile) : undefined);
+  }
+
+  /** Parse a dictionary's text (`file` names it in errors); see load(). */
+  static parse(text: string, file: string, units?: readonly string[], rules?: LetterToPhone): Pronunciations {
     const known = units ? new Set(units) : undefined;
     const dict = new Map<string, string[][]>();
-    const lines = readMaybeGzipped(file, 'pronunciation dictionary').split('\n');
+    const lines = text.split('\n');
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i].trim();
       if (!line || line.startsWith('#')) continue;
@@ -49,7 +54,12 @@ export class Pronunciations {
       if (list) list.push(phones); else dict.set(parts[0], [phones]);
     }
     if (dict.size === 0) throw new InputError('pronunciation dictionary is empty', file);
-    return new Pronunciations(dict, rulesFile ? LetterToPhone.load(rulesFile) : undefined, units);
+    return new Pronunciations(dict, rules, units);
+  }
+
+  /** Add every entry of another dictionary (an export's added words): they join every lexicon. */
+  addAll(other: Pronunciations): void {
+    for (const [w, list] of other.dict) for (const phones of list) this.add(w, phones);
   }
 
   /** A phone model's dictionary and rules (model.json ctcHead), or undefined for a character model. */
@@ -58,8 +68,7 @@ export class Pronunciations {
     const p = Pronunciations.load(path.join(dir, head.pronunciations), head.vocab, head.g2p ? path.join(dir, head.g2p) : undefined);
     if (head.addedWords) {
       // An export's added words (an adapter's guesses): in every lexicon, as the adapter's words are.
-      const extra = Pronunciations.load(path.join(dir, head.addedWords), head.vocab);
-      for (const w of extra.words()) for (const phones of extra.dict.get(w)!) p.add(w, phones);
+      p.addAll(Pronunciations.load(path.join(dir, head.addedWords), head.vocab));
     }
     return p;
   }

@@ -104,6 +104,15 @@ export class Encoder {
   }
 
   /**
+   * An encoder on a session made elsewhere (the browser's onnxruntime-web): its inputs and outputs
+   * are checked against model.json as create() checks them; the caller owns the model's bytes.
+   */
+  static fromSession(md: ModelDir, session: OnnxSession, options: EncoderOptions = {}): Encoder {
+    Encoder.checkIO(md, session, md.manifest.encoder.file);
+    return new Encoder(md, session, options);
+  }
+
+  /**
    * Check that the model's encoder file exists and (with `checksum`) matches model.json's sha256,
    * without loading it; returns its path.
    */

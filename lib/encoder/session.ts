@@ -2,6 +2,7 @@
  * The only module that imports onnxruntime-node. Sessions are created through createSession(),
  * which turns ONNX Runtime's errors into one-line ModelErrors, and released explicitly.
  */
+import { wrapSession, type OnnxSession } from './session-wrap.js';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
@@ -12,20 +13,7 @@ import { ModelError } from '../errors.js';
 // user set the variable themselves (read when the first session is created, so setting it here is in time).
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
-/** Name, element type and shape (numbers, or names of symbolic dims) of one model input or output. */
-export interface TensorInfo {
-  name: string;
-  type: string;
-  shape: (number | string)[];
-}
-
-export interface OnnxSession {
-  readonly inputs: TensorInfo[];
-  readonly outputs: TensorInfo[];
-  /** Run with one float32 input; returns the named float32 output. */
-  run(inputName: string, data: Float32Array, dims: number[], outputName: string): Promise<{ data: Float32Array; dims: number[] }>;
-  release(): Promise<void>;
-}
+export type { TensorInfo, OnnxSession } from './session-wrap.js';
 
 export interface SessionOptions {
   /** Threads for one operator (default: all cores). */
@@ -35,10 +23,6 @@ export interface SessionOptions {
    * intermediate tensors it has ever held. Off, memory goes back after each run.
    */
   memArena?: boolean;
-}
-
-function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
-  return meta.map((m) => (m.isTensor ? { name: m.name, type: String(m.type), shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] }));
 }
 
 /** Load an ONNX file; `file` is also the name used in error messages. */
@@ -57,26 +41,7 @@ export async function createSession(file: string, options: SessionOptions = {}):
     const msg = (err as Error).message.split('\n')[0].replace(/^.*failed:/, '').trim();
     throw new ModelError(`cannot load ONNX model (${msg || 'unknown error'}); the file may be corrupt or truncated`, file);
   }
-  return {
-    inputs: describe(session.inputMetadata),
-    outputs: describe(session.outputMetadata),
-    async run(inputName, data, dims, outputName) {
-      let result: ort.InferenceSession.OnnxValueMapType;
-      try {
-        result = await session.run({ [inputName]: new ort.Tensor('float32', data, dims) }, [outputName]);
-      } catch (err) {
-        throw new ModelError(`ONNX Runtime failed on input ${inputName} [${dims.join(', ')}]: ${(err as Error).message.split('\n')[0]}`, file);
-      }
-      const out = result[outputName] as ort.Tensor;
-      if (out.type !== 'float32') throw new ModelError(`output ${outputName} is ${out.type}, expected float32`, file);
-      const values = out.data as Float32Array;
-      const dimsOut = [...out.dims];
-      return { data: values, dims: dimsOut };
-    },
-    async release() {
-      await session.release();
-    },
-  };
+  return wrapSession(session, ort.Tensor, file);
 }
 
 /** ONNX Runtime's version, for `info` and benchmarks. */

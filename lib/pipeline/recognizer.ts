@@ -110,10 +110,21 @@ export class Recognizer {
     // Words of the adapter's training transcripts that the dictionary lacks, as the trainer guessed them.
     if (pron && adapter?.meta?.words) pron.addWords(adapter.meta.words, typeof options.adapter === 'string' ? path.join(options.adapter, 'adapter.json') : undefined);
     checkDecodeOptions(options);
-    if (pron) for (const hw of options.hotwords ?? []) pron.hotword(hw, h.vocab);
     const encoder = await Encoder.create(md, { threads: options.threads });
-    const tuned = md.manifest.decoding ?? {};
-    return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, lm, pron, {
+    return Recognizer.assemble(encoder, head, { lm, pronunciations: pron, adapter }, options);
+  }
+
+  /**
+   * A recognizer from parts already loaded: the encoder (on its model), the head, the LM and
+   * dictionary, and the adapter. create() loads them from files; the browser build (lib/browser)
+   * fetches them and comes here too, so decoding is the same code in both.
+   */
+  static assemble(encoder: Encoder, head: CtcHead, parts: { lm?: ArpaLm; pronunciations?: Pronunciations; adapter?: { meta?: AdapterMeta; weights: AdapterWeights[] } }, options: DecodeOptions = {}): Recognizer {
+    const m = encoder.manifest, h = m.ctcHead!, pron = parts.pronunciations, adapter = parts.adapter;
+    checkDecodeOptions(options);
+    if (pron) for (const hw of options.hotwords ?? []) pron.hotword(hw, h.vocab);
+    const tuned = m.decoding ?? {};
+    return new Recognizer(encoder, head, { symbols: h.vocab, blank: h.blank }, parts.lm, pron, {
       beam: options.beam ?? tuned.beam, useLm: options.useLm, hotwords: options.hotwords,
       lmWeight: options.lmWeight, wordBonus: options.wordBonus,
       lexicon: options.lexicon ?? tuned.lexicon, oovPenalty: options.oovPenalty ?? tuned.oovPenalty,

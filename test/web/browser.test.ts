@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { serveStatic } from '../../examples/web/static-server.js';
+import { exportModel } from '../../lib/export/export.js';
+import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
+import { randomAdapter } from '../helpers/adapters.js';
+import { audioFixture, ROOT } from '../helpers/fixtures.js';
+
+/** Debian's chromium (CI installs it), or $CHROMIUM_PATH. */
+export function findChromium(): string | undefined {
+  return [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => p && fs.existsSync(p));
+}
+
+describe('browser: the example page in headless Chromium', function () {
+  this.timeout(240000);
+  let dir: string, browser: Browser | undefined, site: { url: string; close: () => Promise<void> } | undefined;
+  before(async function () {
+    const exe = findChromium();
+    if (!exe) {
+      console.log('    skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH); .ci/run installs it');
+      this.skip();
+    }
+    assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'web', 'adapt-asr.web.js')), 'npm run build makes dist/web');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-web-'));
+    randomAdapter(path.join(ROOT, 'models', 'base-en'), path.join(dir, 'adapter'), { accent: 'glasgow', words: { zyxwords: 'Z IH K S W ER D Z' } });
+    fs.mkdirSync(path.join(dir, 'exports'));
+    exportModel({ adapter: path.join(dir, 'adapter'), out: path.join(dir, 'exports', 'glasgow') });
+    exportModel({ model: 'base-en', out: path.join(dir, 'exports', 'base-en') });
+    site = await serveStatic(path.join(dir, 'exports'));
+    browser = await puppeteer.launch({ executablePath: exe, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  });
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Open the page on a model, give it a file, and wait for the answer. */
+  async function runPage(model: string, file: string): Promise<{ text: string; words: { word: string; start: number; confidence: number }[]; rtf: number; error?: string; shown: string; loadMs: number; status: string }> {
+    const page = await browser!.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      await page.goto(`${site!.url}?model=${model}`);
+      await page.waitForFunction("['ready', 'error'].includes(document.getElementById('status').textContent)", { timeout: 120000 });
+      const input = await page.$('#file');
+      await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(file);
+      await page.waitForFunction("['done', 'ready', 'error'].includes(document.getElementById('status').textContent) && (document.getElementById('error').textContent || window.adaptAsr.last)", { timeout: 120000 });
+      assert.deepEqual(errors, [], 'no uncaught errors in the page');
+      return (await page.evaluate(`(() => {
+        const s = window.adaptAsr, el = (id) => document.getElementById(id);
+        return { ...(s.last ?? { text: '', words: [], rtf: NaN }), error: el('error').textContent, shown: el('transcript').dataset.text ?? '', loadMs: s.loadMs, status: el('status').textContent };
+      })()`)) as Awaited<ReturnType<typeof runPage>>;
+    } finally {
+      await page.close();
+    }
+  }
+
+  it('a bundled WAV gives the transcript Node gives, for the base model and for the adapter', async () => {
+    for (const [name, opts] of [['glasgow', { adapter: path.join(dir, 'adapter') }], ['base-en', { model: 'base-en' }]] as const) {
+      const wav = audioFixture('speech-en-gb-f3-16k.wav');
+      const got = await runPage(name, wav);
+      const rec = await loadRecognizer({ ...opts, threads: 1 });
+      try {
+        const want = await rec.transcribe(wav);
+        assert.ok(want.text.length > 0);
+        assert.equal(got.text, want.text, name);
+        assert.equal(got.shown, want.text, 'shown on the page');
+        assert.deepEqual(got.words.map((w) => w.start), want.words.map((w) => w.start), 'word times');
+        assert.ok(got.rtf > 0 && got.rtf < 5, `real-time factor ${got.rtf}`);
+        console.log(`    ${name}: load ${(got.loadMs / 1000).toFixed(1)} s, real-time factor ${got.rtf.toFixed(3)} in Chromium`);
+      } finally {
+        await rec.release();
+      }
+    }
+  });
+
+  it('a file that is not a WAV gets a clear message on the page', async () => {
+    const got = await runPage('base-en', path.join(ROOT, 'package.json'));
+    assert.match(got.error!, /package\.json: not a WAV file \(no RIFF\/WAVE header\)\. Choose a WAV file/);
+    assert.equal(got.text, '');
+  });
+});
