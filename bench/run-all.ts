@@ -15,6 +15,7 @@ import { benchPocketsphinx } from './pocketsphinx.js';
 import { benchRealVoices } from './real-voices.js';
 import { benchReliability } from './reliability.js';
 import { benchServe } from './serve-load.js';
+import { benchWeb } from './web.js';
 import { benchTrainSpeed } from './train-speed.js';
 import { benchTranscribe } from './transcribe.js';
 
@@ -34,6 +35,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   'adapt-time': (quick) => benchAdaptTime(quick, quick ? 'quick' : 'after'),
   reliability: benchReliability,
   serve: (quick) => benchServe(quick),
+  web: () => benchWeb(),
 };
 
 function replaceSection(doc: string, name: string, body: string): string {

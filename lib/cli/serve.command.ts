@@ -1,7 +1,7 @@
 /** `adapt-asr serve`: the recognizer over HTTP and WebSocket (lib/serve/server.ts). */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
-interface ServeArgs { port: number; host: string; model?: string; modelsDir?: string; adapter?: string[]; token?: string; maxConcurrent?: number; maxQueue?: number; maxBodyMb: number; maxSeconds: number; timeout: number }
+interface ServeArgs { port: number; host: string; model?: string; modelsDir?: string; adapter?: string[]; accent?: string[]; token?: string; maxConcurrent?: number; maxQueue?: number; maxBodyMb: number; maxSeconds: number; timeout: number }
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
@@ -12,21 +12,26 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     .option('model', { type: 'string', describe: 'The model: a name or folder (an export from `adapt-asr export` too). Default: base-en-real, or the adapters\' base model.' })
     .option('models-dir', { type: 'string', describe: 'Folder of your own models.' })
     .option('adapter', { type: 'string', array: true, describe: 'Adapter folders to serve, chosen per request with ?adapter=<accent>. Repeat for several.' })
+    .option('accent', { type: 'string', array: true, describe: 'Serve the adapter trained for this accent, ./adapters/<accent>. Repeat for several.' })
     .option('token', { type: 'string', describe: 'Require "Authorization: Bearer <token>" on /v1/* (default: $ADAPT_ASR_TOKEN; none: no check).' })
     .option('max-concurrent', { type: 'number', describe: 'Transcriptions and streams at once, one worker thread each (default: cores, at most 4).' })
     .option('max-queue', { type: 'number', describe: 'Requests that may wait for a worker; beyond them the answer is 503 with Retry-After (default: 4 per worker).' })
     .option('max-body-mb', { type: 'number', default: 50, describe: 'Largest request body in megabytes (413 above).' })
     .option('max-seconds', { type: 'number', default: 600, describe: 'Longest audio of a request or a stream, in seconds (413 above).' })
     .option('timeout', { type: 'number', default: 120, describe: 'Seconds a transcription may take (504 after, and its worker is replaced), and a stream may stay silent.' })
-    .example('$0 serve --adapter adapters/scottish', 'Then: curl --data-binary @meeting.wav "http://127.0.0.1:8080/v1/transcribe?adapter=scottish"')
+    .example('$0 serve --accent scottish', 'Then: curl --data-binary @meeting.wav "http://127.0.0.1:8080/v1/transcribe?adapter=scottish"')
     .epilogue('Access log: one JSON line per request on standard output. SIGTERM or Ctrl-C: stop accepting, finish the work in flight, exit.') as unknown as Argv<ServeArgs>,
   handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
     const { startServer } = await import('../serve/server.js');
     const { UsageError } = await import('../errors.js');
     if (!(argv.maxBodyMb > 0)) throw new UsageError('--max-body-mb must be a positive number');
     const token = argv.token ?? process.env.ADAPT_ASR_TOKEN;
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    for (const a of argv.accent ?? []) if (!fs.existsSync(path.join('adapters', a, 'adapter.json'))) throw new UsageError(`no adapter for accent '${a}' in ./adapters; train one with \`adapt-asr train --accent ${a}\` or name a folder with --adapter`);
+    const adapters = [...(argv.adapter ?? []), ...(argv.accent ?? []).map((a) => path.join('adapters', a))];
     const srv = await startServer({
-      port: argv.port, host: argv.host, model: argv.model, modelsDir: argv.modelsDir, adapters: argv.adapter, token,
+      port: argv.port, host: argv.host, model: argv.model, modelsDir: argv.modelsDir, adapters, token,
       maxConcurrent: argv.maxConcurrent, maxQueue: argv.maxQueue, maxBodyBytes: Math.floor(argv.maxBodyMb * 2 ** 20), maxAudioSeconds: argv.maxSeconds, timeoutSeconds: argv.timeout,
     });
     const s = srv.pool.served!;
