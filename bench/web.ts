@@ -42,7 +42,7 @@ export async function benchWeb(): Promise<string> {
           const up = input as unknown as { uploadFile(p: string): Promise<void> };
           const results: { rtf: number; text: string }[] = [];
           for (let k = 0; k < 2; k++) {
-            await page.evaluate('window.adaptAsr.last = undefined');
+            await page.evaluate("window.adaptAsr.last = undefined; document.getElementById('file').value = ''");
             await up.uploadFile(wav);
             await page.waitForFunction('window.adaptAsr.last || window.adaptAsr.error', { timeout: 180000 });
             results.push((await page.evaluate('window.adaptAsr.last')) as { rtf: number; text: string });
