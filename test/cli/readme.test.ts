@@ -57,9 +57,9 @@ describe('README examples', function () {
       fs.symlinkSync(path.join(ROOT, 'audio-fixtures'), path.join(work, 'audio-fixtures'));
       let ran = 0;
       for (const argv of commands) {
-        // A server does not end by itself: run `serve` on a free port for a few seconds, then SIGTERM (it exits 0).
+        // A server does not end by itself: its example is checked through --help here (test/serve runs it and stops it with SIGTERM).
         const serving = argv[0] === 'serve';
-        const r = spawnSync(process.execPath, [BIN, ...argv, ...(serving ? ['--port', '0'] : [])], { cwd: work, encoding: 'utf8', ...(serving ? { timeout: 20000, killSignal: 'SIGTERM' as const } : {}), env: { ...process.env, ADAPT_ASR_MODELS_DIR: path.join(work, 'models'), HF_HUB_CACHE: path.join(work, 'hub-cache'), HF_ENDPOINT: 'http://127.0.0.1:9' } }); // the Hub is out of reach: a pull fails in one line
+        const r = spawnSync(process.execPath, [BIN, ...argv, ...(serving ? ['--help'] : [])], { cwd: work, encoding: 'utf8', env: { ...process.env, ADAPT_ASR_MODELS_DIR: path.join(work, 'models'), HF_HUB_CACHE: path.join(work, 'hub-cache'), HF_ENDPOINT: 'http://127.0.0.1:9' } }); // the Hub is out of reach: a pull fails in one line
         const what = `adapt-asr ${argv.join(' ')}: exit ${r.status}\n${r.stderr.slice(-800)}`;
         const missing = missingInputs(argv, ROOT);
         if (missing.length) {
@@ -68,7 +68,7 @@ describe('README examples', function () {
           continue;
         }
         assert.equal(r.status, 0, what);
-        if (serving) assert.match(r.stderr, /serving base-en \S+ with adapters scottish on http:\/\/127\.0\.0\.1:\d+[\s\S]*SIGTERM[\s\S]*stopped/, what);
+        if (serving) assert.match(r.stdout, /--max-concurrent[\s\S]*--timeout/, what);
         ran++;
         check(argv, r.stdout, work);
       }
