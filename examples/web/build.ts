@@ -15,8 +15,8 @@ import * as esbuild from 'esbuild';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const OUT = path.join(ROOT, 'dist', 'web');
 const ORT = path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
-/** onnxruntime-web's WebAssembly binary for its plain wasm backend (its JavaScript is in the bundle). */
-export const ORT_FILES = ['ort-wasm-simd-threaded.wasm'];
+/** onnxruntime-web's plain WebAssembly backend: the binary and the glue module it imports at run time. */
+export const ORT_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
 
 const stubNode: esbuild.Plugin = {
   name: 'stub-node-builtins',
@@ -49,6 +49,7 @@ export default { sep, isAbsolute, join, basename, dirname, resolve };`,
 };
 
 export async function buildWeb(): Promise<{ bundleBytes: number; appBytes: number }> {
+  fs.rmSync(OUT, { recursive: true, force: true }); // no file of an earlier build may stand in for a missing one
   fs.mkdirSync(OUT, { recursive: true });
   await esbuild.build({
     entryPoints: { 'adapt-asr.web': path.join(ROOT, 'lib', 'browser', 'index.ts'), app: path.join(ROOT, 'examples', 'web', 'app.ts') },

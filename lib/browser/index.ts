@@ -1,7 +1,7 @@
 /**
  * adapt-asr in the browser: load an export (`adapt-asr export`) by URL and transcribe with it.
  *
- *   import { loadWebRecognizer, decodeWav } from './adapt-asr.web.js';
+ *   import { loadWebRecognizer, decodeWav } from '/static/adapt-asr.web.js';  // dist/web, served
  *   const rec = await loadWebRecognizer('models/scottish/');
  *   const t = await rec.transcribe(decodeWav(new Uint8Array(await file.arrayBuffer())));
  *
