@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError } from '../errors.js';
+import { replaceFolder } from '../io/atomic.js';
 import { TOP_TENSORS, topTensorShape, type AdapterMethod, type AdapterWeights, type TopBlock } from './math.js';
 
 /** The ways to hold out a dev set: whole speakers, 15% of each speaker's utterances, or 15% of all utterances. */
@@ -135,15 +136,8 @@ export function saveAdapter(dir: string, meta: Omit<AdapterMeta, 'weights' | 've
     fs.writeFileSync(path.join(tmp, 'weights.bin'), blob);
     for (const [name, data] of Object.entries(extraFiles)) fs.writeFileSync(path.join(tmp, name), data);
     fs.writeFileSync(path.join(tmp, 'adapter.json'), JSON.stringify(full, null, 2) + '\n');
-    if (fs.existsSync(dir)) {
-      if (!force) throw new ModelError('an adapter already exists here; use --force to replace it', dir);
-      const old = `${tmp}.old`;
-      fs.renameSync(dir, old);
-      fs.renameSync(tmp, dir);
-      fs.rmSync(old, { recursive: true, force: true });
-    } else {
-      fs.renameSync(tmp, dir);
-    }
+    if (fs.existsSync(dir) && !force) throw new ModelError('an adapter already exists here; use --force to replace it', dir);
+    replaceFolder(tmp, dir); // recoverAdapter() knows the name it moves the old one to
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;

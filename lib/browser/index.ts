@@ -14,7 +14,6 @@ import * as ort from 'onnxruntime-web/wasm';
 import { decodeWav } from '../audio/wav.js';
 import { ArpaLm } from '../decode/arpa.js';
 import { CtcHead } from '../decode/ctc-head.js';
-import { LetterToPhone } from '../decode/g2p.js';
 import { Pronunciations } from '../decode/pronunciations.js';
 import { Encoder } from '../encoder/encoder.js';
 import { validateManifest } from '../encoder/manifest.js';
@@ -103,12 +102,12 @@ export async function loadWebRecognizer(base: string | FileSource, options: WebR
   }
   const [lm, pron] = await Promise.all([
     options.useLm === false ? undefined : readText(src, 'lm.arpa.gz').then((t) => ArpaLm.parse(t, 'lm.arpa.gz'), () => undefined),
-    h.pronunciations ? (async () => {
-      const rules = h.g2p ? LetterToPhone.parse(await readText(src, h.g2p), h.g2p) : undefined;
-      const p = Pronunciations.parse(await readText(src, h.pronunciations!), h.pronunciations!, h.vocab, rules);
-      if (h.addedWords) p.addAll(Pronunciations.parse(await readText(src, h.addedWords), h.addedWords, h.vocab));
-      return p;
-    })() : undefined,
+    (async () => {
+      // The dictionary's files, fetched first; parsed by the code Node uses.
+      const names = [h.pronunciations, h.g2p, h.addedWords].filter((n): n is string => !!n);
+      const texts = new Map(await Promise.all(names.map(async (n) => [n, await readText(src, n)] as const)));
+      return Pronunciations.fromFiles(h, (n) => texts.get(n)!);
+    })(),
   ]);
   const encoder = Encoder.fromSession(md, wrapSession(session, ort.Tensor, m.encoder.file));
   return { recognizer: Recognizer.assemble(encoder, CtcHead.passThrough(h.vocab.length), { lm, pronunciations: pron }, options), files };

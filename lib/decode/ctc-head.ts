@@ -14,7 +14,11 @@ export class CtcHead {
   readonly weight: Float32Array;
   readonly bias: Float32Array;
 
-  constructor(weight: Float32Array, bias: Float32Array, dim: number, vocabSize: number) {
+  /** True for passThrough(): logProbs returns its input. */
+  readonly passThrough: boolean;
+
+  constructor(weight: Float32Array, bias: Float32Array, dim: number, vocabSize: number, passThrough = false) {
+    this.passThrough = passThrough;
     if (weight.length !== dim * vocabSize || bias.length !== vocabSize) throw new ModelError(`CTC head shapes do not fit: weight ${weight.length} values for (${dim}, ${vocabSize}), bias ${bias.length}`);
     this.weight = weight;
     this.bias = bias;
@@ -24,13 +28,8 @@ export class CtcHead {
 
   /** The head of a model whose encoder outputs log-probabilities (V per frame): they pass through. */
   static passThrough(vocabSize: number): CtcHead {
-    const h = new CtcHead(new Float32Array(vocabSize * vocabSize), new Float32Array(vocabSize), vocabSize, vocabSize);
-    (h as { passThrough: boolean }).passThrough = true;
-    return h;
+    return new CtcHead(new Float32Array(vocabSize * vocabSize), new Float32Array(vocabSize), vocabSize, vocabSize, true);
   }
-
-  /** True for passThrough(): logProbs returns its input. */
-  readonly passThrough: boolean = false;
 
   /** Read weight (dim, V) and bias (V,) .npy files. */
   static load(dir: string, weightFile: string, biasFile: string, dim: number, vocabSize: number): CtcHead {

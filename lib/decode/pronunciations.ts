@@ -13,6 +13,9 @@ import type { Hotword } from './ctc-beam.js';
 import { guessByParts, LetterToPhone } from './g2p.js';
 import { Lexicon } from './lexicon.js';
 
+/** The parts of model.json's ctcHead that name a phone model's dictionary files. */
+export interface PhoneHead { vocab: readonly string[]; pronunciations?: string; g2p?: string; addedWords?: string }
+
 export class Pronunciations {
   private readonly dict: Map<string, string[][]>;
   private readonly lexicons = new Map<unknown, Lexicon>();
@@ -63,13 +66,21 @@ export class Pronunciations {
   }
 
   /** A phone model's dictionary and rules (model.json ctcHead), or undefined for a character model. */
-  static forModel(dir: string, head: { vocab: readonly string[]; pronunciations?: string; g2p?: string; addedWords?: string }): Pronunciations | undefined {
+  static forModel(dir: string, head: PhoneHead): Pronunciations | undefined {
+    return Pronunciations.fromFiles(head, (name) => readMaybeGzipped(path.join(dir, name), name === head.g2p ? 'letter-to-phone rules' : 'pronunciation dictionary'), (name) => path.join(dir, name));
+  }
+
+  /**
+   * A phone model's dictionary from its files' texts, however they are read (from disk, or fetched
+   * in the browser): the dictionary, the letter-to-phone rules, and an export's added words.
+   * `where` names a file in errors.
+   */
+  static fromFiles(head: PhoneHead, text: (name: string) => string, where: (name: string) => string = (n) => n): Pronunciations | undefined {
     if (!head.pronunciations) return undefined;
-    const p = Pronunciations.load(path.join(dir, head.pronunciations), head.vocab, head.g2p ? path.join(dir, head.g2p) : undefined);
-    if (head.addedWords) {
-      // An export's added words (an adapter's guesses): in every lexicon, as the adapter's words are.
-      p.addAll(Pronunciations.load(path.join(dir, head.addedWords), head.vocab));
-    }
+    const rules = head.g2p ? LetterToPhone.parse(text(head.g2p), where(head.g2p)) : undefined;
+    const p = Pronunciations.parse(text(head.pronunciations), where(head.pronunciations), head.vocab, rules);
+    // An export's added words (an adapter's guesses): in every lexicon, as the adapter's words are.
+    if (head.addedWords) p.addAll(Pronunciations.parse(text(head.addedWords), where(head.addedWords), head.vocab));
     return p;
   }
 

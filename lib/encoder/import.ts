@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModelError, UsageError } from '../errors.js';
+import { replaceFolder } from '../io/atomic.js';
 import { featureDim, PRESETS, type PresetName } from '../features/presets.js';
 import { sha256File } from '../io/sha256.js';
 import { checkKind, WHISPER_FRAMES } from './kinds.js';
@@ -102,14 +103,7 @@ export async function importModel(file: string, options: ImportOptions): Promise
     fs.mkdirSync(tmp);
     fs.copyFileSync(file, path.join(tmp, 'encoder.onnx'));
     fs.writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(manifest, null, 2) + '\n');
-    if (fs.existsSync(target)) {
-      const old = `${tmp}.old`;
-      fs.renameSync(target, old);
-      fs.renameSync(tmp, target);
-      fs.rmSync(old, { recursive: true, force: true });
-    } else {
-      fs.renameSync(tmp, target);
-    }
+    replaceFolder(tmp, target);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw new ModelError(`cannot write the model directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, target);

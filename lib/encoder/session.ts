@@ -2,10 +2,10 @@
  * The only module that imports onnxruntime-node. Sessions are created through createSession(),
  * which turns ONNX Runtime's errors into one-line ModelErrors, and released explicitly.
  */
-import { wrapSession, type OnnxSession } from './session-wrap.js';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
+import { wrapSession, type OnnxSession } from './session-wrap.js';
 
 // ONNX Runtime 1.30 on Linux starts Microsoft's telemetry with the first session: a file
 // /tmp/mat-debug-<pid>.log per process, a database under ~/.cache/Microsoft/DeveloperTools, and

@@ -22,6 +22,7 @@ import { Encoder } from '../encoder/encoder.js';
 import { DEFAULT_MODEL, resolveModel } from '../encoder/registry.js';
 import type { ModelDir, ModelManifest } from '../encoder/manifest.js';
 import { ModelError, UsageError } from '../errors.js';
+import { replaceFolder } from '../io/atomic.js';
 import { PRESETS } from '../features/presets.js';
 import { toolkitVersion } from '../version.js';
 import { buildExportGraph, LOG_PROBS } from './graph.js';
@@ -95,14 +96,7 @@ export function exportModel(options: ExportOptions): ExportInfo {
   fs.mkdirSync(tmp);
   try {
     const info = writeExport(tmp, md, adapter, graph);
-    if (fs.existsSync(out)) {
-      const old = `${tmp}.old`;
-      fs.renameSync(out, old);
-      fs.renameSync(tmp, out);
-      fs.rmSync(old, { recursive: true, force: true });
-    } else {
-      fs.renameSync(tmp, out);
-    }
+    replaceFolder(tmp, out);
     return info;
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelError, UsageError } from '../errors.js';
+import { replaceFolder } from '../io/atomic.js';
 import { encodeNpy } from '../io/npy.js';
 import { sha256File } from '../io/sha256.js';
 import { probeEncoder } from '../encoder/import.js';
@@ -283,12 +284,5 @@ function writeJson(file: string, obj: unknown): void {
 
 /** Rename the finished folder into place (replacing an old one only after the new one is whole). */
 function install(tmp: string, target: string): void {
-  if (fs.existsSync(target)) {
-    const old = `${tmp}.old-${crypto.randomBytes(4).toString('hex')}`;
-    fs.renameSync(target, old);
-    fs.renameSync(tmp, target);
-    fs.rmSync(old, { recursive: true, force: true });
-  } else {
-    fs.renameSync(tmp, target);
-  }
+  replaceFolder(tmp, target, `${tmp}.old-${crypto.randomBytes(4).toString('hex')}`);
 }

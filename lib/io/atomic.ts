@@ -30,3 +30,17 @@ export function writeFileAtomic(target: string, chunks: Uint8Array | Uint8Array[
     throw err;
   }
 }
+
+/**
+ * Put the finished folder `tmp` in place of `target`: an existing target is moved aside to `old`
+ * first and removed only once the new folder is in place, so `target` is always whole, old or new.
+ */
+export function replaceFolder(tmp: string, target: string, old = `${tmp}.old`): void {
+  if (fs.existsSync(target)) {
+    fs.renameSync(target, old);
+    fs.renameSync(tmp, target);
+    fs.rmSync(old, { recursive: true, force: true });
+  } else {
+    fs.renameSync(tmp, target);
+  }
+}

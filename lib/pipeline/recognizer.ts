@@ -109,7 +109,7 @@ export class Recognizer {
     const pron = Pronunciations.forModel(md.dir, h);
     // Words of the adapter's training transcripts that the dictionary lacks, as the trainer guessed them.
     if (pron && adapter?.meta?.words) pron.addWords(adapter.meta.words, typeof options.adapter === 'string' ? path.join(options.adapter, 'adapter.json') : undefined);
-    checkDecodeOptions(options);
+    checkDecodeOptions(options); // before the encoder session starts (assemble checks again: it has other callers)
     const encoder = await Encoder.create(md, { threads: options.threads });
     return Recognizer.assemble(encoder, head, { lm, pronunciations: pron, adapter }, options);
   }

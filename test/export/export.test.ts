@@ -7,6 +7,7 @@ import { loadAudio } from '../../lib/audio/index.js';
 import { createSession } from '../../lib/encoder/session.js';
 import { loadManifest } from '../../lib/encoder/manifest.js';
 import { exportModel } from '../../lib/export/export.js';
+import { checkExport } from '../../lib/export/verify.js';
 import { getExtractor } from '../../lib/features/index.js';
 import { normalizeUtterance } from '../../lib/features/normalize.js';
 import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
@@ -24,19 +25,11 @@ const run = (cwd: string, ...args: string[]): { code: number; stdout: string; st
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 };
 
-/** Largest |difference| between the log-probabilities of two recognizers on a recording. */
-async function compare(a: { model?: string; adapter?: string }, exportDir: string, wav: string): Promise<{ diff: number; T: number; texts: [string, string] }> {
-  const [x, y] = await Promise.all([loadRecognizer({ ...a, threads: 1 }), loadRecognizer({ model: exportDir, threads: 1 })]);
-  try {
-    const audio = loadAudio(wav);
-    const p = await x.logProbs(audio), q = await y.logProbs(audio);
-    assert.equal(p.T, q.T, 'frames');
-    assert.equal(p.V, q.V, 'symbols');
-    return { diff: maxAbsDiff(p.logp, q.logp), T: p.T, texts: [(await x.transcribe(audio)).text, (await y.transcribe(audio)).text] };
-  } finally {
-    await x.release();
-    await y.release();
-  }
+/** The export against its source on a recording: largest |log-prob difference| and both texts. */
+async function compare(source: { model?: string; adapter?: string }, exportDir: string, wav: string): Promise<{ diff: number; texts: [string, string] }> {
+  const c = await checkExport(exportDir, loadAudio(wav), source);
+  assert.ok(c.frames > 0);
+  return { diff: c.maxAbsDiff, texts: [c.pipelineText, c.exportText] };
 }
 
 describe('export: one ONNX graph from features to log-probabilities', function () {
