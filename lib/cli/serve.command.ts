@@ -1,7 +1,7 @@
 /** `adapt-asr serve`: the recognizer over HTTP and WebSocket (lib/serve/server.ts). */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
-interface ServeArgs { port: number; host: string; model?: string; modelsDir?: string; adapter?: string[]; accent?: string[]; token?: string; maxConcurrent?: number; maxQueue?: number; maxBodyMb: number; maxSeconds: number; timeout: number }
+interface ServeArgs { port: number; host: string; model?: string; modelsDir?: string; adapter?: string[]; accent?: string[]; token?: string; maxConcurrent?: number; maxQueue?: number; maxBodyMb: number; maxSeconds: number; timeout: number; workerHeapMb: number }
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
@@ -19,6 +19,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     .option('max-body-mb', { type: 'number', default: 50, describe: 'Largest request body in megabytes (413 above).' })
     .option('max-seconds', { type: 'number', default: 600, describe: 'Longest audio of a request or a stream, in seconds (413 above).' })
     .option('timeout', { type: 'number', default: 120, describe: 'Seconds a transcription may take (504 after, and its worker is replaced), and a stream may stay silent.' })
+    .option('worker-heap-mb', { type: 'number', default: 512, describe: 'JavaScript heap cap of each worker in megabytes (keeps memory flat; raise it for a model whose LM or dictionary needs more).' })
     .example('$0 serve --accent scottish', 'Then: curl --data-binary @meeting.wav "http://127.0.0.1:8080/v1/transcribe?adapter=scottish"')
     .epilogue('Access log: one JSON line per request on standard output. SIGTERM or Ctrl-C: stop accepting, finish the work in flight, exit.') as unknown as Argv<ServeArgs>,
   handler: async (argv: ArgumentsCamelCase<ServeArgs>) => {
@@ -32,7 +33,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     const adapters = [...(argv.adapter ?? []), ...(argv.accent ?? []).map((a) => path.join('adapters', a))];
     const srv = await startServer({
       port: argv.port, host: argv.host, model: argv.model, modelsDir: argv.modelsDir, adapters, token,
-      maxConcurrent: argv.maxConcurrent, maxQueue: argv.maxQueue, maxBodyBytes: Math.floor(argv.maxBodyMb * 2 ** 20), maxAudioSeconds: argv.maxSeconds, timeoutSeconds: argv.timeout,
+      maxConcurrent: argv.maxConcurrent, maxQueue: argv.maxQueue, maxBodyBytes: Math.floor(argv.maxBodyMb * 2 ** 20), maxAudioSeconds: argv.maxSeconds, timeoutSeconds: argv.timeout, workerHeapMb: argv.workerHeapMb,
     });
     const s = srv.pool.served!;
     process.stderr.write(`adapt-asr: serving ${s.model.name} ${s.model.modelVersion}${s.adapters.length ? ` with adapters ${s.adapters.map((a) => a.name).join(', ')}` : ''} on ${srv.url} (${srv.pool.size} workers${token ? ', token required' : ''})\n`);

@@ -4,6 +4,7 @@
  * thread is terminated and a fresh one started, so a stuck decode cannot hold a slot for ever.
  */
 import { Worker } from 'node:worker_threads';
+import { ConfigError } from '../errors.js';
 import type { Job, Reply, Served, WorkerSetup } from './protocol.js';
 
 /** Raised when every worker is busy and the queue is full (HTTP 503). */
@@ -28,11 +29,15 @@ export class WorkerPool {
   private closed = false;
   served?: Served;
 
-  private constructor(private readonly url: URL, private readonly setup: WorkerSetup, readonly size: number, readonly maxQueue: number) {}
+  private constructor(private readonly url: URL, private readonly setup: WorkerSetup, readonly size: number, readonly maxQueue: number, readonly heapMb: number) {}
 
-  /** Start `size` workers and wait until each has loaded the model and adapters. */
-  static async start(setup: WorkerSetup, size: number, maxQueue: number): Promise<WorkerPool> {
-    const pool = new WorkerPool(new URL('./worker.js', import.meta.url), setup, size, maxQueue);
+  /**
+   * Start `size` workers and wait until each has loaded the model and adapters. Each worker's
+   * JavaScript heap is capped at `heapMb`: V8 then collects before the cap instead of letting every
+   * worker's heap grow for as long as memory allows (the server's memory stays flat).
+   */
+  static async start(setup: WorkerSetup, size: number, maxQueue: number, heapMb: number): Promise<WorkerPool> {
+    const pool = new WorkerPool(new URL('./worker.js', import.meta.url), setup, size, maxQueue, heapMb);
     try {
       await Promise.all(Array.from({ length: size }, () => pool.spawn()));
     } catch (err) {
@@ -44,7 +49,7 @@ export class WorkerPool {
 
   private spawn(): Promise<Slot> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(this.url, { workerData: this.setup });
+      const worker = new Worker(this.url, { workerData: this.setup, resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
       const slot: Slot = { worker, busy: false };
       let ready = false;
       worker.on('message', (r: Reply) => {
@@ -61,8 +66,9 @@ export class WorkerPool {
           slot.lease?.onReply(r);
         }
       });
-      worker.on('error', (err) => {
-        if (!ready) reject(err);
+      worker.on('error', (err: NodeJS.ErrnoException) => {
+        if (ready) return; // its job fails when it exits
+        reject(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new ConfigError(`a recognizer worker ran out of its ${this.heapMb} MB heap while loading the model; raise --worker-heap-mb`) : err);
       });
       worker.on('exit', () => {
         const i = this.slots.indexOf(slot);

@@ -49,6 +49,8 @@ export interface ServeOptions {
   maxAudioSeconds?: number;
   /** Longest a transcription may run, and longest a stream may stay silent (default 120 s). */
   timeoutSeconds?: number;
+  /** Each worker's JavaScript heap cap in MB (default 512; base-en-real holds about 210 MB live). */
+  workerHeapMb?: number;
   /** The access log: one JSON object per request (default: standard output). */
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -73,7 +75,7 @@ export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
     host: o.host ?? '127.0.0.1', port: int('port', o.port, 8080, 0, 65535), model: o.model, modelsDir: o.modelsDir, adapters: o.adapters ?? [], token: o.token,
     maxConcurrent, maxQueue: int('max-queue', o.maxQueue, 4 * maxConcurrent, 0, 10000),
     maxBodyBytes: int('max-body-bytes', o.maxBodyBytes, 50 * 2 ** 20, 1024, 2 ** 31), maxAudioSeconds: pos('max-audio-seconds', o.maxAudioSeconds, 600, 24 * 3600),
-    timeoutSeconds: pos('timeout', o.timeoutSeconds, 120, 3600),
+    timeoutSeconds: pos('timeout', o.timeoutSeconds, 120, 3600), workerHeapMb: int('worker-heap-mb', o.workerHeapMb, 512, 64, 65536),
     log: o.log ?? ((e) => process.stdout.write(JSON.stringify(e) + '\n')),
   };
 }
@@ -114,7 +116,7 @@ function nameAdapters(dirs: string[]): Record<string, string> {
 /** Start the server: load the workers (each loads the model and adapters), then listen. */
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const o = resolveServeOptions(options);
-  const pool = await WorkerPool.start({ model: o.model, modelsDir: o.modelsDir, adapters: nameAdapters(o.adapters), maxAudioSeconds: o.maxAudioSeconds }, o.maxConcurrent, o.maxQueue);
+  const pool = await WorkerPool.start({ model: o.model, modelsDir: o.modelsDir, adapters: nameAdapters(o.adapters), maxAudioSeconds: o.maxAudioSeconds }, o.maxConcurrent, o.maxQueue, o.workerHeapMb);
   let inFlight = 0;
   let nextId = 1;
   let closing = false;

@@ -62,6 +62,11 @@ describe('serve: HTTP and WebSocket', function () {
     assert.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.throws(() => resolveServeOptions({ maxConcurrent: 0 }), /max-concurrent must be an integer from 1 to 64/);
     assert.throws(() => resolveServeOptions({ token: 'short' }), /token must be at least 8 characters/);
+    assert.equal(resolveServeOptions({}).workerHeapMb, 512);
+  });
+
+  it('a worker heap too small for the model fails the start with one line saying which option to raise', async () => {
+    await assert.rejects(startServer({ port: 0, model: 'base-en', maxConcurrent: 1, workerHeapMb: 64, log: () => undefined }), /a recognizer worker ran out of its 64 MB heap while loading the model; raise --worker-heap-mb/);
   });
 
   it('POST /v1/transcribe: the text, words and duration transcribe gives, with or without the adapter; srt, vtt, text; multipart', async () => {
