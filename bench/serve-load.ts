@@ -125,6 +125,7 @@ export async function benchServe(quick = false, model = 'base-en-real'): Promise
     const after = await fetch(`${url}/v1/transcribe`, { method: 'POST', body });
     const alive = after.status === 200 && child.exitCode === null;
     lines.push(
+      '## Serving (`bench/serve-load`)', '',
       `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`node dist/bench/serve-load.js${quick ? ' --quick' : ''}\`: \`adapt-asr serve --model ${model} --max-concurrent 2 --max-queue 64\` in a child process, [autocannon](https://github.com/mcollina/autocannon) on the same machine (it shares the 2 cores).`, '',
       `POST /v1/transcribe of \`audio-fixtures/speech-en-us-16k.wav\` (3.2 s), ${quick ? 5 : 20} s per row:`, '',
       table(['connections', 'requests', 'requests/s', 'audio s per s', 'p50 ms', 'p99 ms', 'answers', 'errors'],

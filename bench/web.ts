@@ -21,7 +21,7 @@ const WAVS = ['speech-en-gb-f3-16k.wav', 'speech-en-us-16k.wav'].map((f) => path
 
 export async function benchWeb(): Promise<string> {
   const exe = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-  if (!exe) return 'Not measured: no Chromium on this machine (apt-get install chromium).';
+  if (!exe) return '## In the browser (`bench/web`)\n\nNot measured: no Chromium on this machine (apt-get install chromium).';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-bench-web-'));
   const rows: (string | number)[][] = [];
   try {
@@ -68,6 +68,7 @@ export async function benchWeb(): Promise<string> {
   const web = path.join(ROOT, 'dist', 'web');
   const size = (f: string): string => `${(fs.statSync(path.join(web, f)).size / 2 ** 10).toFixed(0)} KB`;
   return [
+    '## In the browser (`bench/web`)', '',
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`node dist/bench/web.js\`: the example page (examples/web) in headless Chromium (${exe}, puppeteer-core), onnxruntime-web's WebAssembly backend on 1 thread, the page and exports served from 127.0.0.1; Node: onnxruntime-node on 1 thread, same export, same file. Both decode with the model's default beam search, LM and dictionary.`, '',
     `Bundle: \`dist/web/adapt-asr.web.js\` ${size('adapt-asr.web.js')} (minified ES module: features, decoding, LM, dictionary, onnxruntime-web's JavaScript), \`ort-wasm-simd-threaded.wasm\` ${size('ort-wasm-simd-threaded.wasm')}, page code \`app.js\` ${size('app.js')}.`, '',
     table(['export', 'file', 'audio s', 'download MB', 'load s (fetch, parse LM and dictionary, create session)', 'RTF Chromium, first', 'RTF Chromium', 'RTF Node', 'same text as Node'], rows),
