@@ -25,7 +25,7 @@ import { ModelError, UsageError } from '../errors.js';
 import { replaceFolder } from '../io/atomic.js';
 import { PRESETS } from '../features/presets.js';
 import { toolkitVersion } from '../version.js';
-import { buildExportGraph, LOG_PROBS } from './graph.js';
+import { buildExportGraph, LOG_PROBS, sherpaCtcGraph } from './graph.js';
 import { checkAdapterFits } from '../adapter/fit.js';
 
 export const EXPORT_FORMAT = 'adapt-asr-export';
@@ -55,6 +55,8 @@ export interface ExportInfo {
   lexicon: { pronunciations: string; g2p?: string; addedWords?: string } | null;
   lm: string | null;
   decoding: NonNullable<ModelManifest['decoding']>;
+  /** The same graph in sherpa-onnx's offline CTC layout (models whose front end is Kaldi fbank), else null. */
+  sherpaOnnx: { dir: string; model: string; tokens: string; modelConfig: 'zipformerCtc'; featureDim: number } | null;
 }
 
 /** Options of exportModel: which adapter and model, and the folder to write. */
@@ -138,8 +140,9 @@ function writeExport(dir: string, md: ModelDir, adapter: { meta: AdapterMeta; we
     frameShift: m.encoder.frameShift,
     ...(m.encoder.chunkSeconds !== undefined ? { chunkSeconds: m.encoder.chunkSeconds } : {}),
     ...(m.encoder.contextSeconds !== undefined ? { contextSeconds: m.encoder.contextSeconds } : {}),
-    blank: h.blank, vocabulary: [...h.vocab], tokens: 'tokens.txt', lexicon, lm: hasLm ? 'lm.arpa.gz' : null, decoding,
+    blank: h.blank, vocabulary: [...h.vocab], tokens: 'tokens.txt', lexicon, lm: hasLm ? 'lm.arpa.gz' : null, decoding, sherpaOnnx: null,
   };
+  info.sherpaOnnx = writeSherpa(dir, m, graph, info);
   write('export.json', JSON.stringify(info, null, 2) + '\n');
   const manifest: ModelManifest = {
     format: m.format, version: m.version,
@@ -156,4 +159,25 @@ function writeExport(dir: string, md: ModelDir, adapter: { meta: AdapterMeta; we
   };
   write('model.json', JSON.stringify(manifest, null, 2) + '\n');
   return info;
+}
+
+/**
+ * sherpa-onnx's layout for an offline CTC model, beside the export: sherpa-onnx/model.onnx (inputs x
+ * and x_lens, outputs log_probs and log_probs_len; see sherpaCtcGraph) and its tokens.txt, with the
+ * word separator written as sherpa-onnx's "▁". Only for a Kaldi-fbank front end (sherpa-onnx computes
+ * its own fbank) whose frames are 10 ms apart at the input; null otherwise.
+ */
+function writeSherpa(dir: string, m: ModelManifest, graph: Uint8Array, info: ExportInfo): ExportInfo['sherpaOnnx'] {
+  const fe = m.frontEnd;
+  if (m.encoder.kind !== 'features' || fe.type !== 'features' || fe.preset !== 'kaldi-fbank-80' || m.encoder.input.layout !== 'BTF') return null;
+  if (fe.normalization.type !== 'utterance' && fe.normalization.type !== 'none') return null;
+  const factor = Math.round(m.encoder.frameShift / 0.01);
+  const out = path.join(dir, 'sherpa-onnx');
+  fs.mkdirSync(out);
+  fs.writeFileSync(path.join(out, 'model.onnx'), sherpaCtcGraph(graph, m.encoder.input.name, fe.normalization.type, {
+    model_type: 'adapt-asr-ctc', vocab_size: String(info.vocabulary.length), subsampling_factor: String(factor), blank_id: String(info.blank),
+    normalization: `${fe.normalization.type} (in the graph)`, front_end: 'kaldi-fbank-80: 80 bins, 20-8000 Hz', comment: `exported by adapt-asr ${toolkitVersion()} from ${m.name} ${m.modelVersion}`,
+  }));
+  fs.writeFileSync(path.join(out, 'tokens.txt'), info.vocabulary.map((s, i) => `${s === ' ' ? '\u2581' : s} ${i}\n`).join(''));
+  return { dir: 'sherpa-onnx', model: 'model.onnx', tokens: 'tokens.txt', modelConfig: 'zipformerCtc', featureDim: 80 };
 }

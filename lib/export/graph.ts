@@ -193,3 +193,42 @@ export function buildExportGraph(encoder: Uint8Array, head: ExportHead, file: st
   model.producerName = 'adapt-asr export';
   return onnx.ModelProto.encode(model).finish();
 }
+
+/** Output of the sherpa-onnx graph: frames per utterance, int64 [N]. */
+export const LOG_PROBS_LEN = 'log_probs_len';
+
+/**
+ * The export graph in the form sherpa-onnx runs offline CTC models (its zipformer2 CTC layout):
+ * inputs x [N, T, F] (its Kaldi fbank, not normalised) and x_lens [N], outputs log_probs [N, T', V]
+ * and log_probs_len [N]. Per-utterance mean and variance normalisation (normalizeUtterance, variance
+ * floor 1e-5) goes into the graph, since sherpa-onnx gives this model type raw fbank.
+ */
+export function sherpaCtcGraph(exported: Uint8Array, inputName: string, normalize: 'utterance' | 'none', meta: Record<string, string>): Uint8Array {
+  const model = onnx.ModelProto.decode(exported);
+  const g = model.graph!;
+  const old = (g.input ?? []).find((i) => i.name === inputName);
+  const F = old?.type?.tensorType?.shape?.dim?.[2]?.dimValue;
+  if (!old || F == null) throw new ModelError(`the export has no input ${inputName} [1, frames, F]`);
+  const b = new Builder(modelOpset(model));
+  const tensor = (name: string, elemType: number, dim: object[]) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim } } } });
+  if (normalize === 'utterance') {
+    const mean = b.reduce('ReduceMean', 'x', [1]);
+    const xc = b.op('Sub', ['x', mean]);
+    const variance = b.reduce('ReduceMean', b.op('Mul', [xc, xc]), [1]);
+    const den = b.op('Sqrt', [b.op('Add', [variance, b.floats('floor', new Float32Array([1e-5]), [])])]);
+    b.op('Div', [xc, den], [], inputName);
+  } else {
+    b.op('Identity', ['x'], [], inputName);
+  }
+  const first = b.nodes.splice(0);
+  const shape = b.op('Shape', [LOG_PROBS]);
+  b.op('Slice', [shape, b.ints('start', [1]), b.ints('end', [2])], [], LOG_PROBS_LEN);
+  g.node = [...first, ...(g.node ?? []), ...b.nodes];
+  g.initializer = [...(g.initializer ?? []), ...b.inits];
+  const others = (g.input ?? []).filter((i) => i.name !== inputName);
+  g.input = [tensor('x', onnx.TensorProto.DataType.FLOAT, [{ dimParam: 'N' }, { dimParam: 'T' }, { dimValue: F }]), tensor('x_lens', onnx.TensorProto.DataType.INT64, [{ dimParam: 'N' }]), ...others];
+  const V = g.output?.[0]?.type?.tensorType?.shape?.dim?.[2]?.dimValue;
+  g.output = [tensor(LOG_PROBS, onnx.TensorProto.DataType.FLOAT, [{ dimParam: 'N' }, { dimParam: 'frames' }, { dimValue: V }]), tensor(LOG_PROBS_LEN, onnx.TensorProto.DataType.INT64, [{ dimParam: 'N' }])];
+  model.metadataProps = Object.entries(meta).map(([key, value]) => ({ key, value }));
+  return onnx.ModelProto.encode(model).finish();
+}
