@@ -14,7 +14,9 @@ function show(t: { text: string; words: Transcript['words'] }): void {
   const p = $('transcript');
   p.replaceChildren(...t.words.map((w) => {
     const s = document.createElement('span');
-    s.textContent = `${w.word} `;
+    const time = document.createElement('sub');
+    time.textContent = w.start.toFixed(1);
+    s.append(`${w.word}`, time, ' ');
     s.title = `${w.start.toFixed(2)}–${w.end.toFixed(2)} s, confidence ${w.confidence.toFixed(2)}`;
     s.style.background = `rgba(40, 90, 200, ${(0.08 + 0.5 * w.confidence).toFixed(2)})`;
     return s;
