@@ -14,37 +14,51 @@ export function findChromium(): string | undefined {
   return [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => p && fs.existsSync(p));
 }
 
+/** The page's site (dist/web and the exports that `prepare` writes into a temporary folder) and a headless Chromium. */
+interface Harness { dir: string; site: { url: string; close: () => Promise<void> }; browser: Browser }
+
+/** Set up a Harness, or skip the suite (saying why) without Chromium. */
+async function startHarness(ctx: Mocha.Context, prepare: (dir: string, exports: string) => void, args: string[] = []): Promise<Harness> {
+  const exe = findChromium();
+  if (!exe) {
+    console.log('    skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH); .ci/run installs it');
+    ctx.skip();
+  }
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'web', 'adapt-asr.web.js')), 'npm run build makes dist/web');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-web-'));
+  fs.mkdirSync(path.join(dir, 'exports'));
+  prepare(dir, path.join(dir, 'exports'));
+  const site = await serveStatic(path.join(dir, 'exports'));
+  const browser = await puppeteer.launch({ executablePath: exe, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...args] });
+  return { dir, site, browser };
+}
+
+async function stopHarness(h: Harness | undefined): Promise<void> {
+  await h?.browser.close();
+  await h?.site.close();
+  if (h) fs.rmSync(h.dir, { recursive: true, force: true });
+}
+
 describe('browser: the example page in headless Chromium', function () {
   this.timeout(240000);
-  let dir: string, browser: Browser | undefined, site: { url: string; close: () => Promise<void> } | undefined;
+  let h: Harness | undefined, dir: string;
   before(async function () {
-    const exe = findChromium();
-    if (!exe) {
-      console.log('    skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH); .ci/run installs it');
-      this.skip();
-    }
-    assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'web', 'adapt-asr.web.js')), 'npm run build makes dist/web');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-web-'));
-    randomAdapter(path.join(ROOT, 'models', 'base-en'), path.join(dir, 'adapter'), { accent: 'glasgow', words: { zyxwords: 'Z IH K S W ER D Z' } });
-    fs.mkdirSync(path.join(dir, 'exports'));
-    exportModel({ adapter: path.join(dir, 'adapter'), out: path.join(dir, 'exports', 'glasgow') });
-    exportModel({ model: 'base-en', out: path.join(dir, 'exports', 'base-en') });
-    site = await serveStatic(path.join(dir, 'exports'));
-    browser = await puppeteer.launch({ executablePath: exe, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    h = await startHarness(this, (d, exports) => {
+      randomAdapter(path.join(ROOT, 'models', 'base-en'), path.join(d, 'adapter'), { accent: 'glasgow', words: { zyxwords: 'Z IH K S W ER D Z' } });
+      exportModel({ adapter: path.join(d, 'adapter'), out: path.join(exports, 'glasgow') });
+      exportModel({ model: 'base-en', out: path.join(exports, 'base-en') });
+    });
+    dir = h.dir;
   });
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopHarness(h));
 
   /** Open the page on a model, give it a file, and wait for the answer. */
   async function runPage(model: string, file: string): Promise<{ text: string; words: { word: string; start: number; confidence: number }[]; rtf: number; error?: string; shown: string; loadMs: number; status: string }> {
-    const page = await browser!.newPage();
+    const page = await h!.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     try {
-      await page.goto(`${site!.url}?model=${model}`);
+      await page.goto(`${h!.site.url}?model=${model}`);
       await page.waitForFunction("['ready', 'error'].includes(document.getElementById('status').textContent)", { timeout: 120000 });
       const input = await page.$('#file');
       await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(file);
@@ -87,34 +101,19 @@ describe('browser: the example page in headless Chromium', function () {
 
 describe('browser: the microphone, through an AudioWorklet (Chromium\'s fake capture device plays a WAV)', function () {
   this.timeout(240000);
-  let dir: string, browser: Browser | undefined, site: { url: string; close: () => Promise<void> } | undefined;
+  let h: Harness | undefined;
   const wav = audioFixture('speech-en-gb-f3-16k.wav');
   before(async function () {
-    const exe = findChromium();
-    if (!exe) {
-      console.log('    skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH); .ci/run installs it');
-      this.skip();
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-mic-'));
-    fs.mkdirSync(path.join(dir, 'exports'));
-    exportModel({ model: 'base-en', out: path.join(dir, 'exports', 'base-en') });
-    site = await serveStatic(path.join(dir, 'exports'));
-    browser = await puppeteer.launch({
-      executablePath: exe, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}%noloop`, '--autoplay-policy=no-user-gesture-required'],
-    });
+    h = await startHarness(this, (_d, exports) => exportModel({ model: 'base-en', out: path.join(exports, 'base-en') }),
+      ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}%noloop`, '--autoplay-policy=no-user-gesture-required']);
   });
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopHarness(h));
 
   it('partial results while recording, and a final transcript close to Node\'s for the same recording', async () => {
-    const page = await browser!.newPage();
+    const page = await h!.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${site!.url}?model=base-en`);
+    await page.goto(`${h!.site.url}?model=base-en`);
     await page.waitForFunction("document.getElementById('status').textContent === 'ready'", { timeout: 120000 });
     await page.click('#record');
     await page.waitForFunction("document.getElementById('status').textContent.startsWith('listening')", { timeout: 30000 });
