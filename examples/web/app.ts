@@ -75,22 +75,29 @@ async function record(): Promise<void> {
   ctx.createMediaStreamSource(media).connect(tap);
   const stream = state.rec.createStream({ sampleRate: ctx.sampleRate });
   let pending: Float32Array[] = [], n = 0;
-  tap.port.onmessage = (e: MessageEvent<Float32Array>) => {
-    pending.push(e.data);
-    n += e.data.length;
-    if (n < ctx.sampleRate / 10) return; // feed 0.1 s at a time
+  const take = (): Float32Array => {
     const chunk = new Float32Array(n);
     let o = 0;
     for (const p of pending) { chunk.set(p, o); o += p.length; }
     pending = []; n = 0;
-    void stream.acceptWaveform(chunk).then((r) => { if (r) { $('transcript').textContent = r.text; status(`listening… ${r.audioSeconds.toFixed(1)} s`); } });
+    return chunk;
+  };
+  tap.port.onmessage = (e: MessageEvent<Float32Array>) => {
+    pending.push(e.data);
+    n += e.data.length;
+    if (n < ctx.sampleRate / 10) return; // feed 0.1 s at a time
+    void stream.acceptWaveform(take()).then((r) => { if (r) { $('transcript').textContent = r.text; status(`listening… ${r.audioSeconds.toFixed(1)} s`); } });
   };
   status('listening…');
   $('record').toggleAttribute('disabled', true);
   $('stop').toggleAttribute('disabled', false);
   stopRecording = async () => {
+    // No block may reach the stream once it finishes: detach the tap first, then feed what it left.
+    tap.port.onmessage = null;
+    tap.disconnect();
     media.getTracks().forEach((t) => t.stop());
     await ctx.close();
+    if (n > 0) await stream.acceptWaveform(take());
     const t = await stream.finish();
     state.last = { text: t.text, words: t.words, duration: t.duration, rtf: NaN };
     show(t);
