@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { setAudioLimits } from '../audio/index.js';
 import { describeError, UsageError } from '../errors.js';
+import { batchCommand } from './batch.command.js';
 import { cacheCommand } from './cache.command.js';
 import { evalCommand } from './eval.command.js';
 import { exportCommand } from './export.command.js';
@@ -16,6 +17,7 @@ import { rankCommand } from './rank.command.js';
 import { serveCommand } from './serve.command.js';
 import { trainCommand } from './train.command.js';
 import { transcribeCommand } from './transcribe.command.js';
+import { workerCommand } from './worker.command.js';
 import { toolkitVersion } from '../version.js';
 
 export { toolkitVersion } from '../version.js';
@@ -39,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
       .command(rankCommand)
       .command(exportCommand)
       .command(serveCommand)
+      .command(batchCommand)
+      .command(workerCommand)
       .command(pronounceCommand)
       .command(infoCommand)
       .command(cacheCommand)

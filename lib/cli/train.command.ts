@@ -4,6 +4,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 interface TrainArgs {
   accent: string; data?: string; model: string; modelsDir?: string; out?: string; method: string; minutes?: number; epochs?: number;
   seed: number; ensemble?: number; patience?: number; resume: boolean; force: boolean; threads?: number; verbose: boolean; bottleneck?: number; context?: number; lr?: number; headLr?: number; asBase: boolean; devDecoding: string; devSplit: string; devData?: string; kld?: number; speeds?: string; cache: boolean;
+  queue: boolean; redis?: string; wait: boolean;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -36,12 +37,16 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     .option('speeds', { type: 'string', describe: 'Speed perturbation: also train on each recording played at these speeds, comma-separated (default 0.9,1,1.1: three times the data, and slower training; 1 turns it off).' })
     .option('dev-decoding', { type: 'string', choices: ['default', 'greedy'], default: 'default', describe: 'How the held-out dev set is decoded to pick the best epoch and judge the adapter: default = as transcribe does (beam + the model\'s LM and lexicon), greedy = faster.' })
     .option('dev-data', { type: 'string', describe: 'Your own dev set (a folder with transcripts.tsv or a .jsonl manifest) to pick the best epoch and judge the adapter; all of --data then trains.' })
+    .option('queue', { type: 'boolean', default: false, describe: 'Run the training on a worker (`adapt-asr worker`) through the Redis queue: prints the job id and returns; a worker that dies is replaced by another, which resumes from the last epoch\'s checkpoint. Needs --redis and --out on a file system the workers share.' })
+    .option('redis', { type: 'string', default: process.env.ADAPT_ASR_REDIS, defaultDescription: '$ADAPT_ASR_REDIS', describe: 'With --queue: the Redis server of the queue.' })
+    .option('wait', { type: 'boolean', default: false, describe: 'With --queue: follow the job\'s epochs until it ends.' })
     .option('dev-split', { type: 'string', choices: ['auto', 'speakers', 'per-speaker', 'utterances'], default: 'auto', describe: 'The held-out dev set (15% of the data) that picks the best epoch and judges the adapter: whole speakers (it measures speakers the adapter never heard), each speaker\'s share, or utterances at random. auto: whole speakers when the data names 8 or more, else each speaker\'s share (or random without speaker labels).' })
     .example('$0 train --accent scottish', 'Adapter from the bundled Scottish recordings; prints base vs adapted WER on the bundled test set.')
     .example('$0 train --accent scottish --ensemble 4 --force', 'Four adapters on four folds of the data, averaged: about 4 times the training time; on our benchmarks 0.5 (Scottish) to 3 (Mandarin-L1) points of WER better.')
     .example('$0 train --accent glasgow --data recordings/ --out adapters/glasgow', 'Adapter from your own recordings.')
     .example('$0 train --accent en --model whisper-tiny --method head --as-base --data english.jsonl', 'A base CTC head for an imported Whisper encoder.') as unknown as Argv<TrainArgs>,
   handler: async (argv: ArgumentsCamelCase<TrainArgs>) => {
+    if (argv.queue) return queueTraining(argv);
     const { trainAdapter } = await import('../train/trainer.js');
     const { progressBar } = await import('./progress.js');
     const parts = argv.speeds?.split(',').map((x) => x.trim());
@@ -79,6 +84,48 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     process.stdout.write(lines.join('\n') + '\n');
   },
 };
+
+/** `train --queue`: the same options as a job for a worker; paths made absolute for a shared file system. */
+async function queueTraining(argv: TrainArgs): Promise<void> {
+  const path = await import('node:path');
+  const { UsageError } = await import('../errors.js');
+  const { checkRedisUrl } = await import('../queue/config.js');
+  const { submitTraining, trainStatus } = await import('../queue/submit.js');
+  const redis = checkRedisUrl(argv.redis);
+  if (argv.out === undefined) throw new UsageError('train --queue needs --out: the adapter folder, on a file system the workers share');
+  for (const [flag, v] of [['--resume', argv.resume], ['--as-base', argv.asBase], ['--models-dir', argv.modelsDir], ['--threads', argv.threads], ['--no-cache', argv.cache === false ? true : undefined]] as const) {
+    if (v) throw new UsageError(`${flag} does not apply to train --queue: the worker resumes on its own and uses its own models and cores`);
+  }
+  const speeds = argv.speeds?.split(',').map((x) => Number(x.trim()));
+  if (speeds?.some((x) => !Number.isFinite(x))) throw new UsageError(`--speeds must be numbers separated by commas, e.g. 0.9,1,1.1; got '${argv.speeds}'`);
+  const abs = (p?: string): string | undefined => (p === undefined ? undefined : path.resolve(p));
+  const options = Object.fromEntries(Object.entries({
+    accent: argv.accent, out: abs(argv.out)!, data: abs(argv.data), devData: abs(argv.devData), model: argv.model, method: argv.method as 'adapter', minutes: argv.minutes, epochs: argv.epochs,
+    seed: argv.seed, ensemble: argv.ensemble, patience: argv.patience, bottleneck: argv.bottleneck, context: argv.context, lr: argv.lr, headLr: argv.headLr, kld: argv.kld, speeds,
+    devSplit: argv.devSplit as 'auto', devDecoding: argv.devDecoding as 'default', force: argv.force,
+  }).filter(([, v]) => v !== undefined));
+  const { id } = await submitTraining(redis, options as unknown as Parameters<typeof submitTraining>[1]);
+  process.stdout.write(`${id}\n`);
+  process.stderr.write(`training job ${id} queued; \`adapt-asr batch status ${id}\` follows it; the adapter goes to ${options.out}\n`);
+  if (!argv.wait) return;
+  let last = '';
+  for (;;) {
+    const s = await trainStatus(redis, id);
+    const p = s.progress;
+    const line = p ? `${s.state}: ${p.phase}${p.epoch !== undefined ? ` epoch ${p.epoch}, dev WER ${pct(p.devWer ?? 0)}` : ` ${p.done}/${p.total}`}` : s.state;
+    if (line !== last) process.stderr.write(`${id} ${line}\n`);
+    last = line;
+    if (s.state === 'completed') {
+      process.stdout.write(`adapter written to ${s.result!.out}\ndev (held out): ${s.result!.verdict}\n`);
+      return;
+    }
+    if (s.state === 'failed') {
+      const { AdaptAsrError } = await import('../errors.js');
+      throw new AdaptAsrError(`training job ${id} failed: ${s.error}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
 
 /** When the data has a sibling test split: base vs adapted WER there, with the default decoding. */
 async function scoreTest(adapterDir: string, argv: TrainArgs): Promise<string | undefined> {
