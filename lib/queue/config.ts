@@ -56,6 +56,7 @@ export function connectRedis(url: string, log?: (line: string) => void, failFast
     retryStrategy: (n) => {
       if (failFast !== undefined && n > failFast) return null;
       const ms = backoffMs(n);
+      down = true;
       if (n === 1 || n % 10 === 0) log?.(`redis ${redact(url)}: connection lost; retry ${n} in ${(ms / 1000).toFixed(1)} s`);
       return ms;
     },
