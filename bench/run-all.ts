@@ -14,6 +14,7 @@ import { benchHub } from './hub.js';
 import { benchPocketsphinx } from './pocketsphinx.js';
 import { benchRealVoices } from './real-voices.js';
 import { benchReliability } from './reliability.js';
+import { benchQueue } from './queue.js';
 import { benchServe } from './serve-load.js';
 import { benchWeb } from './web.js';
 import { benchTrainSpeed } from './train-speed.js';
@@ -36,6 +37,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   reliability: benchReliability,
   serve: (quick) => benchServe(quick),
   web: () => benchWeb(),
+  queue: (quick) => benchQueue(quick),
 };
 
 function replaceSection(doc: string, name: string, body: string): string {

@@ -98,6 +98,9 @@ async function queueTraining(argv: TrainArgs): Promise<void> {
   }
   const speeds = argv.speeds?.split(',').map((x) => Number(x.trim()));
   if (speeds?.some((x) => !Number.isFinite(x))) throw new UsageError(`--speeds must be numbers separated by commas, e.g. 0.9,1,1.1; got '${argv.speeds}'`);
+  const fs = await import('node:fs');
+  const { InputError } = await import('../errors.js');
+  for (const p of [argv.data, argv.devData]) if (p !== undefined && !fs.existsSync(p)) throw new InputError('no such file or folder', p);
   const abs = (p?: string): string | undefined => (p === undefined ? undefined : path.resolve(p));
   const options = Object.fromEntries(Object.entries({
     accent: argv.accent, out: abs(argv.out)!, data: abs(argv.data), devData: abs(argv.devData), model: argv.model, method: argv.method as 'adapter', minutes: argv.minutes, epochs: argv.epochs,

@@ -9,7 +9,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
   builder: (y: Argv) => y
     .option('redis', { type: 'string', default: process.env.ADAPT_ASR_REDIS, defaultDescription: '$ADAPT_ASR_REDIS', describe: 'The Redis server of the queues, e.g. redis://127.0.0.1:6379.' })
     .option('queues', { type: 'string', default: 'transcribe,train', describe: 'Queues to take jobs from, comma-separated.' })
-    .option('concurrency', { type: 'number', describe: 'Transcriptions at once, each with its own recognizer (default 1; see docs/scale.md).' })
+    .option('concurrency', { type: 'number', describe: 'Transcriptions at once, each on its own thread with its own recognizers (default: the cores, at most 4; see docs/scale.md).' })
     .option('data-root', { type: 'string', describe: 'Jobs may read only under this folder (audio, training data, adapters). Required.' })
     .option('out-root', { type: 'string', describe: 'Jobs may write only under this folder (results, adapters). Required.' })
     .option('lock-seconds', { type: 'number', describe: 'A job whose worker has not renewed its lock for this long goes to another worker (default 30).' })

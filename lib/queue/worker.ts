@@ -4,7 +4,8 @@
  * (a job whose lock is not renewed within `lockSeconds` is handed to another worker); this file
  * runs the jobs.
  *
- * - Each model and adapter is loaded once per lane and kept (at most `keepModels` per lane).
+ * - Transcriptions run on `concurrency` lanes, each a thread (lane.ts) that loads each model and
+ *   adapter once and keeps it (at most `keepModels` per lane).
  * - Results are written to a temporary file and renamed: a retried job writes the same file again,
  *   never a second one, and a reader never sees half a file.
  * - A training run checkpoints after every epoch into its output folder; when its worker dies, the
@@ -15,14 +16,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker as Worker_ } from 'node:worker_threads';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { describeError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import { formatTranscript } from '../pipeline/captions.js';
-import type { Recognizer } from '../pipeline/recognizer.js';
 import { batchKey, checkRedisUrl, connectRedis, PREFIX, QUEUES, type QueueName } from './config.js';
-import { BadJobError, parseTrainJob, parseTranscribeJob, Roots, type TrainProgress, type TranscribeJobData } from './jobs.js';
+import type { LaneReply, LaneSetup, LaneTask } from './lane.js';
+import { parseTrainJob, parseTranscribeJob, Roots, type TrainProgress, type TranscribeJobData } from './jobs.js';
 import type { TrainJobResult } from './submit.js';
 
 export interface QueueWorkerOptions {
@@ -33,7 +33,7 @@ export interface QueueWorkerOptions {
   outRoot: string;
   /** Queues to take jobs from (default both). */
   queues?: QueueName[];
-  /** Transcriptions at once, each with its own recognizer (default 1). */
+  /** Transcriptions at once, each on its own thread with its own recognizers (default: the cores, at most 4). */
   concurrency?: number;
   /** A job whose worker has not renewed its lock for this long is given to another worker (default 30). */
   lockSeconds?: number;
@@ -62,7 +62,7 @@ export function resolveWorkerOptions(o: QueueWorkerOptions): Resolved {
   const queues = o.queues ?? [...QUEUES];
   for (const q of queues) if (!QUEUES.includes(q)) throw new UsageError(`--queues: unknown queue '${q}'; the queues are ${QUEUES.join(', ')}`);
   if (queues.length === 0) throw new UsageError('--queues names no queue');
-  const concurrency = int('concurrency', o.concurrency, 1, 1, 64);
+  const concurrency = int('concurrency', o.concurrency, Math.min(4, os.availableParallelism()), 1, 64);
   const lockSeconds = o.lockSeconds ?? 30;
   if (!(lockSeconds >= 1 && lockSeconds <= 3600)) throw new UsageError(`--lock-seconds must be from 1 to 3600, got ${o.lockSeconds}`);
   return {
@@ -104,35 +104,45 @@ return 1`;
 
 const keys = (batch: string): string[] => [batchKey(batch), batchKey(batch, 'running'), batchKey(batch, 'done'), batchKey(batch, 'failed')];
 
-/** One transcription lane: its recognizers by model and adapter, least recently used dropped past `keep`. */
-class Lane {
+/** A lane's worker thread (lane.ts), one task at a time; a thread that dies is replaced, its task failed. */
+class ThreadLane {
   busy = false;
-  private readonly cache = new Map<string, Promise<Recognizer>>();
-  constructor(private readonly threads: number, private readonly keep: number) {}
+  private thread?: Worker_;
+  private pending?: { id: number; resolve: (d: number) => void; reject: (e: Error) => void };
+  private nextId = 0;
+  constructor(private readonly setup: LaneSetup) {}
 
-  async get(model: string | undefined, adapter: string | undefined): Promise<Recognizer> {
-    const key = JSON.stringify([model ?? '', adapter ?? '']);
-    let r = this.cache.get(key);
-    if (r) {
-      this.cache.delete(key); // move to the back: most recently used
-      this.cache.set(key, r);
-      return r;
-    }
-    const { loadRecognizer } = await import('../pipeline/recognizer.js');
-    r = loadRecognizer({ model, adapter, threads: this.threads });
-    this.cache.set(key, r);
-    r.catch(() => this.cache.delete(key));
-    while (this.cache.size > this.keep) {
-      const [oldKey, old] = this.cache.entries().next().value!;
-      this.cache.delete(oldKey);
-      void old.then((x) => x.release()).catch(() => undefined);
-    }
-    return r;
+  private start(): Worker_ {
+    const t = new Worker_(new URL('./lane.js', import.meta.url), { workerData: this.setup });
+    t.on('message', (r: LaneReply) => {
+      const p = this.pending;
+      if (!p || p.id !== r.id) return;
+      this.pending = undefined;
+      if (r.ok) p.resolve(r.duration);
+      else p.reject(new Error(r.error));
+    });
+    t.on('error', (err) => { this.pending?.reject(err); this.pending = undefined; });
+    t.on('exit', () => {
+      if (this.thread === t) this.thread = undefined;
+      this.pending?.reject(new Error('the transcription thread stopped'));
+      this.pending = undefined;
+    });
+    return t;
   }
 
-  async release(): Promise<void> {
-    for (const r of this.cache.values()) await r.then((x) => x.release()).catch(() => undefined);
-    this.cache.clear();
+  /** Transcribe and write the result; resolves to the audio's duration in seconds. */
+  run(task: Omit<LaneTask, 'id'>): Promise<number> {
+    this.thread ??= this.start();
+    const id = ++this.nextId;
+    return new Promise((resolve, reject) => {
+      this.pending = { id, resolve, reject };
+      this.thread!.postMessage({ ...task, id } satisfies LaneTask);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.thread?.terminate();
+    this.thread = undefined;
   }
 }
 
@@ -146,7 +156,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   book.defineCommand('asrStart', { numberOfKeys: 4, lua: LUA_START });
   book.defineCommand('asrFinish', { numberOfKeys: 4, lua: LUA_FINISH });
   const bk = book as Redis & { asrStart(...a: (string | number)[]): Promise<number>; asrFinish(...a: (string | number)[]): Promise<number> };
-  const lanes = Array.from({ length: o.concurrency }, () => new Lane(o.threads, o.keepModels));
+  const lanes = Array.from({ length: o.concurrency }, () => new ThreadLane({ threads: o.threads, keep: o.keepModels }));
   let closing = false;
   const workers: Worker[] = [];
 
@@ -169,15 +179,13 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     try {
       event({ event: 'start', job: job.id, audio: d.audio, attempt: job.attemptsStarted });
       await bk.asrStart(...keys(d.batch), String(d.n), o.name, Date.now());
-      const rec = await lane.get(d.model, d.adapter);
-      const t = await rec.transcribe(d.audio);
       fs.mkdirSync(path.dirname(d.out), { recursive: true });
       roots.check(d.out, 'result file', ['out']); // again, now that its folder exists: a link made in between
-      writeFileAtomic(d.out, Buffer.from(formatTranscript(t, d.format, d.audio)));
-      await bk.asrFinish(...keys(d.batch), String(d.n), d.out, t.duration, 'done', Date.now());
+      const duration = await lane.run({ model: d.model, adapter: d.adapter, audio: d.audio, out: d.out, format: d.format });
+      await bk.asrFinish(...keys(d.batch), String(d.n), d.out, duration, 'done', Date.now());
       const sec = (performance.now() - t0) / 1000;
-      event({ event: 'done', job: job.id, audio: d.audio, out: d.out, audioSec: +t.duration.toFixed(2), sec: +sec.toFixed(3), rtf: +(sec / Math.max(t.duration, 1e-3)).toFixed(4) });
-      return { out: d.out, seconds: t.duration };
+      event({ event: 'done', job: job.id, audio: d.audio, out: d.out, audioSec: +duration.toFixed(2), sec: +sec.toFixed(3), rtf: +(sec / Math.max(duration, 1e-3)).toFixed(4) });
+      return { out: d.out, seconds: duration };
     } catch (err) {
       const message = describeError(err).message;
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -276,7 +284,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       closing = true;
       for (const w of workers) w.cancelAllJobs('shutting down'); // only training runs listen
       await Promise.all(workers.map((w) => w.close()));
-      for (const l of lanes) await l.release();
+      for (const l of lanes) await l.close();
       connection.disconnect();
       book.disconnect();
       event({ event: 'stopped' });

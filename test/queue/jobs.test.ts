@@ -75,7 +75,7 @@ describe('queue: jobs, paths and options', () => {
     assert.ok(ms.every((x, i) => i === 0 || x >= ms[i - 1]) && Math.max(...ms) === 10000, 'doubles up to 10 s');
     assert.ok(backoffMs(1, () => 0) >= 150 && backoffMs(1, () => 1) <= 250, 'jitter within ±25%');
     const o = resolveWorkerOptions({ redis: 'redis://h:1', dataRoot: tmp, outRoot: tmp, concurrency: 2 });
-    assert.deepEqual([o.queues, o.concurrency, o.lockSeconds, o.keepModels], [['transcribe', 'train'], 2, 30, 4]);
+    assert.deepEqual([o.queues, o.concurrency, o.lockSeconds, o.keepModels, o.threads], [['transcribe', 'train'], 2, 30, 4, Math.max(1, Math.floor(os.availableParallelism() / 2))]);
     assert.throws(() => resolveWorkerOptions({ redis: 'redis://h:1', dataRoot: '', outRoot: tmp }), /--data-root is required/);
     assert.throws(() => resolveWorkerOptions({ redis: 'redis://h:1', dataRoot: path.join(tmp, 'no'), outRoot: tmp }), /--data-root .* is not a folder/);
     assert.throws(() => resolveWorkerOptions({ redis: 'redis://h:1', dataRoot: tmp, outRoot: tmp, queues: ['x' as 'train'] }), /unknown queue 'x'/);

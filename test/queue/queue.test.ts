@@ -196,29 +196,46 @@ describe('queue: batch jobs on BullMQ with a real redis-server', function () {
     assert.equal(rs.stdout.trim().split('\n').filter((l) => l.startsWith('ok\t')).length, audio.length);
   });
 
-  it('a training job SIGKILLed mid-way resumes from its checkpoint on the other worker and writes a valid adapter', async () => {
+  it('a training job: SIGTERM hands it back, SIGKILL leaves it stalled; each time another worker resumes from the checkpoint, and the adapter is valid', async () => {
     const live = await twoWorkers();
     const adapterDir = path.join(out, 'adapters', 'scottish');
-    const r = cli(['train', '--accent', 'scottish', '--queue', '--redis', redis.url, '--out', adapterDir, '--epochs', '8', '--patience', '20', '--speeds', '1']);
+    const EPOCHS = 12;
+    const r = cli(['train', '--accent', 'scottish', '--queue', '--redis', redis.url, '--out', adapterDir, '--epochs', String(EPOCHS), '--patience', '30', '--speeds', '1']);
     assert.equal(r.status, 0, r.stderr);
     const id = r.stdout.trim();
     assert.match(id, /^train-[0-9a-f]{10}$/);
-    const victim = await firstOf(live, (e) => e.event === 'epoch' && e.job === id && (e.epoch as number) >= 3);
-    victim.kill('SIGKILL');
-    const other = live.find((w) => w !== victim)!;
-    const resumed = await other.waitFor((e) => e.event === 'start' && e.job === id);
-    // Epoch 3 was reported before its checkpoint was written: the run resumes after epoch 2 or 3.
-    assert.ok((resumed.resumeFromEpoch as number) >= 2, `resumed after epoch ${resumed.resumeFromEpoch}`);
-    await other.waitFor((e) => e.event === 'done' && e.job === id, 300000);
-    const epochs = other.events.filter((e) => e.event === 'epoch' && e.job === id).map((e) => e.epoch as number);
-    assert.deepEqual(epochs, Array.from({ length: 8 - (resumed.resumeFromEpoch as number) }, (_, i) => (resumed.resumeFromEpoch as number) + 1 + i), 'no epoch trained twice');
+    const isStart = (e: Record<string, unknown>): boolean => e.event === 'start' && e.job === id;
+    const epochAtLeast = (k: number) => (e: Record<string, unknown>): boolean => e.event === 'epoch' && e.job === id && (e.epoch as number) >= k;
+
+    // 1. SIGTERM: the worker stops after its last checkpoint, hands the job back and exits 0.
+    const first = await firstOf(live, epochAtLeast(2));
+    first.kill('SIGTERM');
+    assert.equal(await first.exited(), 0);
+    assert.ok(first.has((e) => e.event === 'returned' && e.job === id), 'the job was handed back');
+    const second = live.find((w) => w !== first)!;
+    const r1 = await second.waitFor(isStart);
+    const from1 = r1.resumeFromEpoch as number;
+    assert.ok(from1 >= 1, `resumed after epoch ${from1}`);
+
+    // 2. SIGKILL in the middle: the job stalls, and a third worker takes it when its lock expires.
+    const third = spawnWorker(`W${workers.length}`);
+    await third.waitFor((e) => e.event === 'ready');
+    await second.waitFor(epochAtLeast(from1 + 2));
+    second.kill('SIGKILL');
+    const r2 = await third.waitFor(isStart);
+    const from2 = r2.resumeFromEpoch as number;
+    assert.ok(from2 >= from1 + 1, `resumed after epoch ${from2}`);
+    await third.waitFor((e) => e.event === 'done' && e.job === id, 300000);
+    const epochs = third.events.filter((e) => e.event === 'epoch' && e.job === id).map((e) => e.epoch as number);
+    assert.deepEqual(epochs, Array.from({ length: EPOCHS - from2 }, (_, i) => from2 + 1 + i), 'no epoch trained twice by the last worker');
+
     const s = await trainStatus(redis.url, id);
     assert.equal(s.state, 'completed');
-    assert.ok(s.result!.resumedFrom >= 2);
+    assert.equal(s.result!.resumedFrom, from2);
     assert.equal(s.result!.out, adapterDir);
-    // The adapter is whole: its history spans both workers' epochs, and it loads and transcribes.
+    // The adapter is whole, and it loads and transcribes.
     const a = loadAdapter(adapterDir);
-    assert.equal(a.meta!.training.epochs, 8);
+    assert.equal(a.meta!.training.epochs, EPOCHS);
     assert.deepEqual(fs.readdirSync(path.dirname(adapterDir)), ['scottish'], 'the checkpoint folder is gone');
     const rec = await loadRecognizer({ adapter: adapterDir, threads: 1 });
     try {
