@@ -20,6 +20,8 @@ export { trainAdapter, bundledAccents, type TrainOptions, type TrainResult, type
 export { loadAdapter } from './adapter/io.js';
 export { exportModel, type ExportInfo, type ExportOptions } from './export/export.js';
 export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';
+export { submitBatch, batchStatus, batchResults, submitTraining, trainStatus, type SubmitOptions, type BatchStatus, type BatchResults, type TrainStatus } from './queue/submit.js';
+export { startQueueWorker, type QueueWorkerOptions, type QueueWorker } from './queue/worker.js';
 export { normalizeText } from './text/normalize.js';
 export { ArpaLm } from './decode/arpa.js';
 export type { Hypothesis, WordTiming } from './decode/types.js';

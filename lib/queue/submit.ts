@@ -12,6 +12,7 @@ import type { OutputFormat } from '../pipeline/captions.js';
 import { batchKey, KEEP_DAYS, openRedis, PREFIX, type QueueName } from './config.js';
 import { EXTENSIONS, FORMATS, JOB_VERSION, type TrainJobData, type TrainJobOptions, type TrainProgress, type TranscribeJobData } from './jobs.js';
 
+/** Options of submitBatch (`adapt-asr batch submit`). */
 export interface SubmitOptions {
   redis: string;
   /** WAV files, folders of WAVs, or one manifest: a .jsonl (audio_filepath) or a text file of paths, one per line; relative paths are relative to the manifest. */
@@ -147,6 +148,7 @@ export async function submitBatch(o: SubmitOptions): Promise<Submitted> {
   }
 }
 
+/** A batch's progress: counts by state, speed and ETA (`batch status`). */
 export interface BatchStatus {
   id: string;
   total: number;
@@ -169,6 +171,7 @@ export interface BatchStatus {
   format: string;
 }
 
+/** Where a batch stands; throws when Redis holds no such batch. */
 export async function batchStatus(redisUrl: string, id: string): Promise<BatchStatus> {
   checkBatchId(id);
   const redis = await openRedis(redisUrl);
@@ -202,8 +205,10 @@ async function readStatus(redis: Redis, id: string): Promise<BatchStatus> {
   };
 }
 
+/** A batch's files by outcome: result files, one-line errors, and those still to do. */
 export interface BatchResults { ok: { audio: string; result: string }[]; failed: { audio: string; error: string }[]; pending: string[] }
 
+/** The result file or error of every file of a batch, in submission order (`batch results`). */
 export async function batchResults(redisUrl: string, id: string): Promise<BatchResults> {
   checkBatchId(id);
   const redis = await openRedis(redisUrl);
@@ -240,11 +245,13 @@ export async function submitTraining(redisUrl: string, options: TrainJobOptions)
   }
 }
 
+/** A training job's state (BullMQ's), its last progress report, and its result or error. */
 export interface TrainStatus { id: string; state: string; progress?: TrainProgress; result?: TrainJobResult; error?: string; attempts: number }
 
 /** What a finished train job returns. */
 export interface TrainJobResult { out: string; accepted: boolean; verdict: string; bestEpoch: number; epochs: number; seconds: number; resumedFrom: number }
 
+/** Where a training job (`train --queue`) stands. */
 export async function trainStatus(redisUrl: string, id: string): Promise<TrainStatus> {
   if (!/^train-[0-9a-f]{10}$/.test(id)) throw new UsageError(`'${id}' is not a training job id (train-<10 hex digits>, as \`train --queue\` printed)`);
   const redis = await openRedis(redisUrl);

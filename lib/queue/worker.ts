@@ -25,6 +25,7 @@ import type { LaneReply, LaneSetup, LaneTask } from './lane.js';
 import { parseTrainJob, parseTranscribeJob, Roots, type TrainProgress, type TranscribeJobData } from './jobs.js';
 import type { TrainJobResult } from './submit.js';
 
+/** Options of startQueueWorker (`adapt-asr worker`); only redis and the two roots are required. */
 export interface QueueWorkerOptions {
   redis: string;
   /** Folder every input (audio, training data, adapters) must lie under. */
@@ -73,6 +74,7 @@ export function resolveWorkerOptions(o: QueueWorkerOptions): Resolved {
   };
 }
 
+/** A running worker. */
 export interface QueueWorker {
   readonly name: string;
   /** Stop taking jobs; finish the transcriptions in hand, hand training runs back; close the connections. */
@@ -103,6 +105,17 @@ end
 return 1`;
 
 const keys = (batch: string): string[] => [batchKey(batch), batchKey(batch, 'running'), batchKey(batch, 'done'), batchKey(batch, 'failed')];
+
+/** The batch bookkeeping on a connection: started(batch, n, worker) and finished(batch, n, result or error, audio seconds, 'done' | 'failed'). */
+export function batchBook(redis: Redis): { started(batch: string, n: number, worker: string): Promise<number>; finished(batch: string, n: number, what: string, seconds: number, how: 'done' | 'failed'): Promise<number> } {
+  redis.defineCommand('asrStart', { numberOfKeys: 4, lua: LUA_START });
+  redis.defineCommand('asrFinish', { numberOfKeys: 4, lua: LUA_FINISH });
+  const r = redis as Redis & { asrStart(...a: (string | number)[]): Promise<number>; asrFinish(...a: (string | number)[]): Promise<number> };
+  return {
+    started: (batch, n, worker) => r.asrStart(...keys(batch), String(n), worker, Date.now()),
+    finished: (batch, n, what, seconds, how) => r.asrFinish(...keys(batch), String(n), what, seconds, how, Date.now()),
+  };
+}
 
 /** A lane's worker thread (lane.ts), one task at a time; a thread that dies is replaced, its task failed. */
 class ThreadLane {
@@ -153,9 +166,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const event = (e: Record<string, unknown>): void => o.log(JSON.stringify({ time: new Date().toISOString(), worker: o.name, ...e }));
   const logLine = (line: string): void => event({ event: 'log', message: line });
   const book = connectRedis(o.redis, logLine);
-  book.defineCommand('asrStart', { numberOfKeys: 4, lua: LUA_START });
-  book.defineCommand('asrFinish', { numberOfKeys: 4, lua: LUA_FINISH });
-  const bk = book as Redis & { asrStart(...a: (string | number)[]): Promise<number>; asrFinish(...a: (string | number)[]): Promise<number> };
+  const bk = batchBook(book);
   const lanes = Array.from({ length: o.concurrency }, () => new ThreadLane({ threads: o.threads, keep: o.keepModels }));
   let closing = false;
   const workers: Worker[] = [];
@@ -169,7 +180,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (d.adapter) roots.check(d.adapter, 'adapter', ['data', 'out']);
     } catch (err) {
       const batch = (job.data as { batch?: unknown })?.batch, n = (job.data as { n?: unknown })?.n;
-      if (typeof batch === 'string' && Number.isInteger(n)) await bk.asrFinish(...keys(batch), String(n), describeError(err).message, 0, 'failed', Date.now()).catch(() => undefined);
+      if (typeof batch === 'string' && Number.isInteger(n)) await bk.finished(batch, n as number, describeError(err).message, 0, 'failed').catch(() => undefined);
       event({ event: 'failed', job: job.id, error: describeError(err).message });
       throw new UnrecoverableError(describeError(err).message);
     }
@@ -178,11 +189,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     const t0 = performance.now();
     try {
       event({ event: 'start', job: job.id, audio: d.audio, attempt: job.attemptsStarted });
-      await bk.asrStart(...keys(d.batch), String(d.n), o.name, Date.now());
+      await bk.started(d.batch, d.n, o.name);
       fs.mkdirSync(path.dirname(d.out), { recursive: true });
       roots.check(d.out, 'result file', ['out']); // again, now that its folder exists: a link made in between
       const duration = await lane.run({ model: d.model, adapter: d.adapter, audio: d.audio, out: d.out, format: d.format });
-      await bk.asrFinish(...keys(d.batch), String(d.n), d.out, duration, 'done', Date.now());
+      await bk.finished(d.batch, d.n, d.out, duration, 'done');
       const sec = (performance.now() - t0) / 1000;
       event({ event: 'done', job: job.id, audio: d.audio, out: d.out, audioSec: +duration.toFixed(2), sec: +sec.toFixed(3), rtf: +(sec / Math.max(duration, 1e-3)).toFixed(4) });
       return { out: d.out, seconds: duration };
@@ -190,7 +201,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const message = describeError(err).message;
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       event({ event: last ? 'failed' : 'retry', job: job.id, audio: d.audio, attempt: job.attemptsMade + 1, error: message });
-      if (last) await bk.asrFinish(...keys(d.batch), String(d.n), message, 0, 'failed', Date.now()).catch(() => undefined);
+      if (last) await bk.finished(d.batch, d.n, message, 0, 'failed').catch(() => undefined);
       throw new Error(message);
     } finally {
       lane.busy = false;

@@ -66,9 +66,9 @@ describe('layout', () => {
     assert.deepEqual(bad, []);
   });
 
-  it('lib/train is imported by nothing outside it but the CLI, the public index and bench code', () => {
+  it('lib/train is imported by nothing outside it but the CLI, the queue worker (it runs training jobs), the public index and bench code', () => {
     const train = path.join(LIB, 'train') + path.sep;
-    const allowed = (f: string): boolean => f.startsWith(train) || f.startsWith(path.join(LIB, 'cli') + path.sep) || f === path.join(LIB, 'index.ts');
+    const allowed = (f: string): boolean => f.startsWith(train) || f.startsWith(path.join(LIB, 'cli') + path.sep) || f === path.join(LIB, 'queue', 'worker.ts') || f === path.join(LIB, 'index.ts');
     const bad = [...graph].filter(([f]) => !allowed(f)).flatMap(([f, deps]) => deps.filter((d) => d.startsWith(train)).map((d) => `${rel(f)} -> ${rel(d)}`));
     assert.deepEqual(bad, []);
   });

@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { loadAudio } from '../../lib/audio/index.js';
 import { loadAdapter } from '../../lib/adapter/io.js';
 import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
-import { PREFIX } from '../../lib/queue/config.js';
+import { batchKey, PREFIX } from '../../lib/queue/config.js';
+import { batchBook } from '../../lib/queue/worker.js';
 import { batchResults, batchStatus, trainStatus, type BatchStatus } from '../../lib/queue/submit.js';
 import { audioFixture, ROOT } from '../helpers/fixtures.js';
 import { redisMissing, TestRedis } from '../helpers/redis.js';
@@ -151,6 +152,35 @@ describe('queue: batch jobs on BullMQ with a real redis-server', function () {
     assert.deepEqual(got, [...expected.keys()].sort(), 'exactly one result per file, and nothing else (no temporary files)');
     for (const f of got) assert.equal(fs.readFileSync(path.join(dir, f), 'utf8'), expected.get(f), `${f} differs from transcribe's`);
   };
+
+  it('batch bookkeeping: a job finished twice counts once, done or failed; the hashes take the batch\'s expiry; an expired batch is left alone', async () => {
+    const conn = new Redis(redis.url);
+    try {
+      const book = batchBook(conn);
+      await conn.hset(batchKey('b0'), { total: 2, audio: 0 });
+      await conn.expire(batchKey('b0'), 100);
+      assert.equal(await book.started('b0', 0, 'w1'), 1);
+      assert.deepEqual(await conn.hgetall(batchKey('b0', 'running')), { 0: 'w1' });
+      await book.finished('b0', 0, '/o/a.json', 2.5, 'done');
+      await book.finished('b0', 0, '/o/a.json', 2.5, 'done'); // a retry after a worker thought dead came back
+      await book.finished('b0', 0, 'late error', 0, 'failed');
+      const h = await conn.hgetall(batchKey('b0'));
+      assert.equal(Number(h.audio), 2.5);
+      assert.equal(h.finished, undefined);
+      assert.deepEqual(await conn.hgetall(batchKey('b0', 'failed')), {});
+      assert.deepEqual(await conn.hgetall(batchKey('b0', 'running')), {});
+      await book.finished('b0', 1, 'bad.wav: not a WAV file', 0, 'failed');
+      assert.ok((await conn.hget(batchKey('b0'), 'finished')) !== null, 'finished once every file is done or failed');
+      for (const part of ['done', 'failed'] as const) {
+        const ttl = await conn.ttl(batchKey('b0', part));
+        assert.ok(ttl > 90 && ttl <= 100, `${part} expires with the batch (${ttl} s)`);
+      }
+      assert.equal(await book.started('gone', 0, 'w1'), 0);
+      assert.equal(await conn.exists(batchKey('gone', 'running')), 0);
+    } finally {
+      conn.disconnect();
+    }
+  });
 
   it('two workers, one SIGKILLed in the middle of a job: every file has exactly one result, equal to transcribe; poison and outside files fail with their errors', async () => {
     const a = spawnWorker('A'), b = spawnWorker('B');
