@@ -151,6 +151,8 @@ export async function benchQueue(quick = false): Promise<string> {
     const rows = [...runs.values()].map((x) => [x.label, `${best(x).toFixed(1)} (${x.walls.map((w) => w.toFixed(1)).join(', ')})`, (seconds / best(x)).toFixed(1), (base / best(x)).toFixed(2),
       x.perJob ? x.perJob.calls.toFixed(0) : '', x.perJob ? x.perJob.scripts.toFixed(1) : '', x.perJob ? (x.perJob.bytes / 1024).toFixed(1) : '']);
     return [
+      '## Batch jobs through the queue (`bench/queue`)',
+      '',
       `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`node dist/bench/queue.js${quick ? ' --quick' : ''}\`: ${files.length} files, ${(seconds / 60).toFixed(1)} min of real speech (VCTK p239, then zh-L1 utterances), model base-en-real, JSON results; redis-server ${spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.match(/v=([\d.]+)/)?.[1] ?? '?'} on the same machine. Each configuration ran ${REPEATS} times in alternating order; the best run counts (the VM is shared). Every queue run's results are byte-identical to transcribe's.`,
       '',
       table(['how', 'wall s, best (each run)', 'x real time', 'speed-up vs 1 lane of 1 thread', 'Redis commands / job (inside scripts too)', 'of which Lua script calls', 'Redis traffic KB / job'], rows),
