@@ -81,14 +81,14 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
   },
 };
 
-/** A progress bar (or, off a terminal, a line every 10 s) until the batch is finished. */
+/** A progress bar (or, off a terminal, a line every 10 s) until the batch is finished; Redis blips are waited out. */
 async function follow(redis: string, id: string): Promise<void> {
   const { batchStatus } = await import('../queue/submit.js');
   const { progressBar } = await import('./progress.js');
   const bar = progressBar(`batch ${id}`);
   let lastLine = 0;
   for (;;) {
-    const s = await batchStatus(redis, id);
+    const s = await retrying(() => batchStatus(redis, id));
     bar.update(s.done + s.failed, s.total);
     if (!process.stderr.isTTY && Date.now() - lastLine > 10000) {
       process.stderr.write(`batch ${id}: ${s.done + s.failed}/${s.total}, ${s.failed} failed\n`);
@@ -101,5 +101,29 @@ async function follow(redis: string, id: string): Promise<void> {
       return;
     }
     await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Call `fn` until it succeeds: while Redis is unreachable (a restart, a failover), say so once and try
+ * again every 2 s, for up to `giveUpMs`. Other errors are thrown at once.
+ */
+export async function retrying<T>(fn: () => Promise<T>, giveUpMs = 300000): Promise<T> {
+  let since: number | undefined;
+  for (;;) {
+    try {
+      const r = await fn();
+      if (since !== undefined) process.stderr.write('adapt-asr: Redis is back\n');
+      return r;
+    } catch (err) {
+      if (!/cannot reach Redis/.test((err as Error).message)) throw err;
+      if (since === undefined) {
+        since = Date.now();
+        process.stderr.write(`adapt-asr: ${(err as Error).message}; still waiting (the jobs go on without us)\n`);
+      } else if (Date.now() - since > giveUpMs) {
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
   }
 }

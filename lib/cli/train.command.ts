@@ -111,9 +111,10 @@ async function queueTraining(argv: TrainArgs): Promise<void> {
   process.stdout.write(`${id}\n`);
   process.stderr.write(`training job ${id} queued; \`adapt-asr batch status ${id}\` follows it; the adapter goes to ${options.out}\n`);
   if (!argv.wait) return;
+  const { retrying } = await import('./batch.command.js');
   let last = '';
   for (;;) {
-    const s = await trainStatus(redis, id);
+    const s = await retrying(() => trainStatus(redis, id));
     const p = s.progress;
     const line = p ? `${s.state}: ${p.phase}${p.epoch !== undefined ? ` epoch ${p.epoch}, dev WER ${pct(p.devWer ?? 0)}` : ` ${p.done}/${p.total}`}` : s.state;
     if (line !== last) process.stderr.write(`${id} ${line}\n`);

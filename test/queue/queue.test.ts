@@ -276,14 +276,25 @@ describe('queue: batch jobs on BullMQ with a real redis-server', function () {
     }
   });
 
-  it('Redis restarted during a batch: the workers reconnect and the batch completes, one result per file', async () => {
+  it('Redis restarted during a batch: the workers reconnect, the batch completes with one result per file, and `batch submit --wait` waits it out', async () => {
     const live = workers.filter((w) => w.exitCode === undefined);
     const res = path.join(out, 'two');
-    const id = submit(redis.url, audio, res);
+    const waiter = spawn(process.execPath, [BIN, 'batch', 'submit', ...audio, '--redis', redis.url, '--format', 'json', '--out', res, '--wait'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    waiter.stdout!.on('data', (d) => { stdout += d; });
+    waiter.stderr!.on('data', (d) => { stderr += d; });
+    const waited = new Promise<number | null>((resolve) => waiter.once('exit', resolve));
+    while (!/^[0-9a-f]{10}\n/.test(stdout)) {
+      assert.equal(waiter.exitCode, null, stderr);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const id = stdout.trim();
     await firstOf(live, (e) => e.event === 'start' && typeof e.job === 'string' && e.job.startsWith(id));
     await redis.restart(1500);
     const back = new Date().toISOString();
-    const s = await waitFinished(redis.url, id);
+    assert.equal(await waited, 0, stderr);
+    assert.match(stderr, new RegExp(`batch ${id}: ${audio.length} done, 0 failed`));
+    const s = await batchStatus(redis.url, id);
     assert.equal(s.done, audio.length);
     assert.equal(s.failed, 0);
     checkResults(res);
