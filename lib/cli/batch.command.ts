@@ -1,7 +1,8 @@
 /** `adapt-asr batch submit|status|results`: transcription of many files by workers on a Redis queue. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { withDecodeOptions, type DecodeArgs } from './decode-options.js';
 
-interface BatchArgs {
+interface BatchArgs extends DecodeArgs {
   action: string; inputs?: string[]; id?: string; redis?: string; out?: string; format: string; accent?: string; adapter?: string; model?: string;
   attempts?: number; wait: boolean; json: boolean;
 }
@@ -17,7 +18,7 @@ function duration(sec: number | undefined): string {
 export const batchCommand: CommandModule<object, BatchArgs> = {
   command: 'batch <action> [inputs..]',
   describe: 'Transcribe many files with workers on other processes or machines (`adapt-asr worker`), through a Redis queue: submit, status, results.',
-  builder: (y: Argv) => y
+  builder: (y: Argv) => withDecodeOptions(y)
     .positional('action', { type: 'string', choices: ['submit', 'status', 'results'], describe: 'submit <files|folders|manifest>: one job per file, prints the batch id; status <id>: counts, speed and ETA; results <id>: the result files and the failures.' })
     .positional('inputs', { type: 'string', array: true, describe: 'submit: WAV files, folders of WAVs, or a manifest (.jsonl with audio_filepath, or one path per line). status/results: the batch id.' })
     .option('redis', { type: 'string', default: REDIS_DEFAULT, defaultDescription: '$ADAPT_ASR_REDIS', describe: 'The Redis server of the queue, e.g. redis://127.0.0.1:6379.' })
@@ -47,7 +48,14 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
         adapter = path.join('adapters', argv.accent);
         if (!fs.existsSync(path.join(adapter, 'adapter.json'))) throw new UsageError(`no adapter for accent '${argv.accent}' in ./adapters; train one with \`adapt-asr train --accent ${argv.accent}\` or name a folder with --adapter`);
       }
-      const s = await q.submitBatch({ redis, inputs: argv.inputs ?? [], out: argv.out, format: argv.format as 'text', model: argv.model, adapter, attempts: argv.attempts });
+      const { readHotwords } = await import('./decode-options.js');
+      const decode = Object.fromEntries(Object.entries({
+        beam: argv.beam, lmWeight: argv.lmWeight, wordBonus: argv.wordBonus, oovPenalty: argv.oovPenalty, blankPenalty: argv.blankPenalty, lexicon: argv.lexicon,
+        // yargs turns --no-lm into lm: false.
+        lm: typeof argv.lm === 'string' ? argv.lm : undefined, useLm: argv.lm === false ? false : undefined,
+        hotwords: argv.hotwords ? readHotwords(argv.hotwords) : undefined,
+      }).filter(([, v]) => v !== undefined));
+      const s = await q.submitBatch({ redis, inputs: argv.inputs ?? [], out: argv.out, format: argv.format as 'text', model: argv.model, adapter, attempts: argv.attempts, decode });
       say(s.id);
       process.stderr.write(`batch ${s.id}: ${s.total} files on the transcribe queue; results go to ${s.out}\n`);
       if (argv.wait) await follow(redis, s.id);

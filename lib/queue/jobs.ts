@@ -13,6 +13,12 @@ export const JOB_VERSION = 1;
 export const FORMATS: readonly OutputFormat[] = ['text', 'json', 'srt', 'vtt'];
 export const EXTENSIONS: Record<OutputFormat, string> = { text: 'txt', json: 'json', srt: 'srt', vtt: 'vtt' };
 
+/** Decoding options a batch carries (those of transcribe; the LM as an absolute path, hotwords read). */
+export interface JobDecode {
+  beam?: number; lmWeight?: number; wordBonus?: number; oovPenalty?: number; blankPenalty?: number; lexicon?: boolean; useLm?: boolean; lm?: string;
+  hotwords?: { phrase: string; boost: number; symbols?: string[] }[];
+}
+
 /** One audio file of a batch. */
 export interface TranscribeJobData {
   v: number;
@@ -25,6 +31,7 @@ export interface TranscribeJobData {
   format: OutputFormat;
   model?: string;
   adapter?: string;
+  decode?: JobDecode;
 }
 
 /** The options of `train` a job may carry (paths absolute; `out` required). */
@@ -62,7 +69,33 @@ export function parseTranscribeJob(d: unknown): TranscribeJobData {
   const format = d.format as OutputFormat;
   if (!FORMATS.includes(format)) throw new BadJobError(`job field 'format' must be one of ${FORMATS.join(', ')}`);
   if (!Number.isInteger(d.n) || (d.n as number) < 0) throw new BadJobError("job field 'n' must be a whole number");
-  return { v: JOB_VERSION, batch: str(d, 'batch')!, n: d.n as number, audio: absolute(d, 'audio')!, out: absolute(d, 'out')!, format, model: str(d, 'model', true), adapter: absolute(d, 'adapter', true) };
+  const out: TranscribeJobData = { v: JOB_VERSION, batch: str(d, 'batch')!, n: d.n as number, audio: absolute(d, 'audio')!, out: absolute(d, 'out')!, format, model: str(d, 'model', true), adapter: absolute(d, 'adapter', true) };
+  if (d.decode !== undefined) out.decode = parseDecode(d.decode);
+  return out;
+}
+
+function parseDecode(x: unknown): JobDecode {
+  if (!isObj(x)) throw new BadJobError("job field 'decode' is not an object");
+  const out: JobDecode = {};
+  for (const [k, v] of Object.entries(x)) {
+    if (['beam', 'lmWeight', 'wordBonus', 'oovPenalty', 'blankPenalty'].includes(k)) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadJobError(`decoding option '${k}' must be a number`);
+      (out as Record<string, unknown>)[k] = v;
+    } else if (k === 'lexicon' || k === 'useLm') {
+      if (typeof v !== 'boolean') throw new BadJobError(`decoding option '${k}' must be true or false`);
+      out[k] = v;
+    } else if (k === 'lm') {
+      out.lm = absolute(x, 'lm');
+    } else if (k === 'hotwords') {
+      const ok = Array.isArray(v) && v.length <= 10000 && v.every((h) => isObj(h) && typeof h.phrase === 'string' && h.phrase.length <= 200 && typeof h.boost === 'number' && Number.isFinite(h.boost)
+        && (h.symbols === undefined || (Array.isArray(h.symbols) && h.symbols.length <= 200 && h.symbols.every((p) => typeof p === 'string'))));
+      if (!ok) throw new BadJobError("decoding option 'hotwords' must be a list of { phrase, boost, symbols? } (at most 10,000)");
+      out.hotwords = (v as JobDecode['hotwords'])!.map((h) => ({ phrase: h.phrase, boost: h.boost, ...(h.symbols ? { symbols: h.symbols } : {}) }));
+    } else {
+      throw new BadJobError(`'${k}' is not a decoding option`);
+    }
+  }
+  return out;
 }
 
 const NUMBERS = ['minutes', 'epochs', 'seed', 'ensemble', 'patience', 'bottleneck', 'context', 'lr', 'headLr', 'kld'] as const;

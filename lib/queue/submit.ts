@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { AdaptAsrError, InputError, UsageError } from '../errors.js';
 import type { OutputFormat } from '../pipeline/captions.js';
 import { batchKey, KEEP_DAYS, openRedis, PREFIX, type QueueName } from './config.js';
-import { EXTENSIONS, FORMATS, JOB_VERSION, type TrainJobData, type TrainJobOptions, type TrainProgress, type TranscribeJobData } from './jobs.js';
+import { EXTENSIONS, FORMATS, JOB_VERSION, type JobDecode, type TrainJobData, type TrainJobOptions, type TrainProgress, type TranscribeJobData } from './jobs.js';
 
 /** Options of submitBatch (`adapt-asr batch submit`). */
 export interface SubmitOptions {
@@ -25,6 +25,8 @@ export interface SubmitOptions {
   adapter?: string;
   /** Tries per file before it is marked failed (default 3; 1 s, then 2 s, ... between them). */
   attempts?: number;
+  /** Decoding options, as transcribe's (an LM path must lie under the workers' roots). */
+  decode?: JobDecode;
 }
 
 export interface Submitted { id: string; total: number; out: string }
@@ -118,6 +120,8 @@ export async function submitBatch(o: SubmitOptions): Promise<Submitted> {
     adapter = path.resolve(o.adapter);
     if (!fs.existsSync(path.join(adapter, 'adapter.json'))) throw new UsageError(`${o.adapter} is not an adapter folder (no adapter.json)`);
   }
+  const decode = o.decode && Object.keys(o.decode).length ? { ...o.decode, ...(o.decode.lm ? { lm: path.resolve(o.decode.lm) } : {}) } : undefined;
+  if (decode?.lm && !fs.existsSync(decode.lm)) throw new InputError('no such language model', o.decode!.lm);
   const redis = await openRedis(o.redis);
   const q = queueOf(redis, 'transcribe');
   try {
@@ -137,7 +141,7 @@ export async function submitBatch(o: SubmitOptions): Promise<Submitted> {
     for (let i = 0; i < audio.length; i += 500) {
       await q.addBulk(audio.slice(i, i + 500).map((a, k) => {
         const n = i + k;
-        const data: TranscribeJobData = { v: JOB_VERSION, batch: id, n, audio: a, out: results[n], format, ...(o.model ? { model: o.model } : {}), ...(adapter ? { adapter } : {}) };
+        const data: TranscribeJobData = { v: JOB_VERSION, batch: id, n, audio: a, out: results[n], format, ...(o.model ? { model: o.model } : {}), ...(adapter ? { adapter } : {}), ...(decode ? { decode } : {}) };
         return { name: 'transcribe', data, opts: { ...opts, jobId: `${id}-${n}` } };
       }));
     }

@@ -178,6 +178,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       roots.check(d.audio, 'audio file', ['data']);
       roots.check(d.out, 'result file', ['out']);
       if (d.adapter) roots.check(d.adapter, 'adapter', ['data', 'out']);
+      if (d.decode?.lm) roots.check(d.decode.lm, 'language model', ['data', 'out']);
     } catch (err) {
       const batch = (job.data as { batch?: unknown })?.batch, n = (job.data as { n?: unknown })?.n;
       if (typeof batch === 'string' && Number.isInteger(n)) await bk.finished(batch, n as number, describeError(err).message, 0, 'failed').catch(() => undefined);
@@ -192,7 +193,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       await bk.started(d.batch, d.n, o.name);
       fs.mkdirSync(path.dirname(d.out), { recursive: true });
       roots.check(d.out, 'result file', ['out']); // again, now that its folder exists: a link made in between
-      const duration = await lane.run({ model: d.model, adapter: d.adapter, audio: d.audio, out: d.out, format: d.format });
+      const duration = await lane.run({ model: d.model, adapter: d.adapter, decode: d.decode, audio: d.audio, out: d.out, format: d.format });
       await bk.finished(d.batch, d.n, d.out, duration, 'done');
       const sec = (performance.now() - t0) / 1000;
       event({ event: 'done', job: job.id, audio: d.audio, out: d.out, audioSec: +duration.toFixed(2), sec: +sec.toFixed(3), rtf: +(sec / Math.max(duration, 1e-3)).toFixed(4) });

@@ -39,6 +39,12 @@ describe('queue: jobs, paths and options', () => {
     assert.throws(() => parseTranscribeJob({ ...ok, format: 'doc' }), /format/);
     assert.throws(() => parseTranscribeJob({ ...ok, n: -1 }), /whole number/);
     assert.throws(() => parseTranscribeJob('x'), /not an object/);
+    const decode = { beam: 4, useLm: false, lexicon: true, hotwords: [{ phrase: 'glasgow', boost: 2 }] };
+    assert.deepEqual(parseTranscribeJob({ ...ok, decode }).decode, decode);
+    assert.throws(() => parseTranscribeJob({ ...ok, decode: { beam: 'wide' } }), /'beam' must be a number/);
+    assert.throws(() => parseTranscribeJob({ ...ok, decode: { lm: 'rel.arpa' } }), /absolute path/);
+    assert.throws(() => parseTranscribeJob({ ...ok, decode: { cmd: 'rm' } }), /'cmd' is not a decoding option/);
+    assert.throws(() => parseTranscribeJob({ ...ok, decode: { hotwords: [{ phrase: 1 }] } }), /hotwords/);
     const t = { v: JOB_VERSION, options: { accent: 'scottish', out: '/o/ad', epochs: 3, speeds: [1], method: 'head' } };
     assert.deepEqual(parseTrainJob(t).options, { accent: 'scottish', out: '/o/ad', data: undefined, devData: undefined, model: undefined, epochs: 3, speeds: [1], method: 'head' });
     assert.throws(() => parseTrainJob({ ...t, options: { ...t.options, resume: true } }), /'resume' is not a train option/);

@@ -304,6 +304,29 @@ describe('queue: batch jobs on BullMQ with a real redis-server', function () {
     assert.ok(live.some((w) => w.has((e) => /connected again/.test(String(e.message)))), 'and the recovery');
   });
 
+  it('decoding options travel with the batch: the results equal transcribe with the same options', async () => {
+    const live = await twoWorkers();
+    const files = audio.slice(1, 5);
+    const hot = path.join(data, 'hot.txt');
+    fs.writeFileSync(hot, 'glasgow 3\n');
+    const flags = ['--beam', '4', '--lm-weight', '0.2', '--hotwords', hot];
+    const ref = path.join(tmp, 'ref-decode');
+    const r = cli(['transcribe', ...files, '--format', 'json', '--out', ref, ...flags]);
+    assert.equal(r.status, 0, r.stderr);
+    const res = path.join(out, 'decode');
+    const id = submit(redis.url, files, res, flags);
+    const s = await waitFinished(redis.url, id);
+    assert.equal(s.done, files.length);
+    let differs = 0;
+    for (const f of fs.readdirSync(ref)) {
+      const got = fs.readFileSync(path.join(res, f), 'utf8');
+      assert.equal(got, fs.readFileSync(path.join(ref, f), 'utf8'), f);
+      if (got !== expected.get(f)) differs++;
+    }
+    assert.ok(differs > 0, 'the options changed at least one result');
+    assert.ok(live.length >= 2);
+  });
+
   it('SIGTERM: a worker finishes the job in hand, then exits 0', async () => {
     const live = await twoWorkers();
     const res = path.join(out, 'three');
