@@ -31,7 +31,11 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
         }
         stopping = true;
         process.stderr.write(`adapt-asr worker: ${sig}; finishing the jobs in hand (send it again to exit at once)\n`);
-        void w.close().then(resolve, (err: Error) => { process.stderr.write(`adapt-asr worker: ${err.message}\n`); resolve(); });
+        void w.close().catch((err: Error) => { process.stderr.write(`adapt-asr worker: ${err.message}\n`); }).then(() => {
+          resolve();
+          // Connections abandoned while Redis was down may still hold timers: do not let them keep a stopped worker alive.
+          setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
+        });
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));

@@ -104,6 +104,9 @@ if redis.call('HLEN', KEYS[3]) + redis.call('HLEN', KEYS[4]) >= tonumber(redis.c
 end
 return 1`;
 
+/** After the jobs in hand end, how long close() waits for Redis to record them. */
+const CLOSE_GRACE_MS = 10000;
+
 const keys = (batch: string): string[] => [batchKey(batch), batchKey(batch, 'running'), batchKey(batch, 'done'), batchKey(batch, 'failed')];
 
 /** The batch bookkeeping on a connection: started(batch, n, worker) and finished(batch, n, result or error, audio seconds, 'done' | 'failed'). */
@@ -164,12 +167,20 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const o = resolveWorkerOptions(options);
   const roots = new Roots(o.dataRoot, o.outRoot);
   const event = (e: Record<string, unknown>): void => o.log(JSON.stringify({ time: new Date().toISOString(), worker: o.name, ...e }));
-  const logLine = (line: string): void => event({ event: 'log', message: line });
+  // A Redis outage makes every connection report every retry: each kind of message once a minute.
+  const lastSaid = new Map<string, number>();
+  const logLine = (line: string): void => {
+    const key = line.replace(/[\d.]+/g, '#'), now = Date.now();
+    if (now - (lastSaid.get(key) ?? -Infinity) < 60000) return;
+    lastSaid.set(key, now);
+    event({ event: 'log', message: line });
+  };
   const book = connectRedis(o.redis, logLine);
   const bk = batchBook(book);
   const lanes = Array.from({ length: o.concurrency }, () => new ThreadLane({ threads: o.threads, keep: o.keepModels }));
-  let closing = false;
+  let closing = false, inHand = 0;
   const workers: Worker[] = [];
+  const counted = <T>(p: Promise<T>): Promise<T> => { inHand++; return p.finally(() => { inHand--; }); };
 
   const transcribe = async (job: Job): Promise<{ out: string; seconds: number }> => {
     let d: TranscribeJobData;
@@ -280,10 +291,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const common = { connection, prefix: PREFIX, lockDuration: o.lockSeconds * 1000, stalledInterval: o.lockSeconds * 1000, maxStalledCount: 2, autorun: false };
   for (const q of o.queues) {
     const w = q === 'transcribe'
-      ? new Worker(q, (job: Job) => transcribe(job), { ...common, concurrency: o.concurrency })
+      ? new Worker(q, (job: Job) => counted(transcribe(job)), { ...common, concurrency: o.concurrency })
       // Training takes every core: one run at a time. The processor takes the abort signal (its third
       // parameter), fired on shutdown and when the job's lock is lost.
-      : new Worker(q, (job: Job, token?: string, signal?: AbortSignal) => train(job, token, signal), { ...common, concurrency: 1 });
+      : new Worker(q, (job: Job, token?: string, signal?: AbortSignal) => counted(train(job, token, signal)), { ...common, concurrency: 1 });
     w.on('error', (err) => logLine(`queue ${q}: ${err.message}`));
     w.on('lockRenewalFailed', (ids) => { for (const id of ids) w.cancelJob(id, 'lock lost'); });
     workers.push(w);
@@ -295,7 +306,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     close: async () => {
       closing = true;
       for (const w of workers) w.cancelAllJobs('shutting down'); // only training runs listen
-      await Promise.all(workers.map((w) => w.close()));
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      // The jobs in hand end (a training run at its next epoch); then BullMQ has a while to record
+      // them. With Redis down it never could: close anyway, and the jobs go to another worker later.
+      while (inHand > 0) await new Promise((r) => setTimeout(r, 50));
+      const recorded = await Promise.race([graceful.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), CLOSE_GRACE_MS).unref())]);
+      if (!recorded) {
+        event({ event: 'log', message: `Redis did not confirm the last jobs within ${CLOSE_GRACE_MS / 1000} s; closing anyway (a job not recorded goes to another worker when its lock expires)` });
+        await Promise.race([Promise.all(workers.map((w) => w.close(true).catch(() => undefined))), new Promise((r) => setTimeout(r, 2000).unref())]);
+      }
       for (const l of lanes) await l.close();
       connection.disconnect();
       book.disconnect();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { BadJobError, JOB_VERSION, parseTrainJob, parseTranscribeJob, Roots } fr
 import { listAudio, resultFiles } from '../../lib/queue/submit.js';
 import { resolveWorkerOptions } from '../../lib/queue/worker.js';
 import { ROOT } from '../helpers/fixtures.js';
+import { freePort } from '../helpers/redis.js';
 
 const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
 
@@ -86,6 +87,25 @@ describe('queue: jobs, paths and options', () => {
     assert.throws(() => resolveWorkerOptions({ redis: 'redis://h:1', dataRoot: path.join(tmp, 'no'), outRoot: tmp }), /--data-root .* is not a folder/);
     assert.throws(() => resolveWorkerOptions({ redis: 'redis://h:1', dataRoot: tmp, outRoot: tmp, queues: ['x' as 'train'] }), /unknown queue 'x'/);
     assert.throws(() => resolveWorkerOptions({ redis: 'redis://h:1', dataRoot: tmp, outRoot: tmp, concurrency: 0 }), /--concurrency/);
+  });
+
+  it('a worker whose Redis is down logs each kind of failure once, keeps retrying, and still stops on SIGTERM (exit 0)', async function () {
+    this.timeout(60000);
+    const port = await freePort(); // nothing listens there
+    const w = spawn(process.execPath, [BIN, 'worker', '--redis', `redis://127.0.0.1:${port}`, '--data-root', tmp, '--out-root', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    w.stderr!.on('data', (d) => { err += d; });
+    const exited = new Promise<number | null>((resolve) => w.once('exit', resolve));
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(w.exitCode, null, 'still running, retrying');
+    w.kill('SIGTERM');
+    const t0 = Date.now();
+    assert.equal(await exited, 0, err);
+    assert.ok(Date.now() - t0 < 20000, 'stopped within the grace period');
+    const refused = err.split('\n').filter((l) => /queue transcribe: connect ECONNREFUSED/.test(l));
+    assert.equal(refused.length, 1, 'each kind of failure logged once a minute');
+    assert.match(err, /Redis did not confirm the last jobs within 10 s; closing anyway/);
+    assert.match(err, /"event":"stopped"/);
   });
 
   it('CLI: usage errors exit 2 with one line; an unreachable Redis exits 1', () => {
