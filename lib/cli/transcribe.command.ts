@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { wavFilesIn } from '../data/manifest.js';
 import { InputError, UsageError } from '../errors.js';
 import { recognizerOptions, warnIfRejected, withDecodeOptions, withModelOptions, type DecodeArgs, type ModelArgs } from './decode-options.js';
 
@@ -19,7 +20,7 @@ export function expandInputs(inputs: string[]): string[] {
       continue;
     }
     if (st.isDirectory()) {
-      const wavs = fs.readdirSync(p).filter((f) => /\.wav$/i.test(f)).sort().map((f) => path.join(p, f));
+      const wavs = wavFilesIn(p);
       if (wavs.length === 0) throw new InputError('folder has no .wav files', p);
       out.push(...wavs);
     } else {

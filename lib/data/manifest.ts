@@ -41,7 +41,13 @@ export function readDataset(spec: string): Dataset {
   return { source: spec, utterances: readJsonl(spec) };
 }
 
-function lines(file: string): string[] {
+/** The .wav files of a folder (not its subfolders), sorted, as paths joined to `dir`. */
+export function wavFilesIn(dir: string): string[] {
+  return fs.readdirSync(dir).filter((f) => /\.wav$/i.test(f)).sort().map((f) => path.join(dir, f));
+}
+
+/** The lines of a text file; a binary file is refused. */
+export function lines(file: string): string[] {
   const text = fs.readFileSync(file);
   if (text.includes(0)) throw new InputError('is a binary file, not a text manifest', file);
   return text.toString('utf8').split(/\r?\n/);
@@ -61,7 +67,11 @@ export function readTsv(file: string): Utterance[] {
   return out;
 }
 
-export function readJsonl(file: string): Utterance[] {
+/**
+ * Read a JSONL manifest. With `textOptional` (a list of audio to transcribe, not training data),
+ * lines without "text" are accepted, with text ''.
+ */
+export function readJsonl(file: string, { textOptional = false } = {}): Utterance[] {
   const dir = path.dirname(file);
   const out: Utterance[] = [];
   lines(file).forEach((line, i) => {
@@ -76,12 +86,12 @@ export function readJsonl(file: string): Utterance[] {
     if (!o || typeof o !== 'object' || typeof o.audio_filepath !== 'string' || !o.audio_filepath) {
       throw new InputError(`line ${i + 1}: needs "audio_filepath" (a string)`, file);
     }
-    if (typeof o.text !== 'string') throw new InputError(`line ${i + 1}: needs "text" (a string)`, file);
+    if (typeof o.text !== 'string' && !(textOptional && o.text === undefined)) throw new InputError(`line ${i + 1}: needs "text" (a string)`, file);
     const rel = o.audio_filepath;
     out.push({
       id: rel.replace(/\.[^./]+$/, '').replace(/^(\.\.\/)+/, ''),
       audio: path.resolve(dir, rel),
-      text: o.text,
+      text: typeof o.text === 'string' ? o.text : '',
       ...(typeof o.duration === 'number' ? { duration: o.duration } : {}),
       ...(typeof o.speaker === 'string' || typeof o.speaker === 'number' ? { speaker: String(o.speaker) } : {}),
     });

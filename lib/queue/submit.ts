@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { lines, readJsonl, readTsv, wavFilesIn } from '../data/manifest.js';
 import { AdaptAsrError, InputError, UsageError } from '../errors.js';
 import type { OutputFormat } from '../pipeline/captions.js';
 import { batchKey, KEEP_DAYS, openRedis, PREFIX, type QueueName } from './config.js';
@@ -15,7 +16,7 @@ import { EXTENSIONS, FORMATS, JOB_VERSION, type JobDecode, type TrainJobData, ty
 /** Options of submitBatch (`adapt-asr batch submit`). */
 export interface SubmitOptions {
   redis: string;
-  /** WAV files, folders of WAVs, or one manifest: a .jsonl (audio_filepath) or a text file of paths, one per line; relative paths are relative to the manifest. */
+  /** WAV files, folders of WAVs, or manifests: a .jsonl (audio_filepath), a .tsv (file<TAB>text) or a text file of paths, one per line; relative paths are relative to the manifest. */
   inputs: string[];
   /** Folder for the results, one file per input: <name>.<txt|json|srt|vtt>. */
   out: string;
@@ -45,9 +46,9 @@ export function listAudio(inputs: string[]): string[] {
       throw new InputError('no such file or folder', p);
     }
     if (st.isDirectory()) {
-      const wavs = fs.readdirSync(p).filter((f) => /\.wav$/i.test(f)).sort();
+      const wavs = wavFilesIn(path.resolve(p));
       if (wavs.length === 0) throw new InputError('folder has no .wav files', p);
-      out.push(...wavs.map((f) => path.resolve(p, f)));
+      out.push(...wavs);
     } else if (/\.wav$/i.test(p)) {
       out.push(path.resolve(p));
     } else {
@@ -57,30 +58,13 @@ export function listAudio(inputs: string[]): string[] {
   return out;
 }
 
+/** The audio a manifest names: a .jsonl (audio_filepath), a .tsv (file<TAB>text), or one path per line; relative to the manifest. */
 function readManifest(file: string): string[] {
-  const dir = path.dirname(path.resolve(file));
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
-  const out: string[] = [];
-  for (const [i, raw] of lines.entries()) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    let p = line;
-    if (/\.jsonl$/i.test(file)) {
-      let o: unknown;
-      try {
-        o = JSON.parse(line);
-      } catch {
-        throw new InputError(`line ${i + 1} is not JSON`, file);
-      }
-      const a = (o as { audio_filepath?: unknown }).audio_filepath;
-      if (typeof a !== 'string' || a === '') throw new InputError(`line ${i + 1} has no audio_filepath`, file);
-      p = a;
-    } else if (line.includes('\t')) {
-      p = line.split('\t')[0];
-    }
-    out.push(path.resolve(dir, p));
-  }
-  if (out.length === 0) throw new InputError('manifest names no audio files (a .jsonl with audio_filepath, or one path per line)', file);
+  let out: string[];
+  if (/\.jsonl$/i.test(file)) out = readJsonl(file, { textOptional: true }).map((u) => u.audio);
+  else if (/\.tsv$/i.test(file)) out = readTsv(file).map((u) => u.audio);
+  else out = lines(file).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => path.resolve(path.dirname(file), l));
+  if (out.length === 0) throw new InputError('manifest names no audio files (a .jsonl with audio_filepath, a .tsv, or one path per line)', file);
   return out;
 }
 

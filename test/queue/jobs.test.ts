@@ -62,10 +62,12 @@ describe('queue: jobs, paths and options', () => {
     assert.deepEqual(listAudio([d]), [path.join(d, 'a.wav'), path.join(d, 'b.wav')]);
     fs.writeFileSync(path.join(d, 'm.jsonl'), '{"audio_filepath": "sub/a.wav", "text": "x"}\n\n{"audio_filepath": "/abs/c.wav"}\n');
     assert.deepEqual(listAudio([path.join(d, 'm.jsonl')]), [path.join(d, 'sub', 'a.wav'), '/abs/c.wav']);
-    fs.writeFileSync(path.join(d, 'list.txt'), '# files\nb.wav\nsub/a.wav\ttranscript\n');
+    fs.writeFileSync(path.join(d, 'list.txt'), '# files\nb.wav\nsub/a.wav\n');
     assert.deepEqual(listAudio([path.join(d, 'list.txt')]), [path.join(d, 'b.wav'), path.join(d, 'sub', 'a.wav')]);
+    fs.writeFileSync(path.join(d, 'transcripts.tsv'), 'b.wav\tsome words\nsub/a.wav\tmore\n');
+    assert.deepEqual(listAudio([path.join(d, 'transcripts.tsv')]), [path.join(d, 'b.wav'), path.join(d, 'sub', 'a.wav')]);
     fs.writeFileSync(path.join(d, 'bad.jsonl'), '{"text": "x"}\n');
-    assert.throws(() => listAudio([path.join(d, 'bad.jsonl')]), /bad\.jsonl: line 1 has no audio_filepath/);
+    assert.throws(() => listAudio([path.join(d, 'bad.jsonl')]), /bad\.jsonl: line 1: needs "audio_filepath"/);
     assert.throws(() => listAudio([path.join(d, 'nope')]), /nope: no such file or folder/);
     assert.deepEqual(resultFiles(['/x/a.wav', '/x/b.WAV'], '/o', 'srt'), ['/o/a.srt', '/o/b.srt']);
     assert.throws(() => resultFiles([path.join(d, 'a.wav'), path.join(d, 'sub', 'a.wav')], '/o', 'json'), /would both write a\.json/);
