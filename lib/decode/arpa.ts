@@ -30,20 +30,113 @@ export function arpaHeader(lines: string[], file = 'language model'): { counts: 
 const loaded = new Map<string, WeakRef<ArpaLm>>();
 
 /** A word n-gram LM read from an ARPA file (gzipped or not); scores are natural-log probabilities with back-off. */
-export class ArpaLm {
-  readonly order: number;
-  /** tables[k] maps "w1 w2 ... wk+1" to [logprob, backoff] (log10, as in the file). */
-  private readonly tables: Map<string, [number, number]>[];
-  private readonly unk: number;
-  private readonly cache = new Map<string, number>();
-  private lexiconTrie?: Lexicon;
+/**
+ * The n-grams of one order above 1, in an open-addressing hash table over typed arrays: each slot
+ * holds the n word ids (-1: empty), the log10 probability and the back-off weight. About 25 bytes
+ * per n-gram, against about 350 for a Map from joined strings to pairs (measured: base-en-real's
+ * 600k bigrams and trigrams took 214 MB that way).
+ */
+class NgramTable {
+  keys: Int32Array;
+  prob: Float64Array;
+  bo: Float64Array;
+  mask: number;
+  size = 0;
 
-  private constructor(tables: Map<string, [number, number]>[], unkLog10: number) {
-    this.tables = tables;
-    this.order = tables.length;
-    this.unk = unkLog10;
+  constructor(readonly n: number, expected: number, from?: SharedLmTable) {
+    if (from) {
+      this.keys = new Int32Array(from.keys);
+      this.prob = new Float64Array(from.prob);
+      this.bo = new Float64Array(from.bo);
+      this.mask = from.mask;
+      this.size = from.size;
+      return;
+    }
+    let cap = 16;
+    while (cap < expected * 2) cap *= 2;
+    this.mask = cap - 1;
+    this.keys = new Int32Array(shareable(cap * n * 4)).fill(-1);
+    this.prob = new Float64Array(shareable(cap * 8));
+    this.bo = new Float64Array(shareable(cap * 8));
   }
 
+  /** The slot of ids[at .. at + n), or of the empty slot where it would go (keys[slot * n] === -1). */
+  slot(ids: ArrayLike<number>, at: number): number {
+    const n = this.n, keys = this.keys;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ ids[at + i], 0x9e3779b1) ^ (h >>> 15);
+    for (let s = (h >>> 0) & this.mask; ; s = (s + 1) & this.mask) {
+      const o = s * n;
+      if (keys[o] === -1) return s;
+      let same = true;
+      for (let i = 0; i < n && same; i++) same = keys[o + i] === ids[at + i];
+      if (same) return s;
+    }
+  }
+
+  set(ids: ArrayLike<number>, lp: number, bo: number): void {
+    if ((this.size + 1) * 10 > (this.mask + 1) * 7) this.grow();
+    const s = this.slot(ids, 0), o = s * this.n;
+    if (this.keys[o] === -1) {
+      for (let i = 0; i < this.n; i++) this.keys[o + i] = ids[i];
+      this.size++;
+    }
+    this.prob[s] = lp;
+    this.bo[s] = bo;
+  }
+
+  /** Slot of the n-gram ids[at .. at + n), or -1. */
+  find(ids: ArrayLike<number>, at: number): number {
+    const s = this.slot(ids, at);
+    return this.keys[s * this.n] === -1 ? -1 : s;
+  }
+
+  private grow(): void {
+    const old = { keys: this.keys, prob: this.prob, bo: this.bo, cap: this.mask + 1 };
+    const cap = old.cap * 2, n = this.n;
+    this.mask = cap - 1;
+    this.keys = new Int32Array(shareable(cap * n * 4)).fill(-1);
+    this.prob = new Float64Array(shareable(cap * 8));
+    this.bo = new Float64Array(shareable(cap * 8));
+    this.size = 0;
+    for (let s = 0; s < old.cap; s++) if (old.keys[s * n] !== -1) this.set(old.keys.subarray(s * n, s * n + n), old.prob[s], old.bo[s]);
+  }
+}
+
+/** Memory other threads can read in place where the platform has it (Node; browsers only when cross-origin isolated). */
+const shareable = (bytes: number): ArrayBufferLike => (typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+
+/** One n-gram table as another thread receives it (see ArpaLm.share). */
+interface SharedLmTable { keys: ArrayBufferLike; prob: ArrayBufferLike; bo: ArrayBufferLike; mask: number; size: number }
+
+/** An LM as handed to another thread: its words and unigrams copied, its higher orders in shared memory where possible (see ArpaLm.share and ArpaLm.fromShared). */
+export interface SharedLm { words: string[]; uni: ArrayBufferLike; uniBo: ArrayBufferLike; tables: SharedLmTable[]; unk: number }
+
+export class ArpaLm {
+  readonly order: number;
+  /** Word ids: unigrams first, in file order (then any word seen only in a higher order). */
+  private readonly ids = new Map<string, number>();
+  private readonly vocab: string[];
+  /** Unigram log10 probability and back-off by word id (NaN: not a unigram). */
+  private readonly uni: Float64Array;
+  private readonly uniBo: Float64Array;
+  /** tables[k - 1] holds the (k+1)-grams. */
+  private readonly tables: NgramTable[];
+  private readonly unk: number;
+  private readonly cache = new Map<string, number>();
+  private readonly query = new Int32Array(8);
+  private lexiconTrie?: Lexicon;
+
+  private constructor(vocab: string[], uni: Float64Array, uniBo: Float64Array, tables: NgramTable[], unkLog10: number) {
+    this.vocab = vocab;
+    vocab.forEach((w, i) => this.ids.set(w, i));
+    this.uni = uni;
+    this.uniBo = uniBo;
+    this.tables = tables;
+    this.order = tables.length + 1;
+    this.unk = unkLog10;
+    if (this.order > this.query.length) this.query = new Int32Array(this.order);
+  }
   /**
    * Load an .arpa or .arpa.gz file.
    * @param unkLog10 log10 probability of a word outside the LM's vocabulary (before back-off).
@@ -69,38 +162,95 @@ export class ArpaLm {
     return lm;
   }
 
+
   static parse(text: string, file = 'language model', unkLog10 = -6): ArpaLm {
-    const lines = text.split(/\r?\n/);
-    const { counts, end } = arpaHeader(lines, file);
-    let i = end;
-    const tables = counts.map(() => new Map<string, [number, number]>());
-    let k = -1;
-    for (; i < lines.length; i++) {
-      const line = lines[i].trim();
+    // The header from the lines before the first n-gram section; the n-grams by scanning the text line by
+    // line (a split of the whole file would hold a string per line at once: tens of megabytes more at peak).
+    const first = text.search(/^\\1-grams:/m);
+    const { counts } = arpaHeader(text.slice(0, first < 0 ? text.length : first).split(/\r?\n/), file);
+    const vocab: string[] = [], ids = new Map<string, number>();
+    let uni = new Float64Array(Math.max(16, counts[0] ?? 0)).fill(NaN), uniBo = new Float64Array(uni.length);
+    const idOf = (w: string): number => {
+      let id = ids.get(w);
+      if (id === undefined) {
+        id = vocab.length;
+        vocab.push(w);
+        ids.set(w, id);
+        if (id >= uni.length) {
+          const u = new Float64Array(uni.length * 2).fill(NaN), b = new Float64Array(uni.length * 2);
+          u.set(uni);
+          b.set(uniBo);
+          uni = u;
+          uniBo = b;
+        }
+      }
+      return id;
+    };
+    const tables = counts.slice(1).map((c, k) => new NgramTable(k + 2, c ?? 0));
+    const key = new Int32Array(counts.length);
+    let k = -1, unigrams = 0, lineNo = text.slice(0, Math.max(0, first)).split('\n').length - 1;
+    for (let pos = Math.max(0, first); pos < text.length; lineNo++) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = text.length;
+      const line = text.slice(pos, nl).trim();
+      pos = nl + 1;
       if (!line) continue;
-      const sec = /^\\(\d+)-grams:$/.exec(line);
-      if (sec) { k = Number(sec[1]) - 1; continue; }
-      if (line === '\\end\\') break;
+      if (line.charCodeAt(0) === 92) { // a backslash: a section
+        const sec = /^\\(\d+)-grams:$/.exec(line);
+        if (sec) { k = Number(sec[1]) - 1; continue; }
+        if (line === '\\end\\') break;
+      }
       if (k < 0) continue;
       const parts = line.split(/\s+/);
       const lp = Number(parts[0]);
-      const words = parts.slice(1, k + 2);
+      if (!Number.isFinite(lp) || parts.length < k + 2) throw new InputError(`line ${lineNo + 1}: malformed ${k + 1}-gram ${JSON.stringify(line.slice(0, 60))}`, file);
       const bo = parts.length > k + 2 ? Number(parts[k + 2]) : 0;
-      if (!Number.isFinite(lp) || words.length !== k + 1) throw new InputError(`line ${i + 1}: malformed ${k + 1}-gram ${JSON.stringify(line.slice(0, 60))}`, file);
-      tables[k].set(words.join(' '), [lp, bo]);
+      if (k === 0) {
+        const id = idOf(parts[1]);
+        if (Number.isNaN(uni[id])) unigrams++;
+        uni[id] = lp;
+        uniBo[id] = bo;
+        continue;
+      }
+      if (k > tables.length) throw new InputError(`line ${lineNo + 1}: ${k + 1}-grams that the \\data\\ section does not declare`, file);
+      for (let j = 0; j <= k; j++) key[j] = idOf(parts[j + 1]);
+      tables[k - 1].set(key, lp, bo);
     }
-    if (tables[0].size === 0) throw new InputError('ARPA model has no unigrams', file);
-    return new ArpaLm(tables, unkLog10);
+    if (unigrams === 0) throw new InputError('ARPA model has no unigrams', file);
+    const u = new Float64Array(shareable(vocab.length * 8)), b = new Float64Array(shareable(vocab.length * 8));
+    u.set(uni.subarray(0, vocab.length));
+    b.set(uniBo.subarray(0, vocab.length));
+    return new ArpaLm(vocab, u, b, tables, unkLog10);
+  }
+
+  /**
+   * This LM for another thread (postMessage): the n-gram tables are shared memory that thread reads in
+   * place, so a decoding worker adds the vocabulary's few megabytes, not a second LM.
+   */
+  share(): SharedLm {
+    return {
+      words: this.vocab, uni: this.uni.buffer, uniBo: this.uniBo.buffer, unk: this.unk,
+      tables: this.tables.map((t) => ({ keys: t.keys.buffer, prob: t.prob.buffer, bo: t.bo.buffer, mask: t.mask, size: t.size })),
+    };
+  }
+
+  /** The LM another thread shared (see share()). */
+  static fromShared(s: SharedLm): ArpaLm {
+    return new ArpaLm(s.words, new Float64Array(s.uni), new Float64Array(s.uniBo), s.tables.map((t, k) => new NgramTable(k + 2, 0, t)), s.unk);
   }
 
   /** True when the word is in the vocabulary. */
   has(word: string): boolean {
-    return this.tables[0].has(word);
+    const id = this.ids.get(word);
+    return id !== undefined && !Number.isNaN(this.uni[id]);
   }
 
   /** The vocabulary: every unigram except the sentence markers and <unk>. */
   *words(): IterableIterator<string> {
-    for (const w of this.tables[0].keys()) if (w !== '<s>' && w !== '</s>' && w !== '<unk>' && w !== '<UNK>') yield w;
+    for (let id = 0; id < this.vocab.length; id++) {
+      const w = this.vocab[id];
+      if (!Number.isNaN(this.uni[id]) && w !== '<s>' && w !== '</s>' && w !== '<unk>' && w !== '<UNK>') yield w;
+    }
   }
 
   /** The vocabulary as a character trie for lexicon-constrained search, built on first use and shared. */
@@ -110,21 +260,45 @@ export class ArpaLm {
 
   /** ln P(word) with no context: its unigram probability (or the <unk> cost); not cached. */
   unigram(word: string): number {
-    return (this.tables[0].get(word)?.[0] ?? this.unk) * LN10;
+    const id = this.ids.get(word);
+    const lp = id === undefined ? NaN : this.uni[id];
+    return (Number.isNaN(lp) ? this.unk : lp) * LN10;
   }
 
   /** ln P(word | history), history = previous words (oldest first; '<s>' for sentence start). */
   logProb(history: readonly string[], word: string): number {
-    const h = history.slice(-(this.order - 1));
+    const h = history.length > this.order - 1 ? history.slice(-(this.order - 1)) : history;
     const key = `${h.join(' ')}|${word}`;
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
+    // q = the history's ids then the word's; an id of -1 (a word the LM never saw) matches no n-gram.
+    const q = this.query, H = h.length;
+    for (let i = 0; i < H; i++) q[i] = this.ids.get(h[i]) ?? -1;
+    const wid = this.ids.get(word) ?? -1;
+    q[H] = wid;
     let backoff = 0, result: number | undefined;
-    for (let n = h.length; n >= 0; n--) {
-      const ctx = h.slice(h.length - n);
-      const entry = this.tables[n]?.get(n ? `${ctx.join(' ')} ${word}` : word);
-      if (entry) { result = backoff + entry[0]; break; }
-      if (n > 0) backoff += this.tables[n - 1].get(ctx.join(' '))?.[1] ?? 0;
+    for (let n = H; n >= 0; n--) {
+      // The (n+1)-gram: the last n words of the history, then the word.
+      if (n === 0) {
+        const lp = wid < 0 ? NaN : this.uni[wid];
+        if (!Number.isNaN(lp)) result = backoff + lp;
+        break;
+      }
+      const at = H - n;
+      let found = false;
+      if (wid >= 0 && !q.subarray(at, H).includes(-1)) {
+        const t = this.tables[n - 1], s = t?.find(q, at) ?? -1;
+        if (s >= 0) { result = backoff + t.prob[s]; found = true; }
+      }
+      if (found) break;
+      // Back-off weight of the context (the last n words of the history).
+      if (n === 1) {
+        const c = q[H - 1];
+        if (c >= 0 && !Number.isNaN(this.uni[c])) backoff += this.uniBo[c];
+      } else if (!q.subarray(at, H).includes(-1)) {
+        const t = this.tables[n - 2], s = t?.find(q, at) ?? -1;
+        if (s >= 0) backoff += t.bo[s];
+      }
     }
     const ln = (result ?? backoff + this.unk) * LN10;
     if (this.cache.size > 200000) this.cache.clear();

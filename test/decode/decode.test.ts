@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { ArpaLm } from '../../lib/decode/arpa.js';
 import { ctcAlign } from '../../lib/decode/ctc-align.js';
 import { ctcBeamSearch, decodingName } from '../../lib/decode/ctc-beam.js';
@@ -82,6 +83,63 @@ describe('decode', () => {
     close(lm.logProb(['<s>'], 'xyz'), (-0.5 - 2.0) * Math.LN10); // back-off + the OOV log-probability
     close(ArpaLm.parse(ARPA).logProb(['<s>'], 'xyz'), (-0.5 - 6.0) * Math.LN10); // default OOV cost
     assert.throws(() => ArpaLm.parse('hello'), /not an ARPA language model/);
+  });
+
+  it('ArpaLm on typed arrays equals Katz back-off over plain maps on the bundled LM (every order, unknown words, long histories); a thread given share() reads the same', async () => {
+    const file = path.join('models', 'base-en', 'lm.arpa.gz');
+    const text = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8');
+    // The reference: the file's n-grams in maps keyed by the joined words, back-off written out plainly.
+    const grams: Map<string, [number, number]>[] = [];
+    let k = -1;
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      const sec = /^\\(\d+)-grams:$/.exec(line);
+      if (sec) { k = Number(sec[1]) - 1; grams[k] = new Map(); continue; }
+      if (k < 0 || !line || line.startsWith('\\')) continue;
+      const p = line.split(/\s+/);
+      grams[k].set(p.slice(1, k + 2).join(' '), [Number(p[0]), p.length > k + 2 ? Number(p[k + 2]) : 0]);
+    }
+    const ref = (h: string[], w: string): number => {
+      const ctx = h.slice(-(grams.length - 1));
+      let bo = 0;
+      for (let n = ctx.length; n >= 0; n--) {
+        const c = ctx.slice(ctx.length - n);
+        const e = grams[n].get([...c, w].join(' '));
+        if (e) return (bo + e[0]) * Math.LN10;
+        if (n > 0) bo += grams[n - 1].get(c.join(' '))?.[1] ?? 0;
+      }
+      return (bo - 6) * Math.LN10;
+    };
+    const lm = ArpaLm.parse(text, file);
+    const words = [...grams[0].keys()];
+    let seed = 7;
+    const pick = (): string => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % 23 === 0 ? 'notaword' : words[seed % words.length]; };
+    // Queries that hit each order: histories and words taken from the LM's own trigrams, then random ones.
+    const queries: [string[], string][] = [...grams[2].keys()].filter((_, i) => i % 50 === 0).map((g) => { const w = g.split(' '); return [w.slice(0, 2), w[2]]; });
+    for (const g of [...grams[1].keys()].filter((_, i) => i % 100 === 0)) { const w = g.split(' '); queries.push([[pick(), w[0]], w[1]]); }
+    for (let i = 0; i < 5000; i++) queries.push([Array.from({ length: i % 6 }, pick), pick()]);
+    let hits = [0, 0, 0];
+    for (const [h, w] of queries) {
+      assert.equal(lm.logProb(h, w), ref(h, w), `${h.join(' ')} | ${w}`);
+      if (grams[2].has([...h.slice(-2), w].join(' '))) hits[2]++; else if (grams[1].has([...h.slice(-1), w].join(' '))) hits[1]++; else hits[0]++;
+    }
+    assert.ok(hits.every((n) => n > 100), `every order queried: ${hits}`);
+    assert.equal(lm.has('notaword'), false);
+    assert.equal(lm.has(words[5]), true);
+    assert.deepEqual([...lm.words()].length, words.filter((w) => !['<s>', '</s>', '<unk>'].includes(w)).length);
+    // Another thread: the shared tables are read in place there.
+    const { Worker } = await import('node:worker_threads');
+    const code = `const { parentPort, workerData } = require('node:worker_threads');
+      import(workerData.url).then(({ ArpaLm }) => { const lm = ArpaLm.fromShared(workerData.lm); parentPort.postMessage(workerData.q.map(([h, w]) => lm.logProb(h, w))); });`;
+    const q = queries.slice(0, 2000);
+    const url = new URL('../../lib/decode/arpa.js', import.meta.url).href;
+    const theirs = await new Promise<number[]>((resolve, reject) => {
+      const wk = new Worker(code, { eval: true, workerData: { url, lm: lm.share(), q } });
+      wk.once('message', (m: number[]) => { void wk.terminate(); resolve(m); });
+      wk.once('error', reject);
+    });
+    assert.deepEqual(theirs, q.map(([h, w]) => lm.logProb(h, w)));
+    assert.throws(() => ArpaLm.parse('\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0 a\nxyz b\n\\end\\\n', 'small.arpa'), /small\.arpa: line 6: malformed 1-gram/);
   });
 
   it('ArpaLm.load: an LM still held is not parsed twice; a changed file is read again', () => {
