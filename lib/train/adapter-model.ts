@@ -4,7 +4,6 @@
  * concatenation are used, so every gradient exists on the wasm backend.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { normContext } from './context.js';
 import { matMul } from './matmul.js';
 import { depthwiseConv1d } from './depthwise.js';
 import { TOP_TENSORS, topTensorShape, type AdapterMethod, type AdapterWeights, type TopBlock } from '../adapter/math.js';
@@ -57,8 +56,16 @@ export class AdapterModel {
     const [B, T, d] = h.shape;
     let y: TF.Tensor3D = h;
     if (w.method === 'adapter') {
-      const c = normContext(tf, h, V.lnGain as TF.Tensor1D, V.lnBias as TF.Tensor1D, w.context, valid?.dataSync() as Float32Array | undefined);
-      let z = tf.relu(tf.add(matMul(tf, c, V.downW as TF.Tensor2D), V.downB));
+      const { mean, variance } = tf.moments(h, -1, true);
+      let n = tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, LN_EPS))), V.lnGain), V.lnBias) as TF.Tensor3D;
+      if (valid) n = tf.mul(n, valid);
+      const k = (w.context - 1) >> 1;
+      let c: TF.Tensor3D = n;
+      if (k > 0) {
+        const p = tf.pad(n, [[0, 0], [k, k], [0, 0]]);
+        c = tf.concat(Array.from({ length: w.context }, (_, j) => tf.slice(p, [0, j, 0], [B, T, d])), 2) as TF.Tensor3D;
+      }
+      let z = tf.relu(tf.add(matMul(tf, tf.reshape(c, [B * T, w.context * d]), V.downW as TF.Tensor2D), V.downB));
       if (dropout > 0) z = tf.dropout(z, dropout, undefined, seed);
       y = tf.add(h, tf.reshape(tf.add(matMul(tf, z as TF.Tensor2D, V.upW as TF.Tensor2D), V.upB), [B, T, d])) as TF.Tensor3D;
     }
