@@ -10,7 +10,8 @@
  *   second run:    seed 1 of each again, the encoding cache (if any) warm;
  *   ensemble 4:    `adapt-asr train --accent scottish --ensemble 4`, seed 1.
  * Results go to docs/adapt-time-<label>.json; the BENCHMARKS.md section shows every label found.
- * Usage: node dist/bench/adapt-time.js [--label after] [--quick] [--no-write] [--train-args "--patience 8"]
+ * Usage: node dist/bench/adapt-time.js [--label after] [--quick] [--first-runs] [--no-write] [--train-args "--patience 8"]
+ * (--first-runs: the seeds' first runs only, without the second runs and the ensemble.)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -86,9 +87,10 @@ export async function benchAdaptTime(quick = false, label = 'after', extraArgs: 
   try {
     for (const seed of seeds) await one('scottish main', ['--accent', 'scottish'], seed, SCOTTISH_TEST, `sc-${seed}`);
     if (zh) for (const seed of seeds) await one('zh-L1 10 min', ['--accent', 'zh', '--data', zh.train, '--minutes', '10'], seed, zh.test, `zh-${seed}`);
-    await one('scottish main, second run', ['--accent', 'scottish'], 1, SCOTTISH_TEST, 'sc-1-again', 'sc-1');
-    if (zh) await one('zh-L1 10 min, second run', ['--accent', 'zh', '--data', zh.train, '--minutes', '10'], 1, zh.test, 'zh-1-again', 'zh-1');
-    if (!quick) await one('scottish --ensemble 4', ['--accent', 'scottish', '--ensemble', '4'], 1, SCOTTISH_TEST, 'sc-ens4');
+    const firstOnly = process.argv.includes('--first-runs'); // (a probe of settings: quality and first-run time only)
+    if (!firstOnly) await one('scottish main, second run', ['--accent', 'scottish'], 1, SCOTTISH_TEST, 'sc-1-again', 'sc-1');
+    if (zh && !firstOnly) await one('zh-L1 10 min, second run', ['--accent', 'zh', '--data', zh.train, '--minutes', '10'], 1, zh.test, 'zh-1-again', 'zh-1');
+    if (!quick && !firstOnly) await one('scottish --ensemble 4', ['--accent', 'scottish', '--ensemble', '4'], 1, SCOTTISH_TEST, 'sc-ens4');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

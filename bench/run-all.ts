@@ -11,6 +11,7 @@ import { benchAdaptTime } from './adapt-time.js';
 import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
 import { benchHub } from './hub.js';
+import { benchLmMemory } from './lm-memory.js';
 import { benchPocketsphinx } from './pocketsphinx.js';
 import { benchRealVoices } from './real-voices.js';
 import { benchReliability } from './reliability.js';
@@ -34,6 +35,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   pocketsphinx: benchPocketsphinx, // reads the adaptation results, so it runs after them
   'train-speed': benchTrainSpeed,
   'adapt-time': (quick) => benchAdaptTime(quick, quick ? 'quick' : 'after'),
+  'lm-memory': () => benchLmMemory(),
   reliability: benchReliability,
   serve: (quick) => benchServe(quick),
   web: () => benchWeb(),
