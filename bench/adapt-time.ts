@@ -99,9 +99,12 @@ export async function benchAdaptTime(quick = false, label = 'after', extraArgs: 
   return adaptTimeSection();
 }
 
-/** The BENCHMARKS.md section from every docs/adapt-time-*.json ("before" first, "after" last). */
+/** The labels in the order the section shows them (the rounds of work in time order); any other label comes last. */
+const ORDER = ['before', 'patience-8', 'after', 'patience-4', 'round-2'];
+
+/** The BENCHMARKS.md section from every docs/adapt-time-*.json, in ORDER. */
 export function adaptTimeSection(): string {
-  const rank = (f: string): number => (f === 'adapt-time-before.json' ? 0 : f === 'adapt-time-after.json' ? 2 : 1);
+  const rank = (f: string): number => { const i = ORDER.indexOf(f.replace(/^adapt-time-|\.json$/g, '')); return i < 0 ? ORDER.length : i; };
   const files = fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => /^adapt-time-.+\.json$/.test(f)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const all = files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, 'docs', f), 'utf8')) as TimeResults);
   const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
