@@ -29,7 +29,6 @@ export function arpaHeader(lines: string[], file = 'language model'): { counts: 
 /** LMs loaded in this process, by path, size and modification time (see ArpaLm.load). */
 const loaded = new Map<string, WeakRef<ArpaLm>>();
 
-/** A word n-gram LM read from an ARPA file (gzipped or not); scores are natural-log probabilities with back-off. */
 /**
  * The n-grams of one order above 1, in an open-addressing hash table over typed arrays: each slot
  * holds the n word ids (-1: empty), the log10 probability and the back-off weight. About 25 bytes
@@ -112,6 +111,7 @@ interface SharedLmTable { keys: ArrayBufferLike; prob: ArrayBufferLike; bo: Arra
 /** An LM as handed to another thread: its words and unigrams copied, its higher orders in shared memory where possible (see ArpaLm.share and ArpaLm.fromShared). */
 export interface SharedLm { words: string[]; uni: ArrayBufferLike; uniBo: ArrayBufferLike; tables: SharedLmTable[]; unk: number }
 
+/** A word n-gram LM read from an ARPA file (gzipped or not); scores are natural-log probabilities with back-off. */
 export class ArpaLm {
   readonly order: number;
   /** Word ids: unigrams first, in file order (then any word seen only in a higher order). */
