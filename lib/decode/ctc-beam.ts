@@ -131,6 +131,9 @@ function hotwordTrie(hotwords: Hotword[]): TrieNode {
  */
 interface Said { word: string; homophones: readonly string[] | null; prev: Said | null }
 
+/** A word a hypothesis has just finished: its spelling, its LM score and bonus, and its homophones (phone models). */
+interface FinishedWord { word: string; score: number; homophones: readonly string[] | null }
+
 /** A prefix in the search: a node of a parent-pointer trie (no copying of symbol arrays). */
 interface Prefix { id: number; parent: Prefix | null; sym: number }
 
@@ -209,9 +212,23 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const ahead0 = aheadAt(lexRoot, 0);
   let beams: Beam[] = [{ prefix: root, pb: 0, pnb: -Infinity, score: 0, extra: ahead0, words: (options.history ?? []).slice(-HISTORY), partial: '', hot: trie, pending: 0, lex: lexRoot, oov: false, said: null, ahead: ahead0 }];
   const cand = new Int32Array(V);
-  const next = new Map<number, Beam>(); // prefix id -> beam of this frame
-  const pool: Beam[] = []; // this frame's beams, to rank
+  const next = new Map<number, Beam>(); // prefix id -> beam of this frame (the live beams' prefixes)
   const known = new Map<number, Prefix>(); // parent id * V + symbol -> prefix of a live beam
+  // A new prefix (a live beam plus one symbol) is reached from that beam only, so it stays a row of plain
+  // arrays until ranking: most are pruned at once, and only the beamSize kept become objects. (Objects for
+  // every one were most of the search's time: an allocation of a beam, its prefix and their numbers each.)
+  const cap = beamSize * Math.min(maxSymbols, V) + 1;
+  const xBeam = new Int32Array(cap), xSym = new Int32Array(cap), xOov = new Uint8Array(cap);
+  const xPnb = new Float64Array(cap), xExtra = new Float64Array(cap), xPending = new Float64Array(cap), xAhead = new Float64Array(cap);
+  const xHot: (TrieNode | null)[] = new Array(cap).fill(null), xLex: (LexNode | null)[] = new Array(cap).fill(null);
+  const xDone: (FinishedWord | null)[] = new Array(cap).fill(null);
+  // This frame's candidates in the order they arose (ties in score keep it): objects (-1 - index into
+  // `objs`) and rows (their index), with their scores.
+  const objs: Beam[] = [];
+  // (At most a same-prefix beam and one arrival per live beam as objects, and cap - 1 rows.)
+  const ord = new Int32Array(cap + 2 * beamSize), ordScore = new Float64Array(ord.length);
+  const rank: number[] = [];
+  const scratch = new Float64Array(ord.length);
 
   for (let t = 0; t < T; t++) {
     const o = t * V;
@@ -227,15 +244,19 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
     }
     next.clear();
     known.clear();
+    objs.length = 0;
+    let nOrd = 0, nx = 0;
+    const addObj = (b: Beam): void => { next.set(b.prefix.id, b); objs.push(b); ord[nOrd++] = -objs.length; };
     for (const b of beams) if (b.prefix.parent) known.set(b.prefix.parent.id * V + b.prefix.sym, b.prefix);
-    for (const b of beams) {
+    for (let bi = 0; bi < beams.length; bi++) {
+      const b = beams[bi];
       const pAll = lse(b.pb, b.pnb);
       // Blank: same prefix, now ending in blank.
       let same = next.get(b.prefix.id);
       if (!same) {
         // (Fields listed, not spread: this runs for every beam in every frame, and a spread copy is several times slower.)
         same = { prefix: b.prefix, pb: -Infinity, pnb: -Infinity, score: b.score, extra: b.extra, words: b.words, partial: b.partial, hot: b.hot, pending: b.pending, lex: b.lex, oov: b.oov, said: b.said, ahead: b.ahead };
-        next.set(b.prefix.id, same);
+        addObj(same);
       }
       same.pb = lse(same.pb, pAll + logp[o + blank] - blankPenalty);
       const last = b.prefix.sym;
@@ -253,27 +274,56 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
           same.pnb = lse(same.pnb, from + p);
           continue;
         }
-        const key = b.prefix.id * V + c;
-        let prefix = known.get(key);
-        if (!prefix) {
-          if (lexRoot && oovPenalty === Infinity && leavesLexicon(b, c)) continue;
-          prefix = { id: nextId++, parent: b.prefix, sym: c };
-          known.set(key, prefix);
+        const prefix = known.get(b.prefix.id * V + c);
+        if (prefix) {
+          // The prefix of another live beam: its beam of this frame (made here if that beam comes later).
+          let ext = next.get(prefix.id);
+          if (!ext) {
+            step(b, c, 0);
+            ext = materialize(0, b, prefix, -Infinity);
+            addObj(ext);
+          }
+          ext.pnb = lse(ext.pnb, from + p);
+          continue;
         }
-        let ext = next.get(prefix.id);
-        if (!ext) {
-          ext = extend(b, c, prefix);
-          next.set(prefix.id, ext);
-        }
-        ext.pnb = lse(ext.pnb, from + p);
+        if (lexRoot && oovPenalty === Infinity && leavesLexicon(b, c)) continue;
+        const x = ++nx; // (row 0 is scratch)
+        xBeam[x] = bi;
+        xSym[x] = c;
+        xPnb[x] = from + p;
+        step(b, c, x);
+        ord[nOrd++] = x;
       }
     }
-    // Keep the best beams (each scored once, not at every comparison of the sort).
-    let n = 0;
-    for (const b of next.values()) { b.score = total(b); pool[n++] = b; }
-    pool.length = n;
-    pool.sort((x, y) => y.score - x.score);
-    beams = pool.slice(0, beamSize);
+    // Keep the best beams (each scored once, not at every comparison; equal scores in the order they arose).
+    for (let k = 0; k < nOrd; k++) {
+      const r = ord[k];
+      if (r < 0) { const b = objs[-1 - r]; ordScore[k] = b.score = total(b); } else ordScore[k] = lse(-Infinity, xPnb[r]) + xExtra[r] + xPending[r];
+    }
+    // The beamSize best, as a stable sort would order them: all above the beamSize-th best score, then the
+    // earliest of those equal to it; only those are sorted.
+    rank.length = 0;
+    if (nOrd <= beamSize) for (let k = 0; k < nOrd; k++) rank.push(k);
+    else {
+      const cut = kthLargest(ordScore, nOrd, beamSize, scratch);
+      let equal = beamSize;
+      for (let k = 0; k < nOrd; k++) if (ordScore[k] > cut) equal--;
+      for (let k = 0; k < nOrd; k++) {
+        if (ordScore[k] > cut) rank.push(k);
+        else if (ordScore[k] === cut && equal > 0) { rank.push(k); equal--; }
+      }
+    }
+    rank.sort((a, b2) => ordScore[b2] - ordScore[a] || a - b2);
+    const kept: Beam[] = [];
+    for (let k = 0; k < rank.length; k++) {
+      const r = ord[rank[k]];
+      if (r < 0) { kept.push(objs[-1 - r]); continue; }
+      const parent = beams[xBeam[r]];
+      const b = materialize(r, parent, { id: nextId++, parent: parent.prefix, sym: xSym[r] }, xPnb[r]);
+      b.score = ordScore[rank[k]];
+      kept.push(b);
+    }
+    beams = kept;
   }
 
   /** A hotword being matched (or starting) may spell outside the lexicon. */
@@ -289,23 +339,23 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
     return !b.lex?.next.has(ch) && !inHotword(b, ch);
   }
 
-  /** The beam that prefix (b's prefix + symbol c) starts, with no probability yet. */
-  function extend(b: Beam, c: number, prefix: Prefix): Beam {
+  /**
+   * What symbol c does to beam b, into row x of the candidate table: everything a beam holds but its
+   * word history, partial word and spelled words, which materialize() derives when the row is kept.
+   */
+  function step(b: Beam, c: number, x: number): void {
     const ch = vocab.symbols[c];
-    let { extra, pending, hot, lex, oov, said, ahead } = b;
-    let words = b.words, partial = b.partial;
+    let { extra, pending, hot, lex, oov, ahead } = b;
+    let done: FinishedWord | null = null;
     // (A strict lexicon never creates such a prefix: the caller skipped it.)
     if (lexRoot && oovPenalty !== Infinity && leavesLexicon(b, c)) { extra -= oovPenalty; oov = true; }
     if (c === space) {
-      const done = finishWord(b);
+      done = finishWord(b);
       lex = lexRoot;
       oov = false;
       extra += done.score - ahead;
       ahead = aheadAt(lex, 0);
       extra += ahead;
-      words = words.length < HISTORY ? [...words, done.word] : [...words.slice(1 - HISTORY), done.word];
-      if (pronounced) said = { word: done.word, homophones: done.homophones, prev: said };
-      partial = '';
       if (trie) {
         // A hotword ending with this word keeps its bonus; a phrase may go on to its next word.
         if (hot?.end) { extra += pending; pending = 0; }
@@ -313,19 +363,39 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
         if (sp) { hot = sp; pending += sp.boost; } else { hot = trie; pending = 0; }
       }
     } else {
-      const wordStart = partial === '';
+      const wordStart = b.partial === '';
       lex = lex?.next.get(ch) ?? null;
       const charge = aheadAt(lex, ahead);
       extra += charge - ahead;
       ahead = charge;
-      partial += pronounced && partial ? ' ' + ch : ch;
       if (trie) {
         let nx = hot?.next.get(ch);
         if (!nx && wordStart && hot !== trie) { pending = 0; nx = trie.next.get(ch); }
         if (nx) { hot = nx; pending += nx.boost; } else { hot = null; pending = 0; } // broke off: bonus taken back
       }
     }
-    return { prefix, pb: -Infinity, pnb: -Infinity, score: -Infinity, extra, pending, hot, words, partial, lex, oov, said, ahead };
+    xExtra[x] = extra;
+    xPending[x] = pending;
+    xHot[x] = hot;
+    xLex[x] = lex;
+    xOov[x] = oov ? 1 : 0;
+    xAhead[x] = ahead;
+    xDone[x] = done;
+  }
+
+  /** The beam of row x (b stepped by symbol prefix.sym, see step()), with probability pnb of ending in that symbol. */
+  function materialize(x: number, b: Beam, prefix: Prefix, pnb: number): Beam {
+    const done = xDone[x];
+    let words = b.words, partial = b.partial, said = b.said;
+    if (done) {
+      words = words.length < HISTORY ? [...words, done.word] : [...words.slice(1 - HISTORY), done.word];
+      if (pronounced) said = { word: done.word, homophones: done.homophones, prev: said };
+      partial = '';
+    } else {
+      const ch = vocab.symbols[prefix.sym];
+      partial += pronounced && partial ? ' ' + ch : ch;
+    }
+    return { prefix, pb: -Infinity, pnb, score: -Infinity, extra: xExtra[x], words, partial, hot: xHot[x], pending: xPending[x], lex: xLex[x], oov: xOov[x] === 1, said, ahead: xAhead[x] };
   }
 
   // Finish: score the last partial word and the sentence end.
@@ -394,6 +464,32 @@ function respell(said: readonly Said[], lm: ArpaLm, history: readonly string[], 
     if (score > bestScore) { bestScore = score; best = p; }
   }
   return best!.words;
+}
+
+/**
+ * The k-th largest of xs[0 .. n) (1 <= k <= n), by quickselect on a copy in `work`. Scores here are
+ * finite or -Infinity (never NaN).
+ */
+function kthLargest(xs: Float64Array, n: number, k: number, work: Float64Array): number {
+  work.set(xs.subarray(0, n));
+  let lo = 0, hi = n - 1;
+  const want = k - 1; // index in descending order
+  while (lo < hi) {
+    // Median of three as the pivot; partition into > pivot | == pivot | < pivot (descending).
+    const a = work[lo], b = work[(lo + hi) >> 1], c = work[hi];
+    const pivot = a > b ? (b > c ? b : a > c ? c : a) : (a > c ? a : b > c ? c : b);
+    let lt = lo, i = lo, gt = hi;
+    while (i <= gt) {
+      const v = work[i];
+      if (v > pivot) { work[i] = work[lt]; work[lt] = v; lt++; i++; }
+      else if (v < pivot) { work[i] = work[gt]; work[gt] = v; gt--; }
+      else i++;
+    }
+    if (want < lt) hi = lt - 1;
+    else if (want > gt) lo = gt + 1;
+    else return pivot;
+  }
+  return work[want];
 }
 
 /**
