@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchAdaptation, benchEnsembles } from './adaptation.js';
 import { benchAdaptTime } from './adapt-time.js';
+import { benchDecodeSpeed } from './decode-speed.js';
 import { benchEncoders } from './encoders.js';
 import { benchFeatures } from './features.js';
 import { benchHub } from './hub.js';
@@ -36,6 +37,7 @@ const benches: Record<string, (quick: boolean) => string | Promise<string>> = {
   'train-speed': benchTrainSpeed,
   'adapt-time': (quick) => benchAdaptTime(quick, quick ? 'quick' : 'after'),
   'lm-memory': () => benchLmMemory(),
+  'decode-speed': () => benchDecodeSpeed(),
   reliability: benchReliability,
   serve: (quick) => benchServe(quick),
   web: () => benchWeb(),
