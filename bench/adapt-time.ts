@@ -100,7 +100,7 @@ export async function benchAdaptTime(quick = false, label = 'after', extraArgs: 
 }
 
 /** The labels in the order the section shows them (the rounds of work in time order); any other label comes last. */
-const ORDER = ['before', 'patience-8', 'after', 'patience-4', 'round-2'];
+const ORDER = ['before', 'patience-8', 'after', 'patience-4', 'round-2', 'round-3'];
 
 /** The BENCHMARKS.md section from every docs/adapt-time-*.json, in ORDER. */
 export function adaptTimeSection(): string {
