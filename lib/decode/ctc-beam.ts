@@ -26,11 +26,14 @@
  * always strict (there is no spelling for a phone string outside it) except for hotwords, whose
  * phones come with `Hotword.symbols`.
  */
+import { kthLargest } from '../math/select.js';
 import type { ArpaLm } from './arpa.js';
 import { ctcAlign } from './ctc-align.js';
 import { wordsFromEmissions } from './ctc-greedy.js';
 import type { Hypothesis, Vocabulary } from './types.js';
 import type { Lexicon, LexNode } from './lexicon.js';
+import { hotwordTrie, type TrieNode } from './hotword-trie.js';
+import { respell, type Said } from './respell.js';
 
 export interface BeamOptions {
   /** Hypotheses kept per frame (default 8). */
@@ -103,33 +106,6 @@ export function decodingName(beam: number, lm: boolean, lexicon: boolean | 'dict
 export function unigramLookAhead(lexicon: Lexicon, lm: ArpaLm): Float32Array {
   return lexicon.lookAhead(lm, (w) => lm.unigram(w));
 }
-
-/** A hotword trie node; `spell` is the word of the phrase that ends here (phone models). */
-interface TrieNode { next: Map<string, TrieNode>; end: boolean; boost: number; spell?: string }
-
-function hotwordTrie(hotwords: Hotword[]): TrieNode {
-  const root: TrieNode = { next: new Map(), end: false, boost: 0 };
-  for (const { phrase, boost, symbols } of hotwords) {
-    const words = phrase.split(' ');
-    let node = root, w = 0;
-    for (const ch of symbols ?? phrase) {
-      if (ch === ' ') node.spell = words[w++];
-      let n = node.next.get(ch);
-      if (!n) { n = { next: new Map(), end: false, boost }; node.next.set(ch, n); }
-      n.boost = Math.max(n.boost, boost);
-      node = n;
-    }
-    node.end = true;
-    node.spell = words[w];
-  }
-  return root;
-}
-
-/**
- * The words spelled so far by a phone hypothesis, newest first (shared tails, no copying); `homophones`:
- * the other spellings of the same phones, when there are any (re-chosen for the best hypothesis at the end).
- */
-interface Said { word: string; homophones: readonly string[] | null; prev: Said | null }
 
 /** A word a hypothesis has just finished: its spelling, its LM score and bonus, and its homophones (phone models). */
 interface FinishedWord { word: string; score: number; homophones: readonly string[] | null }
@@ -431,65 +407,6 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   if (spelled.length !== hyp.words.length) return { text: spelled.filter((w) => w).join(' '), words: [] }; // (alignment failed)
   const words = hyp.words.map((w, i) => ({ ...w, word: spelled[i] })).filter((w) => w.word);
   return { text: words.map((w) => w.word).join(' '), words };
-}
-
-/**
- * The spellings of a phone hypothesis's words that the LM likes best as a whole sentence. The search picks a
- * homophone when its word ends, from the words before it ("to" after the sentence start); the words after it
- * can change the choice ("two years"). A Viterbi pass over the homophone choices, with the last n-1 words as
- * the state, finds the best; the phones (and the acoustic score) are the same for all of them.
- */
-function respell(said: readonly Said[], lm: ArpaLm, history: readonly string[], sentenceEnd: boolean): string[] {
-  if (!said.some((s) => s.homophones)) return said.map((s) => s.word);
-  const keep = Math.max(1, lm.order - 1);
-  interface Path { score: number; context: string[]; words: string[] }
-  let paths = new Map<string, Path>([['', { score: 0, context: history.length ? history.slice(-keep) : ['<s>'], words: [] }]]);
-  for (const s of said) {
-    const next = new Map<string, Path>();
-    for (const p of paths.values()) {
-      for (const w of s.word ? s.homophones ?? [s.word] : ['']) {
-        // A dropped (cut-off) word is not scored and not context, as in the search.
-        const score = w ? p.score + lm.logProb(p.context, w) : p.score;
-        const context = w ? [...p.context, w].slice(-keep) : p.context;
-        const key = context.join(' ');
-        const old = next.get(key);
-        if (!old || score > old.score) next.set(key, { score, context, words: [...p.words, w] });
-      }
-    }
-    paths = next;
-  }
-  let best: Path | null = null, bestScore = -Infinity;
-  for (const p of paths.values()) {
-    const score = p.score + (sentenceEnd ? lm.logProb(p.context, '</s>') : 0);
-    if (score > bestScore) { bestScore = score; best = p; }
-  }
-  return best!.words;
-}
-
-/**
- * The k-th largest of xs[0 .. n) (1 <= k <= n), by quickselect on a copy in `work`. Scores here are
- * finite or -Infinity (never NaN).
- */
-function kthLargest(xs: Float64Array, n: number, k: number, work: Float64Array): number {
-  work.set(xs.subarray(0, n));
-  let lo = 0, hi = n - 1;
-  const want = k - 1; // index in descending order
-  while (lo < hi) {
-    // Median of three as the pivot; partition into > pivot | == pivot | < pivot (descending).
-    const a = work[lo], b = work[(lo + hi) >> 1], c = work[hi];
-    const pivot = a > b ? (b > c ? b : a > c ? c : a) : (a > c ? a : b > c ? c : b);
-    let lt = lo, i = lo, gt = hi;
-    while (i <= gt) {
-      const v = work[i];
-      if (v > pivot) { work[i] = work[lt]; work[lt] = v; lt++; i++; }
-      else if (v < pivot) { work[i] = work[gt]; work[gt] = v; gt--; }
-      else i++;
-    }
-    if (want < lt) hi = lt - 1;
-    else if (want > gt) lo = gt + 1;
-    else return pivot;
-  }
-  return work[want];
 }
 
 /**
