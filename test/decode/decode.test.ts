@@ -9,6 +9,7 @@ import { ctcBeamSearch, decodingName } from '../../lib/decode/ctc-beam.js';
 import { ctcGreedy } from '../../lib/decode/ctc-greedy.js';
 import { Lexicon } from '../../lib/decode/lexicon.js';
 import { decodeInSegments, splitAtPauses } from '../../lib/decode/segment.js';
+import { kthLargest } from '../../lib/math/select.js';
 import { CHAR_VOCAB } from '../../lib/text/normalize.js';
 
 const VOCAB = { symbols: CHAR_VOCAB, blank: 0 };
@@ -83,6 +84,21 @@ describe('decode', () => {
     close(lm.logProb(['<s>'], 'xyz'), (-0.5 - 2.0) * Math.LN10); // back-off + the OOV log-probability
     close(ArpaLm.parse(ARPA).logProb(['<s>'], 'xyz'), (-0.5 - 6.0) * Math.LN10); // default OOV cost
     assert.throws(() => ArpaLm.parse('hello'), /not an ARPA language model/);
+  });
+
+  it('kthLargest (the beam search\'s cut) equals sorting, with ties and -Infinity, and leaves its input alone', () => {
+    let seed = 3;
+    const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 1 + Math.floor(rnd() * 200);
+      // Few distinct values, so that ties are common; some -Infinity.
+      const xs = Float64Array.from({ length: n }, () => (rnd() < 0.1 ? -Infinity : Math.floor(rnd() * 12) - 6));
+      const copy = Float64Array.from(xs);
+      const sorted = [...xs].sort((a, b) => b - a);
+      const k = 1 + Math.floor(rnd() * n);
+      assert.equal(kthLargest(xs, n, k, new Float64Array(n + 5)), sorted[k - 1], `n ${n}, k ${k}`);
+      assert.deepEqual(xs, copy);
+    }
   });
 
   it('ArpaLm on typed arrays equals Katz back-off over plain maps on the bundled LM (every order, unknown words, long histories); a thread given share() reads the same', async () => {
