@@ -113,10 +113,12 @@ async function follow(redis: string, id: string): Promise<void> {
 }
 
 /**
- * Call `fn` until it succeeds: while Redis is unreachable (a restart, a failover), say so once and try
- * again every 2 s, for up to `giveUpMs`. Other errors are thrown at once.
+ * Call `fn` until it succeeds: while Redis is unreachable or drops the connection under a command (a
+ * restart, a failover; see isRedisDown), say so once and try again every 2 s, for up to `giveUpMs`.
+ * Other errors are thrown at once.
  */
 export async function retrying<T>(fn: () => Promise<T>, giveUpMs = 300000): Promise<T> {
+  const { isRedisDown } = await import('../queue/config.js');
   let since: number | undefined;
   for (;;) {
     try {
@@ -124,10 +126,11 @@ export async function retrying<T>(fn: () => Promise<T>, giveUpMs = 300000): Prom
       if (since !== undefined) process.stderr.write('adapt-asr: Redis is back\n');
       return r;
     } catch (err) {
-      if (!/cannot reach Redis/.test((err as Error).message)) throw err;
+      if (!isRedisDown(err)) throw err;
       if (since === undefined) {
         since = Date.now();
-        process.stderr.write(`adapt-asr: ${(err as Error).message}; still waiting (the jobs go on without us)\n`);
+        const m = (err as Error).message;
+        process.stderr.write(`adapt-asr: ${/cannot reach Redis/.test(m) ? m : `lost Redis (${m})`}; still waiting (the jobs go on without us)\n`);
       } else if (Date.now() - since > giveUpMs) {
         throw err;
       }

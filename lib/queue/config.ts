@@ -84,6 +84,16 @@ export function redact(url: string): string {
   }
 }
 
+/**
+ * Is this error Redis being away (a restart, a failover, a dropped connection) rather than a fault of
+ * the request? Either openRedis could not connect, or a connection went down under a command.
+ */
+export function isRedisDown(err: unknown): boolean {
+  const e = err as { message?: string; name?: string; code?: string } | undefined;
+  return /cannot reach Redis|Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/i.test(e?.message ?? '')
+    || e?.name === 'MaxRetriesPerRequestError' || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(e?.code ?? '');
+}
+
 /** A connection for a one-shot command, with a clear error when Redis cannot be reached. */
 export async function openRedis(url: string): Promise<Redis> {
   const r = connectRedis(checkRedisUrl(url), undefined, 2);

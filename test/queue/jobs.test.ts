@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backoffMs, checkRedisUrl, redact } from '../../lib/queue/config.js';
+import { backoffMs, checkRedisUrl, isRedisDown, redact } from '../../lib/queue/config.js';
 import { BadJobError, JOB_VERSION, parseTrainJob, parseTranscribeJob, Roots } from '../../lib/queue/jobs.js';
 import { listAudio, resultFiles } from '../../lib/queue/submit.js';
 import { resolveWorkerOptions } from '../../lib/queue/worker.js';
@@ -89,6 +89,12 @@ describe('queue: jobs, paths and options', () => {
     assert.throws(() => resolveWorkerOptions({ redis: 'redis://h:1', dataRoot: path.join(tmp, 'no'), outRoot: tmp }), /--data-root .* is not a folder/);
     assert.throws(() => resolveWorkerOptions({ redis: 'redis://h:1', dataRoot: tmp, outRoot: tmp, queues: ['x' as 'train'] }), /unknown queue 'x'/);
     assert.throws(() => resolveWorkerOptions({ redis: 'redis://h:1', dataRoot: tmp, outRoot: tmp, concurrency: 0 }), /--concurrency/);
+    // Redis away (waited out by --wait) or a fault of the request (thrown at once).
+    for (const m of ['cannot reach Redis at redis://h:1: connect ECONNREFUSED', 'Connection is closed.', "Stream isn't writeable and enableOfflineQueue options is false", 'Reached the max retries per request limit (which is 2).']) {
+      assert.equal(isRedisDown(new Error(m)), true, m);
+    }
+    assert.equal(isRedisDown(Object.assign(new Error('read'), { code: 'ECONNRESET' })), true);
+    for (const m of ['batch abc: no such batch', 'WRONGTYPE Operation against a key holding the wrong kind of value']) assert.equal(isRedisDown(new Error(m)), false, m);
   });
 
   it('a worker whose Redis is down logs each kind of failure once, keeps retrying, and still stops on SIGTERM (exit 0)', async function () {
