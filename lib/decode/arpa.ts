@@ -115,7 +115,7 @@ export interface SharedLm { words: string[]; uni: ArrayBufferLike; uniBo: ArrayB
 export class ArpaLm {
   readonly order: number;
   /** Word ids: unigrams first, in file order (then any word seen only in a higher order). */
-  private readonly ids = new Map<string, number>();
+  private readonly ids: Map<string, number>;
   private readonly vocab: string[];
   /** Unigram log10 probability and back-off by word id (NaN: not a unigram). */
   private readonly uni: Float64Array;
@@ -127,9 +127,10 @@ export class ArpaLm {
   private readonly query = new Int32Array(8);
   private lexiconTrie?: Lexicon;
 
-  private constructor(vocab: string[], uni: Float64Array, uniBo: Float64Array, tables: NgramTable[], unkLog10: number) {
+  /** `ids`: the word ids of `vocab` when the caller has them (parse), else built here. */
+  private constructor(vocab: string[], uni: Float64Array, uniBo: Float64Array, tables: NgramTable[], unkLog10: number, ids?: Map<string, number>) {
     this.vocab = vocab;
-    vocab.forEach((w, i) => this.ids.set(w, i));
+    this.ids = ids ?? new Map(vocab.map((w, i) => [w, i]));
     this.uni = uni;
     this.uniBo = uniBo;
     this.tables = tables;
@@ -220,7 +221,7 @@ export class ArpaLm {
     const u = new Float64Array(shareable(vocab.length * 8)), b = new Float64Array(shareable(vocab.length * 8));
     u.set(uni.subarray(0, vocab.length));
     b.set(uniBo.subarray(0, vocab.length));
-    return new ArpaLm(vocab, u, b, tables, unkLog10);
+    return new ArpaLm(vocab, u, b, tables, unkLog10, ids);
   }
 
   /**

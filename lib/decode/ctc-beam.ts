@@ -205,6 +205,9 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
   const ord = new Int32Array(cap + 2 * beamSize), ordScore = new Float64Array(ord.length);
   const rank: number[] = [];
   const scratch = new Float64Array(ord.length);
+  let nOrd = 0;
+  /** A beam object of this frame, keyed by its prefix, in arrival order. */
+  const addObj = (b: Beam): void => { next.set(b.prefix.id, b); objs.push(b); ord[nOrd++] = -objs.length; };
 
   for (let t = 0; t < T; t++) {
     const o = t * V;
@@ -221,8 +224,8 @@ export function ctcBeamSearch(logp: Float32Array, T: number, V: number, vocab: V
     next.clear();
     known.clear();
     objs.length = 0;
-    let nOrd = 0, nx = 0;
-    const addObj = (b: Beam): void => { next.set(b.prefix.id, b); objs.push(b); ord[nOrd++] = -objs.length; };
+    nOrd = 0;
+    let nx = 0;
     for (const b of beams) if (b.prefix.parent) known.set(b.prefix.parent.id * V + b.prefix.sym, b.prefix);
     for (let bi = 0; bi < beams.length; bi++) {
       const b = beams[bi];
