@@ -35,14 +35,14 @@ function run(cmd: string, args: string[], log: string): string {
 /** Decode ids with pocketsphinx_batch in parallel processes; returns id -> text and wall seconds. */
 let jobs = os.cpus().length;
 
-async function decode(tmp: string, hmm: string, ids: string[], tag: string, mllr?: string): Promise<{ hyp: Map<string, string>; seconds: number }> {
+async function decode(tmp: string, hmm: string, ids: string[], tag: string, mllr?: string, extra: readonly string[] = []): Promise<{ hyp: Map<string, string>; seconds: number }> {
   const n = Math.min(jobs, ids.length);
   const t0 = performance.now();
   const parts = await Promise.all(Array.from({ length: n }, (_, k) => new Promise<string>((resolve, reject) => {
     const ctl = path.join(tmp, `${tag}.${k}.ctl`), hyp = path.join(tmp, `${tag}.${k}.hyp`);
     fs.writeFileSync(ctl, ids.filter((_, i) => i % n === k).join('\n') + '\n');
     const args = ['-hmm', hmm, '-lm', `${MODEL}/en-us.lm.bin`, '-dict', `${MODEL}/cmudict-en-us.dict`, '-ctl', ctl,
-      '-cepdir', path.join(tmp, 'mfc'), '-cepext', '.mfc', '-hyp', hyp, ...(mllr ? ['-mllr', mllr] : [])];
+      '-cepdir', path.join(tmp, 'mfc'), '-cepext', '.mfc', '-hyp', hyp, ...(mllr ? ['-mllr', mllr] : []), ...extra];
     const p = spawn('pocketsphinx_batch', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000); });
@@ -71,9 +71,10 @@ function score(test: Utterance[], ids: Map<string, string>, hyp: Map<string, str
 /**
  * PocketSphinx's stock model and LM on utterances, as a user runs it: MFCCs by sphinx_fe with the
  * model's feat.params, decoded by pocketsphinx_batch in parallel processes, scored by our WER code.
- * Returns undefined (with the reason) when PocketSphinx is not installed.
+ * Returns undefined (with the reason) when PocketSphinx is not installed. `extra`: more pocketsphinx_batch
+ * flags (e.g. -fwdflat no -bestpath no: its first pass alone).
  */
-export async function pocketsphinxStock(utts: Utterance[]): Promise<{ wer: number; cer: number; seconds: number; audioSeconds: number; jobs: number } | { missing: string }> {
+export async function pocketsphinxStock(utts: Utterance[], extra: readonly string[] = []): Promise<{ wer: number; cer: number; seconds: number; audioSeconds: number; jobs: number } | { missing: string }> {
   const missing = ['pocketsphinx_batch', 'sphinx_fe'].filter((c) => spawnSync('which', [c]).status !== 0);
   if (missing.length || !fs.existsSync(MODEL)) return { missing: missing.join(', ') || MODEL };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-ps-stock-'));
@@ -90,7 +91,7 @@ export async function pocketsphinxStock(utts: Utterance[]): Promise<{ wer: numbe
     fs.writeFileSync(ctl, [...idOf.values()].join('\n') + '\n');
     const t0 = performance.now();
     run('sphinx_fe', ['-argfile', path.join(MODEL, 'en-us', 'feat.params'), '-samprate', '16000', '-c', ctl, '-di', path.join(tmp, 'wav'), '-do', path.join(tmp, 'mfc'), '-ei', 'wav', '-eo', 'mfc', '-mswav', 'yes'], path.join(tmp, 'fe.log'));
-    const d = await decode(tmp, path.join(MODEL, 'en-us'), [...idOf.values()], 'stock');
+    const d = await decode(tmp, path.join(MODEL, 'en-us'), [...idOf.values()], 'stock', undefined, extra);
     const seconds = (performance.now() - t0) / 1000;
     return { ...score(utts, idOf, d.hyp), seconds, audioSeconds: utts.reduce((a, u) => a + (u.duration ?? estimateSeconds(u.audio)), 0), jobs };
   } finally {

@@ -1,0 +1,125 @@
+/**
+ * Probe (issue #24): PocketSphinx's acoustic model without base-en-real's trunk. Its senone scores
+ * (ptm.onnx, stage 1 of this recipe, on our sphinx-mfcc-13 front end) are decoded by our HMM search
+ * (lib/decode/hmm-graph.ts, hmm-search.ts: cross-word triphones, trigram LM), beside PocketSphinx
+ * itself (its first pass alone, and its default three passes) on the same files in the same run.
+ * The search's settings are PocketSphinx's defaults (lw 6.5, wip 0.65, silprob 0.005, beams 1e-48
+ * and 7e-29, maxhmmpf 30000); nothing was tuned on the sets below.
+ *
+ * Usage: node dist/recipes/base-en-real/probe-hmm-search.js --work DIR [--shared ../shared]
+ *          [--lm FILE[,FILE...]] [--sets kathleen-dev,p239,zh-L1-test] [--every N] [--no-peer]
+ * DIR holds ptm.onnx and mdef.txt (`bash recipes/base-en-real/run.sh 1`). --lm: ARPA LMs to compare
+ * (default the model's pruned LM; PocketSphinx's whole LM as ARPA:
+ * `python3 recipes/base-en-real/sphinx_lm.py /usr/share/pocketsphinx/model/en-us/en-us.lm.bin DIR/en-us-full.arpa`).
+ * Writes DIR/probe-hmm-search.json and prints a markdown table.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAudio } from '../../lib/audio/index.js';
+import { ArpaLm } from '../../lib/decode/arpa.js';
+import { HmmGraph, parseMdefText, parseTransitions } from '../../lib/decode/hmm-graph.js';
+import { hmmSearch } from '../../lib/decode/hmm-search.js';
+import { Pronunciations } from '../../lib/decode/pronunciations.js';
+import { createSession } from '../../lib/encoder/session.js';
+import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '../../lib/eval/wer.js';
+import { computeFeatures } from '../../lib/features/index.js';
+import { subtractMean } from '../../lib/features/normalize.js';
+import type { Utterance } from '../../lib/data/manifest.js';
+import { normalizeText } from '../../lib/text/normalize.js';
+import { machine } from '../../bench/common.js';
+import { pocketsphinxStock } from '../../bench/pocketsphinx.js';
+import { realSets } from '../../bench/real-voices.js';
+import { kathleenPrompts } from '../kathleen.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const arg = (name: string, def: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : def;
+};
+const WORK = path.resolve(arg('work', path.join(process.env.HOME ?? '.', 'adapt-asr-work', 'base-en-real')));
+const SHARED = path.resolve(arg('shared', path.join(ROOT, '..', 'shared')));
+const PS_MODEL = '/usr/share/pocketsphinx/model/en-us/en-us';
+const MODEL = path.join(ROOT, 'models', 'base-en-real');
+
+interface Row { set: string; utterances: number; minutes: number; system: string; wer: number; rtf?: number; peakActive?: number }
+
+function sets(): { name: string; utts: Utterance[] }[] {
+  const every = Number(arg('every', '1'));
+  const { dir, prompts } = kathleenPrompts(SHARED);
+  const all = [
+    { name: 'kathleen-dev', utts: prompts.filter((p) => p.split === 'dev').map((p) => ({ id: p.file.replace(/\.wav$/, ''), audio: path.join(dir, p.file), text: normalizeText(p.text) })) },
+    ...realSets(SHARED).map((s) => ({ name: s.name === 'zh-L1 test' ? 'zh-L1-test' : s.name, utts: s.utts })),
+  ];
+  const want = arg('sets', 'kathleen-dev,p239,zh-L1-test').split(',');
+  return all.filter((s) => want.includes(s.name)).map((s) => ({ ...s, utts: s.utts.filter((_, i) => i % every === 0) }));
+}
+
+async function main(): Promise<void> {
+  for (const f of ['ptm.onnx', 'mdef.txt']) if (!fs.existsSync(path.join(WORK, f))) throw new Error(`${path.join(WORK, f)} is missing: run \`bash recipes/base-en-real/run.sh 1\` first`);
+  const topo = { ...parseMdefText(fs.readFileSync(path.join(WORK, 'mdef.txt'), 'utf8'), path.join(WORK, 'mdef.txt')), ...parseTransitions(fs.readFileSync(path.join(PS_MODEL, 'transition_matrices')), path.join(PS_MODEL, 'transition_matrices')) };
+  const manifest = JSON.parse(fs.readFileSync(path.join(MODEL, 'model.json'), 'utf8'));
+  const pron = Pronunciations.forModel(MODEL, manifest.ctcHead)!;
+  const lms = arg('lm', path.join(MODEL, 'lm.arpa.gz')).split(',');
+  const searches = lms.map((file) => {
+    const t0 = performance.now();
+    const lm = ArpaLm.load(file);
+    const words: string[] = [], prons: [number, readonly string[]][] = [];
+    for (const w of lm.words()) {
+      const ps = pron.of(w);
+      if (!ps) continue;
+      for (const p of ps) prons.push([words.length, p]);
+      words.push(w);
+    }
+    const graph = HmmGraph.build(topo, prons, (w) => 6.5 * lm.unigram(words[w]));
+    const name = file === path.join(MODEL, 'lm.arpa.gz') ? "base-en-real's LM (pruned: 400k bigrams, 200k trigrams)" : path.basename(file);
+    console.error(`${name}: ${words.length} words, ${graph.size} HMMs, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return { name, lm, words, graph };
+  });
+  const session = await createSession(path.join(WORK, 'ptm.onnx'), { threads: 1 });
+  const rows: Row[] = [];
+  for (const s of sets()) {
+    const counts: ErrorCounts[] = searches.map(() => zeroCounts());
+    const seconds = searches.map(() => 0), peaks = searches.map(() => 0);
+    let audio = 0, enc = 0;
+    for (const u of s.utts) {
+      const a = loadAudio(u.audio, { sampleRate: 16000 });
+      audio += a.samples.length / 16000;
+      const x = computeFeatures({ samples: a.samples, sampleRate: 16000 }, 'sphinx-mfcc-13');
+      subtractMean(x.data, x.numFrames, x.dim);
+      let t0 = performance.now();
+      const out = await session.run('features', x.data, [1, x.numFrames, x.dim], 'senone_loglik');
+      enc += performance.now() - t0;
+      searches.forEach((h, k) => {
+        t0 = performance.now();
+        const r = hmmSearch(h.graph, out.data, out.dims[1], out.dims[2], 0.01, { lm: h.lm, words: h.words });
+        seconds[k] += (performance.now() - t0) / 1000;
+        peaks[k] = Math.max(peaks[k], r.peakActive);
+        counts[k] = addCounts(counts[k], scoreUtterance(u.text, r.words.map((w) => w.word).join(' ')).words);
+      });
+    }
+    searches.forEach((h, k) => {
+      rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `PocketSphinx's acoustic model (ptm.onnx) + adapt-asr HMM search, ${h.name}`, wer: rate(counts[k]), rtf: (enc / 1000 + seconds[k]) / audio, peakActive: peaks[k] });
+      console.error(`${s.name} ${h.name}: WER ${(100 * rate(counts[k])).toFixed(1)}%, RTF ${((enc / 1000 + seconds[k]) / audio).toFixed(3)} (encoder ${(enc / 1000 / audio).toFixed(3)})`);
+    });
+    if (process.argv.includes('--no-peer')) continue;
+    for (const [label, extra] of [['PocketSphinx, first pass only (-fwdflat no -bestpath no)', ['-fwdflat', 'no', '-bestpath', 'no']], ['PocketSphinx, default (three passes)', []]] as const) {
+      const ps = await pocketsphinxStock(s.utts, extra);
+      if ('missing' in ps) { console.error(`PocketSphinx: ${ps.missing} missing`); continue; }
+      rows.push({ set: s.name, utterances: s.utts.length, minutes: ps.audioSeconds / 60, system: `${label}, its own LM (en-us.lm.bin)`, wer: ps.wer, rtf: (ps.jobs * ps.seconds) / ps.audioSeconds });
+      console.error(`${s.name} ${label}: WER ${(100 * ps.wer).toFixed(1)}%`);
+    }
+  }
+  await session.release();
+  const result = { date: new Date().toISOString().slice(0, 10), machine: machine(), command: `node dist/recipes/base-en-real/probe-hmm-search.js ${process.argv.slice(2).join(' ')}`, rows };
+  const file = path.join(WORK, 'probe-hmm-search.json');
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 1) + '\n');
+  fs.renameSync(`${file}.tmp`, file);
+  console.log('| set | utterances | minutes | system | WER | RTF (1 core) |\n| --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.set} | ${r.utterances} | ${r.minutes.toFixed(1)} | ${r.system} | ${(100 * r.wer).toFixed(1)}% | ${r.rtf?.toFixed(3) ?? '-'} |`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
