@@ -7,13 +7,19 @@
  * and 7e-29, maxhmmpf 30000); nothing was tuned on the sets below.
  *
  * Usage: node dist/recipes/base-en-real/probe-hmm-search.js --work DIR [--shared ../shared]
- *          [--lm FILE[,FILE...]] [--sets kathleen-dev,p239,zh-L1-test] [--every N] [--no-peer]
+ *          [--lm FILE[,FILE...]] [--sets kathleen-dev,p239,zh-L1-test] [--every N] [--no-peer] [--peer-senones] [--shipped]
  * DIR holds ptm.onnx and mdef.txt (`bash recipes/base-en-real/run.sh 1`). --lm: ARPA LMs to compare
  * (default the model's pruned LM; PocketSphinx's whole LM as ARPA:
  * `python3 recipes/base-en-real/sphinx_lm.py /usr/share/pocketsphinx/model/en-us/en-us.lm.bin DIR/en-us-full.arpa`).
- * Writes DIR/probe-hmm-search.json and prints a markdown table.
+ * --peer-senones: also decode PocketSphinx's own senone scores (pocketsphinx_batch -senlogdir, on sphinx_fe
+ * features without noise removal or silence removal, as ours are) with our search, beside PocketSphinx's first
+ * pass on those same scores: which part of the gap is the acoustic scores and which the search.
+ * --shipped: base-en-real as shipped (trunk, CTC head, beam search) on the same files.
+ * Writes DIR/probe-hmm-search.json (with --peer-senones: probe-hmm-search-senones.json) and prints a markdown table.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAudio } from '../../lib/audio/index.js';
@@ -22,6 +28,8 @@ import { HmmGraph, parseMdefText, parseTransitions } from '../../lib/decode/hmm-
 import { hmmSearch } from '../../lib/decode/hmm-search.js';
 import { Pronunciations } from '../../lib/decode/pronunciations.js';
 import { createSession } from '../../lib/encoder/session.js';
+import { evaluate } from '../../lib/pipeline/evaluate.js';
+import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
 import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '../../lib/eval/wer.js';
 import { computeFeatures } from '../../lib/features/index.js';
 import { subtractMean } from '../../lib/features/normalize.js';
@@ -55,6 +63,54 @@ function sets(): { name: string; utts: Utterance[] }[] {
   return all.filter((s) => want.includes(s.name)).map((s) => ({ ...s, utts: s.utts.filter((_, i) => i % every === 0) }));
 }
 
+/** ln-likelihood units of PocketSphinx's senone scores (1024 ln 1.0001 nats; best senone 0, larger is worse). */
+const SENSCR_UNIT = 1024 * Math.log(1.0001);
+
+/**
+ * PocketSphinx's own senone scores for utts: sphinx_fe (feat.params, no noise or silence removal), then
+ * pocketsphinx_batch -senlogdir (every senone, top-4, first pass only) in 2 processes. Returns a reader of
+ * utterance i's scores (T, S) as ln-likelihoods, the first pass's texts, and a clean-up.
+ */
+async function pocketsphinxSenones(utts: Utterance[], S: number): Promise<{ read(i: number): { data: Float32Array; T: number }; hyp: string[]; done(): void }> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adapt-asr-probe-sen-'));
+  fs.mkdirSync(path.join(tmp, 'wav')); fs.mkdirSync(path.join(tmp, 'mfc'));
+  utts.forEach((u, i) => fs.symlinkSync(path.resolve(u.audio), path.join(tmp, 'wav', `u${i}.wav`)));
+  const ids = utts.map((_, i) => `u${i}`);
+  fs.writeFileSync(path.join(tmp, 'all.ctl'), ids.join('\n') + '\n');
+  const fe = spawnSync('sphinx_fe', ['-argfile', path.join(PS_MODEL, 'feat.params'), '-samprate', '16000', '-c', path.join(tmp, 'all.ctl'), '-di', path.join(tmp, 'wav'), '-do', path.join(tmp, 'mfc'), '-ei', 'wav', '-eo', 'mfc', '-mswav', 'yes', '-remove_noise', 'no', '-remove_silence', 'no'], { encoding: 'utf8' });
+  if (fe.status !== 0) throw new Error(`sphinx_fe failed: ${fe.stderr.slice(-300)}`);
+  const parts = 2;
+  await Promise.all(Array.from({ length: parts }, (_, k) => new Promise<void>((resolve, reject) => {
+    fs.writeFileSync(path.join(tmp, `${k}.ctl`), ids.filter((_, i) => i % parts === k).join('\n') + '\n');
+    fs.mkdirSync(path.join(tmp, `sen${k}`));
+    const p = spawn('pocketsphinx_batch', ['-adcin', 'no', '-cepdir', path.join(tmp, 'mfc'), '-cepext', '.mfc', '-ctl', path.join(tmp, `${k}.ctl`), '-hmm', PS_MODEL,
+      '-lm', path.join(PS_MODEL, '..', 'en-us.lm.bin'), '-dict', path.join(PS_MODEL, '..', 'cmudict-en-us.dict'), '-senlogdir', path.join(tmp, `sen${k}`), '-compallsen', 'yes',
+      '-topn', '4', '-pl_window', '0', '-fwdflat', 'no', '-bestpath', 'no', '-hyp', path.join(tmp, `${k}.hyp`)], { stdio: 'ignore' });
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`pocketsphinx_batch exited with ${code}`))));
+  })));
+  const hyp: string[] = [];
+  for (let k = 0; k < parts; k++) {
+    fs.readFileSync(path.join(tmp, `${k}.hyp`), 'utf8').split('\n').forEach((line) => {
+      const m = /^(.*)\((u\d+) -?\d+\)\s*$/.exec(line);
+      if (m) hyp[Number(m[2].slice(1))] = m[1].trim().replace(/\(\d+\)/g, '');
+    });
+  }
+  return {
+    hyp,
+    read(i: number) {
+      // -senlogdir: a header ending "endhdr\n", a byte-order word, then per frame int16 n and n int16 scores.
+      const k = i % parts, raw = fs.readFileSync(path.join(tmp, `sen${k}`, `${String(Math.floor(i / parts)).padStart(9, '0')}.sen`));
+      const o = raw.indexOf('endhdr\n') + 11;
+      const rows: number[] = [];
+      for (let at = o; at < raw.length; at += 2 + 2 * raw.readInt16LE(at)) rows.push(at);
+      const data = new Float32Array(rows.length * S);
+      rows.forEach((at, t) => { const n = raw.readInt16LE(at); for (let s = 0; s < n; s++) data[t * S + s] = -raw.readInt16LE(at + 2 + 2 * s) * SENSCR_UNIT; });
+      return { data, T: rows.length };
+    },
+    done: () => fs.rmSync(tmp, { recursive: true, force: true }),
+  };
+}
+
 async function main(): Promise<void> {
   for (const f of ['ptm.onnx', 'mdef.txt']) if (!fs.existsSync(path.join(WORK, f))) throw new Error(`${path.join(WORK, f)} is missing: run \`bash recipes/base-en-real/run.sh 1\` first`);
   const topo = { ...parseMdefText(fs.readFileSync(path.join(WORK, 'mdef.txt'), 'utf8'), path.join(WORK, 'mdef.txt')), ...parseTransitions(fs.readFileSync(path.join(PS_MODEL, 'transition_matrices')), path.join(PS_MODEL, 'transition_matrices')) };
@@ -72,7 +128,7 @@ async function main(): Promise<void> {
       words.push(w);
     }
     const graph = HmmGraph.build(topo, prons, (w) => 6.5 * lm.unigram(words[w]));
-    const name = file === path.join(MODEL, 'lm.arpa.gz') ? "base-en-real's LM (pruned: 400k bigrams, 200k trigrams)" : path.basename(file);
+    const name = path.resolve(file) === path.join(MODEL, 'lm.arpa.gz') ? "base-en-real's LM (pruned: 400k bigrams, 200k trigrams)" : path.basename(file);
     console.error(`${name}: ${words.length} words, ${graph.size} HMMs, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return { name, lm, words, graph };
   });
@@ -102,6 +158,34 @@ async function main(): Promise<void> {
       rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `PocketSphinx's acoustic model (ptm.onnx) + adapt-asr HMM search, ${h.name}`, wer: rate(counts[k]), rtf: (enc / 1000 + seconds[k]) / audio, peakActive: peaks[k] });
       console.error(`${s.name} ${h.name}: WER ${(100 * rate(counts[k])).toFixed(1)}%, RTF ${((enc / 1000 + seconds[k]) / audio).toFixed(3)} (encoder ${(enc / 1000 / audio).toFixed(3)})`);
     });
+    if (process.argv.includes('--shipped')) {
+      // base-en-real as shipped (its trunk, CTC head and beam search), on the same files.
+      const rec = await loadRecognizer({ model: 'base-en-real', threads: 1 });
+      try {
+        const r = await evaluate(rec, s.utts);
+        rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `adapt-asr base-en-real ${rec.encoder.manifest.modelVersion} as shipped (${rec.decodingName()})`, wer: r.wer, rtf: r.seconds / r.audioSeconds });
+        console.error(`${s.name} base-en-real as shipped: WER ${(100 * r.wer).toFixed(1)}%`);
+      } finally {
+        await rec.release();
+      }
+    }
+    if (process.argv.includes('--peer-senones')) {
+      const ps = await pocketsphinxSenones(s.utts, topo.senones);
+      try {
+        const c = searches.map(() => zeroCounts());
+        let first = zeroCounts();
+        s.utts.forEach((u, i) => {
+          const { data, T } = ps.read(i);
+          searches.forEach((h, k) => { c[k] = addCounts(c[k], scoreUtterance(u.text, hmmSearch(h.graph, data, T, topo.senones, 0.01, { lm: h.lm, words: h.words }).words.map((w) => w.word).join(' ')).words); });
+          first = addCounts(first, scoreUtterance(u.text, ps.hyp[i] ?? '').words);
+        });
+        searches.forEach((h, k) => rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `PocketSphinx's own senone scores + adapt-asr HMM search, ${h.name}`, wer: rate(c[k]) }));
+        rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: 'PocketSphinx, first pass only, on those senone scores (no noise or silence removal, top-4, no phone look-ahead), its own LM', wer: rate(first) });
+        console.error(`${s.name} PocketSphinx senones: ours ${c.map((x) => (100 * rate(x)).toFixed(1)).join(' / ')}%, its first pass ${(100 * rate(first)).toFixed(1)}%`);
+      } finally {
+        ps.done();
+      }
+    }
     if (process.argv.includes('--no-peer')) continue;
     for (const [label, extra] of [['PocketSphinx, first pass only (-fwdflat no -bestpath no)', ['-fwdflat', 'no', '-bestpath', 'no']], ['PocketSphinx, default (three passes)', []]] as const) {
       const ps = await pocketsphinxStock(s.utts, extra);
@@ -112,7 +196,7 @@ async function main(): Promise<void> {
   }
   await session.release();
   const result = { date: new Date().toISOString().slice(0, 10), machine: machine(), command: `node dist/recipes/base-en-real/probe-hmm-search.js ${process.argv.slice(2).join(' ')}`, rows };
-  const file = path.join(WORK, 'probe-hmm-search.json');
+  const file = path.join(WORK, process.argv.includes('--peer-senones') ? 'probe-hmm-search-senones.json' : 'probe-hmm-search.json');
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 1) + '\n');
   fs.renameSync(`${file}.tmp`, file);
   console.log('| set | utterances | minutes | system | WER | RTF (1 core) |\n| --- | --- | --- | --- | --- | --- |');
