@@ -15,8 +15,9 @@
  * Scores are natural-log acoustic likelihoods; lmWeight scales the LM against them (PocketSphinx's
  * -lw), and wordPenalty and silencePenalty are nats added per word and per pause.
  *
- * Arrays are allocated once per search; the only per-frame work outside them is the LM lookup of a
- * word ending in a new context (cached per history and word).
+ * Arrays are allocated once per search (the active list and back-pointers double when full); the only
+ * per-frame work outside them is the LM lookup of a word ending in a new context (cached per history and word).
+ * Not yet behind a bundled model: recipes/base-en-real/probe-hmm-search.ts measures it.
  */
 import { kthLargest } from '../math/select.js';
 import type { ArpaLm } from './arpa.js';
