@@ -39,6 +39,13 @@ export interface HmmSearchOptions {
   wordBeam?: number;
   /** At most this many HMMs stay active after a frame, the best (default 30000, PocketSphinx's -maxhmmpf). */
   maxActive?: number;
+  /**
+   * When a word ends, choose its predecessor again among every word end (and pause) of the frame
+   * before it began, now that the word is known: the best by exit score plus the trigram of this
+   * word after it (default true; PocketSphinx's first pass does the same). Without it, the one tree
+   * copy keeps only the predecessor that was best before the word was known.
+   */
+  reselect?: boolean;
 }
 
 export interface HmmWord { word: string; start: number; end: number }
@@ -50,7 +57,7 @@ export interface HmmResult {
   peakActive: number;
 }
 
-export const HMM_SEARCH_DEFAULTS = { lmWeight: 6.5, wordPenalty: 6.5 * Math.log(0.65), silencePenalty: 6.5 * Math.log(0.005), beam: 110, wordBeam: 65, maxActive: 30000 };
+export const HMM_SEARCH_DEFAULTS = { lmWeight: 6.5, wordPenalty: 6.5 * Math.log(0.65), silencePenalty: 6.5 * Math.log(0.005), beam: 110, wordBeam: 65, maxActive: 30000, reselect: true };
 
 /**
  * The best word sequence for `emit` (T frames of S senone log-likelihoods, row-major) through
@@ -60,13 +67,15 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
   const o = { ...HMM_SEARCH_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<HmmSearchOptions>;
   if (S !== graph.topology.senones) throw new RangeError(`emissions have ${S} senones per frame, the model ${graph.topology.senones}`);
   if (emit.length < T * S) throw new RangeError(`emissions hold ${emit.length} values, fewer than ${T} x ${S}`);
-  const { lm, words: vocab, lmWeight, wordPenalty, silencePenalty, beam, wordBeam, maxActive } = o;
+  const { lm, words: vocab, lmWeight, wordPenalty, silencePenalty, beam, wordBeam, maxActive, reselect } = o;
   const N = graph.size, P = graph.phones, SIL = graph.sil;
   const { senone, tmat, lookAhead: la, kidStart, kidEnd, kids, lastPhone, wordStart, wordList, rightStart, rightList } = graph;
   const { selfLp, nextLp } = graph.topology;
   // Tokens: score, back-pointer (-1: sentence start) and start frame of the word, per HMM state.
+  // For re-selection, also the score the word was entered with (its predecessor's exit) and the word's first phone.
   const sc = new Float32Array(N * 3).fill(-Infinity), bp = new Int32Array(N * 3).fill(-1), st = new Int32Array(N * 3);
-  const inSc = new Float32Array(N).fill(-Infinity), inBp = new Int32Array(N).fill(-1), inSt = new Int32Array(N);
+  const en = new Float32Array(N * 3), fp = new Int16Array(N * 3);
+  const inSc = new Float32Array(N).fill(-Infinity), inBp = new Int32Array(N).fill(-1), inSt = new Int32Array(N), inEn = new Float32Array(N), inFp = new Int16Array(N);
   const listed = new Int32Array(N).fill(-1);
   let act = new Int32Array(1024), nAct = 0, next = new Int32Array(1024), nNext = 0;
   const push = (n: number, frame: number): void => {
@@ -88,6 +97,16 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
     }
     bW[nB] = w; bPrev[nB] = prev; bStart[nB] = start; bEnd[nB] = end;
     return nB++;
+  };
+  // Every word end and pause end of each frame, per right phone: exit score and back-pointer (for re-selection).
+  let xR = new Int16Array(1024), xB = new Int32Array(1024), xV = new Float32Array(1024), nX = 0;
+  const xFrame = new Int32Array(T + 1);
+  const exit = (r: number, b: number, v: number): void => {
+    if (nX === xR.length) {
+      const r2 = new Int16Array(nX * 2), b2_ = new Int32Array(nX * 2), v2 = new Float32Array(nX * 2);
+      r2.set(xR); b2_.set(xB); v2.set(xV); xR = r2; xB = b2_; xV = v2;
+    }
+    xR[nX] = r; xB[nX] = b; xV[nX] = v; nX++;
   };
   const history = (b: number): string[] => (b < 0 ? ['<s>'] : bPrev[b] < 0 ? ['<s>', vocab[bW[b]]] : [vocab[bW[bPrev[b]]], vocab[bW[b]]]);
   const cache = new Map<number, number>();
@@ -112,9 +131,10 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
         const k = r.lefts[i] * P + r.first;
         if (slot[k] > v) { v = slot[k]; h = slotBp[k]; }
       }
+      const entered = v;
       v += la[r.node];
       if (!(v >= thrPrev)) continue;
-      if (v > inSc[r.node]) { inSc[r.node] = v; inBp[r.node] = h; inSt[r.node] = t; }
+      if (v > inSc[r.node]) { inSc[r.node] = v; inBp[r.node] = h; inSt[r.node] = t; inEn[r.node] = entered; inFp[r.node] = r.first; }
       push(r.node, t);
     }
     let silIn = -Infinity, silBp = -1;
@@ -128,11 +148,11 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
     for (let i = 0; i < nAct; i++) {
       const n = act[i], x = n * 3, m = tmat[n] * 3;
       let a = sc[x + 2] + selfLp[m + 2], b = sc[x + 1] + nextLp[m + 1];
-      if (a >= b) sc[x + 2] = a + emit[e + senone[x + 2]]; else { sc[x + 2] = b + emit[e + senone[x + 2]]; bp[x + 2] = bp[x + 1]; st[x + 2] = st[x + 1]; }
+      if (a >= b) sc[x + 2] = a + emit[e + senone[x + 2]]; else { sc[x + 2] = b + emit[e + senone[x + 2]]; bp[x + 2] = bp[x + 1]; st[x + 2] = st[x + 1]; en[x + 2] = en[x + 1]; fp[x + 2] = fp[x + 1]; }
       a = sc[x + 1] + selfLp[m + 1]; b = sc[x] + nextLp[m];
-      if (a >= b) sc[x + 1] = a + emit[e + senone[x + 1]]; else { sc[x + 1] = b + emit[e + senone[x + 1]]; bp[x + 1] = bp[x]; st[x + 1] = st[x]; }
+      if (a >= b) sc[x + 1] = a + emit[e + senone[x + 1]]; else { sc[x + 1] = b + emit[e + senone[x + 1]]; bp[x + 1] = bp[x]; st[x + 1] = st[x]; en[x + 1] = en[x]; fp[x + 1] = fp[x]; }
       a = sc[x] + selfLp[m]; b = inSc[n];
-      if (a >= b) sc[x] = a + emit[e + senone[x]]; else { sc[x] = b + emit[e + senone[x]]; bp[x] = inBp[n]; st[x] = inSt[n]; }
+      if (a >= b) sc[x] = a + emit[e + senone[x]]; else { sc[x] = b + emit[e + senone[x]]; bp[x] = inBp[n]; st[x] = inSt[n]; en[x] = inEn[n]; fp[x] = inFp[n]; }
       inSc[n] = -Infinity;
       const top = Math.max(sc[x], sc[x + 1], sc[x + 2]);
       if (top > best) best = top;
@@ -164,26 +184,42 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
       for (let k = kidStart[n]; k < kidEnd[n]; k++) {
         const c = kids[k], v = out + la[c] - la[n];
         if (v < thr) continue;
-        if (v > inSc[c]) { inSc[c] = v; inBp[c] = bp[x + 2]; inSt[c] = st[x + 2]; }
+        if (v > inSc[c]) { inSc[c] = v; inBp[c] = bp[x + 2]; inSt[c] = st[x + 2]; inEn[c] = en[x + 2]; inFp[c] = fp[x + 2]; }
         push(c, t + 1);
       }
       if (lastPhone[n] < 0 || out < wthr) continue;
-      const h = bp[x + 2], L = lastPhone[n] * P;
+      const h0 = bp[x + 2], s0f = st[x + 2], L = lastPhone[n] * P;
+      // Candidate predecessors: the exits of the frame before the word began that lead into its first phone.
+      const c0 = reselect && s0f > 0 ? xFrame[s0f - 1] : 0, c1 = reselect && s0f > 0 ? xFrame[s0f] : 0, first = fp[x + 2];
       for (let j = wordStart[n]; j < wordStart[n + 1]; j++) {
-        const v = out - la[n] + lmScore(h, wordList[j]) + wordPenalty;
+        const w = wordList[j];
+        let h = h0, v = out - la[n] + lmScore(h0, w) + wordPenalty;
+        if (c1 > c0) {
+          const own = out - la[n] - en[x + 2] + wordPenalty;
+          for (let c = c0; c < c1; c++) {
+            if (xR[c] !== first) continue;
+            const u = own + xV[c] + lmScore(xB[c], w);
+            if (u > v) { v = u; h = xB[c]; }
+          }
+        }
         if (v < wthr) continue;
         let b = -1;
         for (let q = rightStart[n]; q < rightStart[n + 1]; q++) {
           const k = L + rightList[q];
+          if (reselect) { if (b < 0) b = record(w, h, s0f, t); exit(rightList[q], b, v); }
           if (v > nslot[k]) {
-            if (b < 0) b = record(wordList[j], h, st[x + 2], t);
+            if (b < 0) b = record(w, h, s0f, t);
             nslot[k] = v; nslotBp[k] = b;
           }
         }
       }
     }
     const silOut = s2 + nextLp[sTm + 2];
-    if (silOut >= thr) for (let r = 0; r < P; r++) if (silOut > nslot[SIL * P + r]) { nslot[SIL * P + r] = silOut; nslotBp[SIL * P + r] = b2; }
+    if (silOut >= thr) for (let r = 0; r < P; r++) {
+      if (reselect) exit(r, b2, silOut);
+      if (silOut > nslot[SIL * P + r]) { nslot[SIL * P + r] = silOut; nslotBp[SIL * P + r] = b2; }
+    }
+    xFrame[t + 1] = nX;
     if (s0 < thr) s0 = -Infinity;
     if (s1 < thr) s1 = -Infinity;
     if (s2 < thr) s2 = -Infinity;
@@ -193,13 +229,12 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
   }
   // The end: a word (or a pause) followed by silence, then </s>.
   let score = -Infinity, end = -1;
-  for (let l = 0; l < P; l++) {
-    const v = slot[l * P + SIL];
-    if (v === -Infinity) continue;
-    const b = slotBp[l * P + SIL];
+  const close = (v: number, b: number): void => {
     const f = v + lmWeight * lm.logProb(history(b), '</s>');
     if (f > score) { score = f; end = b; }
-  }
+  };
+  for (let l = 0; l < P; l++) if (slot[l * P + SIL] > -Infinity) close(slot[l * P + SIL], slotBp[l * P + SIL]);
+  if (reselect && T > 0) for (let c = xFrame[T - 1]; c < xFrame[T]; c++) if (xR[c] === SIL) close(xV[c], xB[c]);
   const words: HmmWord[] = [];
   for (let b = end; b >= 0; b = bPrev[b]) words.push({ word: vocab[bW[b]], start: bStart[b] * frameShift, end: (bEnd[b] + 1) * frameShift });
   return { words: words.reverse(), score, peakActive: peak };
