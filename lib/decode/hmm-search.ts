@@ -98,15 +98,33 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
     bW[nB] = w; bPrev[nB] = prev; bStart[nB] = start; bEnd[nB] = end;
     return nB++;
   };
-  // Every word end and pause end of each frame, per right phone: exit score and back-pointer (for re-selection).
-  let xR = new Int16Array(1024), xB = new Int32Array(1024), xV = new Float32Array(1024), nX = 0;
-  const xFrame = new Int32Array(T + 1);
+  // Every word end and pause end of each frame, per right phone (for re-selection): gathered during the
+  // frame (tR, tB, tV), then sorted by right phone into xB, xV, with frame f's bucket r at
+  // [xOff[f * (P + 1) + r], xOff[f * (P + 1) + r + 1]).
+  let tR = new Int16Array(1024), tB = new Int32Array(1024), tV = new Float32Array(1024), nT = 0;
+  let xB = new Int32Array(1024), xV = new Float32Array(1024), nX = 0;
+  const xOff = new Int32Array(reselect ? T * (P + 1) : 0), fill = new Int32Array(P);
   const exit = (r: number, b: number, v: number): void => {
-    if (nX === xR.length) {
-      const r2 = new Int16Array(nX * 2), b2_ = new Int32Array(nX * 2), v2 = new Float32Array(nX * 2);
-      r2.set(xR); b2_.set(xB); v2.set(xV); xR = r2; xB = b2_; xV = v2;
+    if (nT === tR.length) {
+      const r2 = new Int16Array(nT * 2), b2_ = new Int32Array(nT * 2), v2 = new Float32Array(nT * 2);
+      r2.set(tR); b2_.set(tB); v2.set(tV); tR = r2; tB = b2_; tV = v2;
     }
-    xR[nX] = r; xB[nX] = b; xV[nX] = v; nX++;
+    tR[nT] = r; tB[nT] = b; tV[nT] = v; nT++;
+  };
+  const closeFrame = (t: number): void => {
+    if (nX + nT > xB.length) {
+      const cap = Math.max(xB.length * 2, nX + nT), b2_ = new Int32Array(cap), v2 = new Float32Array(cap);
+      b2_.set(xB.subarray(0, nX)); v2.set(xV.subarray(0, nX)); xB = b2_; xV = v2;
+    }
+    const o = t * (P + 1);
+    fill.fill(0);
+    for (let i = 0; i < nT; i++) fill[tR[i]]++;
+    let at = nX;
+    for (let r = 0; r < P; r++) { xOff[o + r] = at; const c = fill[r]; fill[r] = at; at += c; }
+    xOff[o + P] = at;
+    for (let i = 0; i < nT; i++) { const k = fill[tR[i]]++; xB[k] = tB[i]; xV[k] = tV[i]; }
+    nX += nT;
+    nT = 0;
   };
   const history = (b: number): string[] => (b < 0 ? ['<s>'] : bPrev[b] < 0 ? ['<s>', vocab[bW[b]]] : [vocab[bW[bPrev[b]]], vocab[bW[b]]]);
   const cache = new Map<number, number>();
@@ -190,14 +208,13 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
       if (lastPhone[n] < 0 || out < wthr) continue;
       const h0 = bp[x + 2], s0f = st[x + 2], L = lastPhone[n] * P;
       // Candidate predecessors: the exits of the frame before the word began that lead into its first phone.
-      const c0 = reselect && s0f > 0 ? xFrame[s0f - 1] : 0, c1 = reselect && s0f > 0 ? xFrame[s0f] : 0, first = fp[x + 2];
+      const xo = (s0f - 1) * (P + 1) + fp[x + 2], c0 = reselect && s0f > 0 ? xOff[xo] : 0, c1 = reselect && s0f > 0 ? xOff[xo + 1] : 0;
       for (let j = wordStart[n]; j < wordStart[n + 1]; j++) {
         const w = wordList[j];
         let h = h0, v = out - la[n] + lmScore(h0, w) + wordPenalty;
         if (c1 > c0) {
           const own = out - la[n] - en[x + 2] + wordPenalty;
           for (let c = c0; c < c1; c++) {
-            if (xR[c] !== first) continue;
             const u = own + xV[c] + lmScore(xB[c], w);
             if (u > v) { v = u; h = xB[c]; }
           }
@@ -219,7 +236,7 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
       if (reselect) exit(r, b2, silOut);
       if (silOut > nslot[SIL * P + r]) { nslot[SIL * P + r] = silOut; nslotBp[SIL * P + r] = b2; }
     }
-    xFrame[t + 1] = nX;
+    if (reselect) closeFrame(t);
     if (s0 < thr) s0 = -Infinity;
     if (s1 < thr) s1 = -Infinity;
     if (s2 < thr) s2 = -Infinity;
@@ -234,7 +251,7 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
     if (f > score) { score = f; end = b; }
   };
   for (let l = 0; l < P; l++) if (slot[l * P + SIL] > -Infinity) close(slot[l * P + SIL], slotBp[l * P + SIL]);
-  if (reselect && T > 0) for (let c = xFrame[T - 1]; c < xFrame[T]; c++) if (xR[c] === SIL) close(xV[c], xB[c]);
+  if (reselect && T > 0) for (let c = xOff[(T - 1) * (P + 1) + SIL]; c < xOff[(T - 1) * (P + 1) + SIL + 1]; c++) close(xV[c], xB[c]);
   const words: HmmWord[] = [];
   for (let b = end; b >= 0; b = bPrev[b]) words.push({ word: vocab[bW[b]], start: bStart[b] * frameShift, end: (bEnd[b] + 1) * frameShift });
   return { words: words.reverse(), score, peakActive: peak };

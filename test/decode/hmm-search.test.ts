@@ -121,4 +121,22 @@ describe('HMM search (hmm-graph, hmm-search)', () => {
     assert.ok(capped.score <= light.score);
     assert.throws(() => hmmSearch(graph, emit, T, S - 1, 0.01, { lm, words: WORDS }), /35 senones per frame, the model 36/);
   });
+
+  it('chooses a word\'s predecessor again once the word is known (the trigram after it, not only its exit score)', () => {
+    // "ab" and "ab2" sound the same and end together; "ab" is likelier alone, but "c" follows "ab2".
+    const LM2 = '\\data\\\nngram 1=5\nngram 2=1\n\n\\1-grams:\n-99 <s> 0\n-0.5 ab 0\n-0.6 ab2 0\n-2.0 c 0\n-0.3 </s> 0\n\n\\2-grams:\n-0.1 ab2 c\n\n\\end\\\n';
+    const lm2 = ArpaLm.parse(LM2, 'lm2');
+    const words = ['ab', 'c', 'ab2'];
+    const g = HmmGraph.build(topo, [[0, ['A', 'B']], [1, ['C']], [2, ['A', 'B']]], (w) => lm2.unigram(words[w]));
+    const { emit, T } = emissions([15, 16, 17, 24, 25, 26, 27, 28, 29]);
+    const o = { lm: lm2, words, lmWeight: 2, wordPenalty: -1, silencePenalty: -50 };
+    const r = hmmSearch(g, emit, T, S, 0.01, o);
+    assert.deepEqual(r.words.map((w) => w.word), ['ab2', 'c']);
+    const expected = T * HALF + 2 * LN10 * (-0.6 - 0.1 - 0.3) - 2;
+    assert.ok(Math.abs(r.score - expected) < 1e-3, `score ${r.score}, expected ${expected}`);
+    // Without it, the word end that was best alone ("ab") is the only way into "c".
+    const kept = hmmSearch(g, emit, T, S, 0.01, { ...o, reselect: false });
+    assert.deepEqual(kept.words.map((w) => w.word), ['ab', 'c']);
+    assert.ok(Math.abs(kept.score - (T * HALF + 2 * LN10 * (-0.5 - 2.0 - 0.3) - 2)) < 1e-3, `score ${kept.score}`);
+  });
 });
