@@ -55,6 +55,8 @@ export interface HmmResult {
   score: number;
   /** Most HMMs active in one frame. */
   peakActive: number;
+  /** Every word that ended within the word beam somewhere (ids, ascending): the candidates of a second pass. */
+  candidates: Int32Array;
 }
 
 export const HMM_SEARCH_DEFAULTS = { lmWeight: 6.5, wordPenalty: 6.5 * Math.log(0.65), silencePenalty: 6.5 * Math.log(0.005), beam: 110, wordBeam: 65, maxActive: 30000, reselect: true };
@@ -254,5 +256,9 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
   if (reselect && T > 0) for (let c = xOff[(T - 1) * (P + 1) + SIL]; c < xOff[(T - 1) * (P + 1) + SIL + 1]; c++) close(xV[c], xB[c]);
   const words: HmmWord[] = [];
   for (let b = end; b >= 0; b = bPrev[b]) words.push({ word: vocab[bW[b]], start: bStart[b] * frameShift, end: (bEnd[b] + 1) * frameShift });
-  return { words: words.reverse(), score, peakActive: peak };
+  const seen = new Uint8Array(vocab.length);
+  for (let b = 0; b < nB; b++) seen[bW[b]] = 1;
+  const candidates: number[] = [];
+  for (let w = 0; w < seen.length; w++) if (seen[w]) candidates.push(w);
+  return { words: words.reverse(), score, peakActive: peak, candidates: Int32Array.from(candidates) };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { ArpaLm } from '../../lib/decode/arpa.js';
 import { HmmGraph, parseMdefText, parseTransitions, type HmmTopology } from '../../lib/decode/hmm-graph.js';
 import { hmmSearch } from '../../lib/decode/hmm-search.js';
+import { hmmTwoPass } from '../../lib/decode/hmm-passes.js';
 
 // A tiny PocketSphinx-style model: phones SIL, A, B, C; triphones for the contexts the tests say.
 const MDEF = `0.3
@@ -138,5 +139,21 @@ describe('HMM search (hmm-graph, hmm-search)', () => {
     const kept = hmmSearch(g, emit, T, S, 0.01, { ...o, reselect: false });
     assert.deepEqual(kept.words.map((w) => w.word), ['ab', 'c']);
     assert.ok(Math.abs(kept.score - (T * HALF + 2 * LN10 * (-0.5 - 2.0 - 0.3) - 2)) < 1e-3, `score ${kept.score}`);
+  });
+
+  it('searches again among the first pass\'s candidates at the second pass\'s heavier LM weight', () => {
+    // As above: "ba" by the frames, "ab" by the LM. A light first pass picks "ba" and keeps "ab" as a candidate; "c" never ends near the best.
+    const { emit, T } = emissions([6, 7, 8, 3, 4, 5]);
+    for (let t = 0; t < T; t++) for (const s of [15, 16, 17, 21, 22, 23, 3, 4, 5, 6, 7, 8]) emit[t * S + s] = Math.max(emit[t * S + s], -1);
+    const prons = (w: number): string[][] => PRONS.filter(([id]) => id === w).map(([, p]) => p);
+    const o = { lm, words: WORDS, lmWeight: 0.1, wordPenalty: 0, prons };
+    const r = hmmTwoPass(graph, emit, T, S, 0.01, { ...o, secondLmWeight: 20 });
+    assert.deepEqual(r.firstPass.map((w) => w.word), ['ba']);
+    assert.deepEqual([...r.candidates], [0, 2]);
+    assert.equal(r.secondPassWords, 2);
+    assert.deepEqual(r.words.map((w) => w.word), ['ab']);
+    const one = hmmTwoPass(graph, emit, T, S, 0.01, { ...o, secondLmWeight: 0 });
+    assert.deepEqual(one.words.map((w) => w.word), ['ba']);
+    assert.equal(one.secondPassWords, 0);
   });
 });
