@@ -26,6 +26,8 @@ export interface TwoPassResult extends HmmResult {
   firstPass: HmmResult['words'];
   /** Words in the second pass's tree. */
   secondPassWords: number;
+  /** Seconds each pass took (the second's includes building its tree). */
+  seconds: { first: number; second: number };
 }
 
 /** The weighted unigram look-ahead that hmmSearch's tree charges in advance. */
@@ -36,9 +38,11 @@ export const unigramLookAhead = (lm: ArpaLm, words: readonly string[], lmWeight:
  * is the whole dictionary's tree, built with unigramLookAhead at the first pass's LM weight.
  */
 export function hmmTwoPass(graph: HmmGraph, emit: Float32Array, T: number, S: number, frameShift: number, options: TwoPassOptions): TwoPassResult {
+  const t0 = performance.now();
   const first = hmmSearch(graph, emit, T, S, frameShift, options);
+  const t1 = performance.now();
   const lw2 = options.secondLmWeight ?? SECOND_PASS.lmWeight;
-  if (!(lw2 > 0) || first.candidates.length === 0) return { ...first, firstPass: first.words, secondPassWords: 0 };
+  if (!(lw2 > 0) || first.candidates.length === 0) return { ...first, firstPass: first.words, secondPassWords: 0, seconds: { first: (t1 - t0) / 1000, second: 0 } };
   const words = Array.from(first.candidates, (w) => options.words[w]);
   const prons: [number, readonly string[]][] = [];
   first.candidates.forEach((w, k) => { for (const p of options.prons(w) ?? []) prons.push([k, p]); });
@@ -48,5 +52,6 @@ export function hmmTwoPass(graph: HmmGraph, emit: Float32Array, T: number, S: nu
     wordPenalty: lw2 * Math.log(SECOND_PASS.wip), silencePenalty: lw2 * Math.log(SECOND_PASS.silprob),
     beam: options.beam ?? HMM_SEARCH_DEFAULTS.beam, wordBeam: options.wordBeam ?? HMM_SEARCH_DEFAULTS.wordBeam,
   });
-  return { ...second, peakActive: Math.max(first.peakActive, second.peakActive), candidates: first.candidates, firstPass: first.words, secondPassWords: words.length };
+  return { ...second, peakActive: Math.max(first.peakActive, second.peakActive), candidates: first.candidates, firstPass: first.words, secondPassWords: words.length,
+    seconds: { first: (t1 - t0) / 1000, second: (performance.now() - t1) / 1000 } };
 }

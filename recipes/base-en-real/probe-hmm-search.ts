@@ -1,9 +1,10 @@
 /**
  * Probe (issue #24): PocketSphinx's acoustic model without base-en-real's trunk. Its senone scores
  * (ptm.onnx, stage 1 of this recipe, on our sphinx-mfcc-13 front end) are decoded by our HMM search
- * (lib/decode/hmm-graph.ts, hmm-search.ts: cross-word triphones, trigram LM), beside PocketSphinx
- * itself (its first pass alone, and its default three passes) on the same files in the same run.
- * The search's settings are PocketSphinx's defaults (lw 6.5, wip 0.65, silprob 0.005, beams 1e-48
+ * (lib/decode/hmm-graph.ts, hmm-search.ts: cross-word triphones, trigram LM; hmm-passes.ts: a second
+ * pass over the first's candidate words), beside PocketSphinx itself (its first pass alone, and its
+ * default three passes) on the same files in the same run. The search's settings are PocketSphinx's
+ * defaults (lw 6.5, then its fwdflat lw 8.5 in the second pass; wip 0.65, silprob 0.005, beams 1e-48
  * and 7e-29, maxhmmpf 30000); nothing was tuned on the sets below.
  *
  * Usage: node dist/recipes/base-en-real/probe-hmm-search.js --work DIR [--shared ../shared]
@@ -26,6 +27,7 @@ import { loadAudio } from '../../lib/audio/index.js';
 import { ArpaLm } from '../../lib/decode/arpa.js';
 import { HmmGraph, parseMdefText, parseTransitions } from '../../lib/decode/hmm-graph.js';
 import { hmmSearch } from '../../lib/decode/hmm-search.js';
+import { hmmTwoPass, SECOND_PASS, unigramLookAhead } from '../../lib/decode/hmm-passes.js';
 import { Pronunciations } from '../../lib/decode/pronunciations.js';
 import { createSession } from '../../lib/encoder/session.js';
 import { evaluate } from '../../lib/pipeline/evaluate.js';
@@ -127,16 +129,19 @@ async function main(): Promise<void> {
       for (const p of ps) prons.push([words.length, p]);
       words.push(w);
     }
-    const graph = HmmGraph.build(topo, prons, (w) => 6.5 * lm.unigram(words[w]));
+    const graph = HmmGraph.build(topo, prons, unigramLookAhead(lm, words, 6.5));
+    const byWord = new Map<number, (readonly string[])[]>();
+    for (const [w, p] of prons) { const l = byWord.get(w); if (l) l.push(p); else byWord.set(w, [p]); }
     const name = path.resolve(file) === path.join(MODEL, 'lm.arpa.gz') ? "base-en-real's LM (pruned: 400k bigrams, 200k trigrams)" : path.basename(file);
     console.error(`${name}: ${words.length} words, ${graph.size} HMMs, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    return { name, lm, words, graph };
+    return { name, lm, words, graph, prons: (w: number) => byWord.get(w) };
   });
   const session = await createSession(path.join(WORK, 'ptm.onnx'), { threads: 1 });
   const rows: Row[] = [];
   for (const s of sets()) {
-    const counts: ErrorCounts[] = searches.map(() => zeroCounts());
-    const seconds = searches.map(() => 0), peaks = searches.map(() => 0);
+    // Per LM: the first pass alone, and the two passes (the second over the first's candidates at PocketSphinx's fwdflat LM weight).
+    const counts: ErrorCounts[] = searches.map(() => zeroCounts()), counts2: ErrorCounts[] = searches.map(() => zeroCounts());
+    const seconds = searches.map(() => 0), seconds2 = searches.map(() => 0), peaks = searches.map(() => 0);
     let audio = 0, enc = 0;
     for (const u of s.utts) {
       const a = loadAudio(u.audio, { sampleRate: 16000 });
@@ -147,16 +152,18 @@ async function main(): Promise<void> {
       const out = await session.run('features', x.data, [1, x.numFrames, x.dim], 'senone_loglik');
       enc += performance.now() - t0;
       searches.forEach((h, k) => {
-        t0 = performance.now();
-        const r = hmmSearch(h.graph, out.data, out.dims[1], out.dims[2], 0.01, { lm: h.lm, words: h.words });
-        seconds[k] += (performance.now() - t0) / 1000;
+        const r = hmmTwoPass(h.graph, out.data, out.dims[1], out.dims[2], 0.01, { lm: h.lm, words: h.words, prons: h.prons });
+        seconds[k] += r.seconds.first;
+        seconds2[k] += r.seconds.first + r.seconds.second;
         peaks[k] = Math.max(peaks[k], r.peakActive);
-        counts[k] = addCounts(counts[k], scoreUtterance(u.text, r.words.map((w) => w.word).join(' ')).words);
+        counts[k] = addCounts(counts[k], scoreUtterance(u.text, r.firstPass.map((w) => w.word).join(' ')).words);
+        counts2[k] = addCounts(counts2[k], scoreUtterance(u.text, r.words.map((w) => w.word).join(' ')).words);
       });
     }
     searches.forEach((h, k) => {
-      rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `PocketSphinx's acoustic model (ptm.onnx) + adapt-asr HMM search, ${h.name}`, wer: rate(counts[k]), rtf: (enc / 1000 + seconds[k]) / audio, peakActive: peaks[k] });
-      console.error(`${s.name} ${h.name}: WER ${(100 * rate(counts[k])).toFixed(1)}%, RTF ${((enc / 1000 + seconds[k]) / audio).toFixed(3)} (encoder ${(enc / 1000 / audio).toFixed(3)})`);
+      rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `PocketSphinx's acoustic model (ptm.onnx) + adapt-asr HMM search, first pass, ${h.name}`, wer: rate(counts[k]), rtf: (enc / 1000 + seconds[k]) / audio, peakActive: peaks[k] });
+      rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `PocketSphinx's acoustic model (ptm.onnx) + adapt-asr HMM search, two passes (second at LM weight ${SECOND_PASS.lmWeight}), ${h.name}`, wer: rate(counts2[k]), rtf: (enc / 1000 + seconds2[k]) / audio, peakActive: peaks[k] });
+      console.error(`${s.name} ${h.name}: WER first pass ${(100 * rate(counts[k])).toFixed(1)}%, two passes ${(100 * rate(counts2[k])).toFixed(1)}%, RTF ${((enc / 1000 + seconds2[k]) / audio).toFixed(3)} (encoder ${(enc / 1000 / audio).toFixed(3)})`);
     });
     if (process.argv.includes('--shipped')) {
       // base-en-real as shipped (its trunk, CTC head and beam search), on the same files.
