@@ -19,6 +19,7 @@ import { ConfigError } from '../errors.js';
 import { createRealFft, type RealFft } from './fft.js';
 import { melFilterBank, type MelFilterBank } from './mel-filters.js';
 import type { FeatureConfig } from './presets.js';
+import { NoiseSuppressor } from './noise.js';
 import { featureDim } from './presets.js';
 import { hamming, hann, povey } from './window.js';
 
@@ -37,6 +38,8 @@ export class LogMelExtractor {
   readonly dim: number;
   private readonly logMel: Float64Array; // (nMels,), used when cepstra are computed
   private readonly dct?: Float64Array; // (cepstra, nMels) orthonormal DCT-II rows, lifter folded in
+  private readonly noise?: NoiseSuppressor; // noiseRemoval: per utterance, on the mel energies
+  private readonly mel: Float64Array; // (nMels,) one frame's mel energies
 
   constructor(config: Readonly<FeatureConfig>) {
     this.config = config;
@@ -48,6 +51,8 @@ export class LogMelExtractor {
     this.dim = featureDim(config);
     this.logMel = new Float64Array(config.nMels);
     if (config.cepstra !== undefined) this.dct = dctRows(config);
+    if (config.noiseRemoval) this.noise = new NoiseSuppressor(config.nMels);
+    this.mel = new Float64Array(config.nMels);
   }
 
   /** Number of frames produced for `numSamples` samples. */
@@ -73,6 +78,7 @@ export class LogMelExtractor {
     const dim = this.dim;
     const data = out ? out.subarray(0, numFrames * dim) : new Float32Array(numFrames * dim);
     if (data.length < numFrames * dim) throw new ConfigError(`features: output buffer holds ${data.length} floats, needs ${numFrames * dim}`);
+    this.noise?.reset();
     for (let t = 0; t < numFrames; t++) {
       if (cfg.sphinxFraming) this.sphinxFrame(x, t);
       else this.fillFrame(x, t);
@@ -127,12 +133,17 @@ export class LogMelExtractor {
     const { logFloor, logFloorAdded } = this.config;
     this.fft.powerSpectrum(this.frame, this.power);
     const { start: fs, length: fl, offset: fo, weights, nMels } = this.filters;
-    const power = this.power, dct = this.dct, logMel = this.logMel;
+    const power = this.power, dct = this.dct, logMel = this.logMel, mel = this.mel;
     const log10 = this.config.log === 'log10';
     for (let m = 0; m < nMels; m++) {
       let e = 0;
       const s = fs[m], w = fo[m] - s;
       for (let k = s, end = s + fl[m]; k < end; k++) e += weights[w + k] * power[k];
+      mel[m] = e;
+    }
+    this.noise?.apply(mel);
+    for (let m = 0; m < nMels; m++) {
+      let e = mel[m];
       if (logFloorAdded) e += logFloor;
       else if (e < logFloor) e = logFloor;
       const v = log10 ? Math.log10(e) : Math.log(e);

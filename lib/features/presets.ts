@@ -57,13 +57,16 @@ export interface FeatureConfig {
   lifter?: number;
   /** 'whisper': clamp to (max - 8) over the utterance, then (x + 4) / 4. 'none': raw log energies. */
   normalize: 'whisper' | 'none';
+  /** sphinxbase's noise suppression on the mel energies before the log (sphinx_fe -remove_noise yes; see noise.ts). Default false. */
+  noiseRemoval?: boolean;
 }
 
 /**
  * Names of the feature front ends: whisper-80 and whisper-128 (openai/whisper), kaldi-fbank-80
- * (torchaudio's Kaldi fbank), sphinx-mfcc-13 (sphinxbase's MFCC as PocketSphinx's en-us model uses it).
+ * (torchaudio's Kaldi fbank), sphinx-mfcc-13 (sphinxbase's MFCC as PocketSphinx's en-us model uses it),
+ * sphinx-mfcc-13-nr (the same with sphinxbase's noise suppression, PocketSphinx's default).
  */
-export type PresetName = 'whisper-80' | 'whisper-128' | 'kaldi-fbank-80' | 'sphinx-mfcc-13';
+export type PresetName = 'whisper-80' | 'whisper-128' | 'kaldi-fbank-80' | 'sphinx-mfcc-13' | 'sphinx-mfcc-13-nr';
 
 /** The number of values per frame a configuration gives: its cepstra, or its mel bands. */
 export function featureDim(c: Readonly<FeatureConfig>): number {
@@ -75,6 +78,13 @@ const whisper = (nMels: number): FeatureConfig => Object.freeze({
   window: 'hann', center: true, dropLastFrame: true, inputScale: 1, removeDcOffset: false, preemphasis: 0,
   melScale: 'slaney', nMels, fMin: 0, fMax: 8000, log: 'log10', logFloor: 1e-10, normalize: 'whisper',
 });
+
+const SPHINX_MFCC = Object.freeze({
+  name: 'sphinx-mfcc-13', sampleRate: SAMPLE_RATE, nFft: 512, winLength: 410, hopLength: 160,
+  window: 'hamming', center: false, dropLastFrame: false, inputScale: 32768, removeDcOffset: false,
+  preemphasis: 0.97, sphinxFraming: true, melScale: 'sphinx', nMels: 25, fMin: 130, fMax: 6800, log: 'ln',
+  logFloor: 1e-4, logFloorAdded: true, cepstra: 13, lifter: 22, normalize: 'none',
+} as FeatureConfig);
 
 /** The built-in presets. */
 export const PRESETS: Readonly<Record<PresetName, Readonly<FeatureConfig>>> = Object.freeze({
@@ -90,12 +100,9 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<FeatureConfig>>> = Ob
   } as FeatureConfig),
   // sphinx_fe -nfilt 25 -lowerf 130 -upperf 6800 -transform dct -lifter 22 -remove_noise no
   // -remove_silence no -dither no (PocketSphinx en-us feat.params; window 0.025625 s = 410 samples).
-  'sphinx-mfcc-13': Object.freeze({
-    name: 'sphinx-mfcc-13', sampleRate: SAMPLE_RATE, nFft: 512, winLength: 410, hopLength: 160,
-    window: 'hamming', center: false, dropLastFrame: false, inputScale: 32768, removeDcOffset: false,
-    preemphasis: 0.97, sphinxFraming: true, melScale: 'sphinx', nMels: 25, fMin: 130, fMax: 6800, log: 'ln',
-    logFloor: 1e-4, logFloorAdded: true, cepstra: 13, lifter: 22, normalize: 'none',
-  } as FeatureConfig),
+  'sphinx-mfcc-13': SPHINX_MFCC,
+  // The same with -remove_noise yes (sphinx_fe's and PocketSphinx's default).
+  'sphinx-mfcc-13-nr': Object.freeze({ ...SPHINX_MFCC, name: 'sphinx-mfcc-13-nr', noiseRemoval: true }),
 });
 
 /** Every preset name, in PRESETS order. */

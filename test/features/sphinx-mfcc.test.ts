@@ -21,17 +21,24 @@ function readMfc(file: string): Float32Array {
   return new Float32Array(b.buffer.slice(b.byteOffset + 4, b.byteOffset + 4 + 4 * n));
 }
 
-describe('features: sphinx-mfcc-13 reproduces sphinxbase (PocketSphinx en-us front end)', () => {
+describe('features: sphinx-mfcc-13 and -nr reproduce sphinxbase (PocketSphinx en-us front end, without and with noise removal)', () => {
   for (const clip of CLIPS) {
-    it(`${clip}: frames equal and max |diff| to sphinx_fe <= 1e-3 (golden arrays from test/fixtures/make-sphinx-golden.sh)`, () => {
-      const f = computeFeatures(loadAudio(audioFixture(`${clip}.wav`)), 'sphinx-mfcc-13');
-      const g = readNpy(path.join(ROOT, 'test', 'fixtures', 'golden', `${clip}.sphinx-mfcc-13.npy`));
-      assert.deepEqual([f.numFrames, f.dim], g.shape);
-      const d = maxAbsDiff(f.data, g.data);
-      assert.ok(d <= 1e-3, `max diff ${d}`);
-      assert.ok(d <= 1e-4, `max diff ${d}: parity regressed (measured 2.3e-5 when written)`);
-    });
+    for (const preset of ['sphinx-mfcc-13', 'sphinx-mfcc-13-nr'] as const) {
+      it(`${clip}, ${preset}: frames equal and max |diff| to sphinx_fe <= 1e-3 (golden arrays from test/fixtures/make-sphinx-golden.sh)`, () => {
+        const f = computeFeatures(loadAudio(audioFixture(`${clip}.wav`)), preset);
+        const g = readNpy(path.join(ROOT, 'test', 'fixtures', 'golden', `${clip}.${preset}.npy`));
+        assert.deepEqual([f.numFrames, f.dim], g.shape);
+        const d = maxAbsDiff(f.data, g.data);
+        assert.ok(d <= 1e-3, `max diff ${d}`);
+        assert.ok(d <= 1e-4, `max diff ${d}: parity regressed (measured 2.3e-5 / 4e-5 when written)`);
+      });
+    }
   }
+
+  it('noise removal changes the features (the two presets differ by more than the parity bound)', () => {
+    const audio = loadAudio(audioFixture('chirp-noise-16k.wav'));
+    assert.ok(maxAbsDiff(computeFeatures(audio, 'sphinx-mfcc-13').data, computeFeatures(audio, 'sphinx-mfcc-13-nr').data) > 1);
+  });
 
   it('live: sphinx_fe on a clip written here agrees to 1e-3 (skipped, with the reason, without sphinxbase-utils)', function () {
     if (!hasSphinxFe) {
@@ -55,12 +62,15 @@ describe('features: sphinx-mfcc-13 reproduces sphinxbase (PocketSphinx en-us fro
       Buffer.from(samples.buffer).copy(wav, 44);
       const file = path.join(dir, 'probe.wav');
       fs.writeFileSync(file, wav);
-      const r = spawnSync('sphinx_fe', ['-i', file, '-o', path.join(dir, 'probe.mfc'), ...SPHINX_FE_ARGS], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      const ref = readMfc(path.join(dir, 'probe.mfc'));
-      const f = computeFeatures(loadAudio(file), 'sphinx-mfcc-13');
-      assert.equal(f.numFrames, ref.length / 13);
-      assert.ok(maxAbsDiff(f.data, ref) <= 1e-3, `max diff ${maxAbsDiff(f.data, ref)}`);
+      for (const [preset, noise] of [['sphinx-mfcc-13', 'no'], ['sphinx-mfcc-13-nr', 'yes']] as const) {
+        const args = SPHINX_FE_ARGS.map((a, i) => (SPHINX_FE_ARGS[i - 1] === '-remove_noise' ? noise : a));
+        const r = spawnSync('sphinx_fe', ['-i', file, '-o', path.join(dir, 'probe.mfc'), ...args], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        const ref = readMfc(path.join(dir, 'probe.mfc'));
+        const f = computeFeatures(loadAudio(file), preset);
+        assert.equal(f.numFrames, ref.length / 13);
+        assert.ok(maxAbsDiff(f.data, ref) <= 1e-3, `${preset}: max diff ${maxAbsDiff(f.data, ref)}`);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
