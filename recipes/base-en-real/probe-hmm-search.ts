@@ -9,6 +9,7 @@
  *
  * Usage: node dist/recipes/base-en-real/probe-hmm-search.js --work DIR [--shared ../shared]
  *          [--lm FILE[,FILE...]] [--sets kathleen-dev,p239,zh-L1-test] [--every N] [--no-peer] [--peer-senones] [--shipped]
+ *          [--preset sphinx-mfcc-13|sphinx-mfcc-13-nr]
  * DIR holds ptm.onnx and mdef.txt (`bash recipes/base-en-real/run.sh 1`). --lm: ARPA LMs to compare
  * (default the model's pruned LM; PocketSphinx's whole LM as ARPA:
  * `python3 recipes/base-en-real/sphinx_lm.py /usr/share/pocketsphinx/model/en-us/en-us.lm.bin DIR/en-us-full.arpa`).
@@ -16,6 +17,8 @@
  * features without noise removal or silence removal, as ours are) with our search, beside PocketSphinx's first
  * pass on those same scores: which part of the gap is the acoustic scores and which the search.
  * --shipped: base-en-real as shipped (trunk, CTC head, beam search) on the same files.
+ * --preset: the front end before ptm.onnx (default sphinx-mfcc-13, base-en-real's; sphinx-mfcc-13-nr adds
+ * sphinxbase's noise removal, PocketSphinx's default; its results go to probe-hmm-search-nr.json).
  * Writes DIR/probe-hmm-search.json (with --peer-senones: probe-hmm-search-senones.json) and prints a markdown table.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -51,6 +54,8 @@ const WORK = path.resolve(arg('work', path.join(process.env.HOME ?? '.', 'adapt-
 const SHARED = path.resolve(arg('shared', path.join(ROOT, '..', 'shared')));
 const PS_MODEL = '/usr/share/pocketsphinx/model/en-us/en-us';
 const MODEL = path.join(ROOT, 'models', 'base-en-real');
+/** The front end before ptm.onnx: sphinx-mfcc-13 (base-en-real's), or sphinx-mfcc-13-nr (with sphinxbase's noise removal, PocketSphinx's default). */
+const PRESET = arg('preset', 'sphinx-mfcc-13');
 
 interface Row { set: string; utterances: number; minutes: number; system: string; wer: number; rtf?: number; peakActive?: number }
 
@@ -146,7 +151,7 @@ async function main(): Promise<void> {
     for (const u of s.utts) {
       const a = loadAudio(u.audio, { sampleRate: 16000 });
       audio += a.samples.length / 16000;
-      const x = computeFeatures({ samples: a.samples, sampleRate: 16000 }, 'sphinx-mfcc-13');
+      const x = computeFeatures({ samples: a.samples, sampleRate: 16000 }, PRESET);
       subtractMean(x.data, x.numFrames, x.dim);
       let t0 = performance.now();
       const out = await session.run('features', x.data, [1, x.numFrames, x.dim], 'senone_loglik');
@@ -161,8 +166,8 @@ async function main(): Promise<void> {
       });
     }
     searches.forEach((h, k) => {
-      rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `PocketSphinx's acoustic model (ptm.onnx) + adapt-asr HMM search, first pass, ${h.name}`, wer: rate(counts[k]), rtf: (enc / 1000 + seconds[k]) / audio, peakActive: peaks[k] });
-      rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `PocketSphinx's acoustic model (ptm.onnx) + adapt-asr HMM search, two passes (second at LM weight ${SECOND_PASS.lmWeight}), ${h.name}`, wer: rate(counts2[k]), rtf: (enc / 1000 + seconds2[k]) / audio, peakActive: peaks[k] });
+      rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `PocketSphinx's acoustic model (ptm.onnx on ${PRESET}) + adapt-asr HMM search, first pass, ${h.name}`, wer: rate(counts[k]), rtf: (enc / 1000 + seconds[k]) / audio, peakActive: peaks[k] });
+      rows.push({ set: s.name, utterances: s.utts.length, minutes: audio / 60, system: `PocketSphinx's acoustic model (ptm.onnx on ${PRESET}) + adapt-asr HMM search, two passes (second at LM weight ${SECOND_PASS.lmWeight}), ${h.name}`, wer: rate(counts2[k]), rtf: (enc / 1000 + seconds2[k]) / audio, peakActive: peaks[k] });
       console.error(`${s.name} ${h.name}: WER first pass ${(100 * rate(counts[k])).toFixed(1)}%, two passes ${(100 * rate(counts2[k])).toFixed(1)}%, RTF ${((enc / 1000 + seconds2[k]) / audio).toFixed(3)} (encoder ${(enc / 1000 / audio).toFixed(3)})`);
     });
     if (process.argv.includes('--shipped')) {
@@ -203,7 +208,7 @@ async function main(): Promise<void> {
   }
   await session.release();
   const result = { date: new Date().toISOString().slice(0, 10), machine: machine(), command: `node dist/recipes/base-en-real/probe-hmm-search.js ${process.argv.slice(2).join(' ')}`, rows };
-  const file = path.join(WORK, process.argv.includes('--peer-senones') ? 'probe-hmm-search-senones.json' : 'probe-hmm-search.json');
+  const file = path.join(WORK, `probe-hmm-search${process.argv.includes('--peer-senones') ? '-senones' : ''}${PRESET === 'sphinx-mfcc-13' ? '' : `-${PRESET.replace('sphinx-mfcc-13-', '')}`}.json`);
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 1) + '\n');
   fs.renameSync(`${file}.tmp`, file);
   console.log('| set | utterances | minutes | system | WER | RTF (1 core) |\n| --- | --- | --- | --- | --- | --- |');
