@@ -19,6 +19,8 @@ export interface TwoPassOptions extends HmmSearchOptions {
   prons: (w: number) => readonly (readonly string[])[] | undefined;
   /** LM weight of the second pass (default SECOND_PASS.lmWeight); 0 skips the second pass. */
   secondLmWeight?: number;
+  /** Weight of the unigram look-ahead in the second pass's tree (default: the first pass's LM weight, 6.5). */
+  secondLookAhead?: number;
 }
 
 export interface TwoPassResult extends HmmResult {
@@ -46,7 +48,8 @@ export function hmmTwoPass(graph: HmmGraph, emit: Float32Array, T: number, S: nu
   const words = Array.from(first.candidates, (w) => options.words[w]);
   const prons: [number, readonly string[]][] = [];
   first.candidates.forEach((w, k) => { for (const p of options.prons(w) ?? []) prons.push([k, p]); });
-  const small = HmmGraph.build(graph.topology, prons, unigramLookAhead(options.lm, words, lw2));
+  const la = options.secondLookAhead ?? options.lmWeight ?? HMM_SEARCH_DEFAULTS.lmWeight;
+  const small = HmmGraph.build(graph.topology, prons, unigramLookAhead(options.lm, words, la));
   const second = hmmSearch(small, emit, T, S, frameShift, {
     ...options, words, lmWeight: lw2,
     wordPenalty: lw2 * Math.log(SECOND_PASS.wip), silencePenalty: lw2 * Math.log(SECOND_PASS.silprob),
