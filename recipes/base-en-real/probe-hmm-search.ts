@@ -8,8 +8,8 @@
  * and 7e-29, maxhmmpf 30000); nothing was tuned on the sets below.
  *
  * Usage: node dist/recipes/base-en-real/probe-hmm-search.js --work DIR [--shared ../shared]
- *          [--lm FILE[,FILE...]] [--sets kathleen-dev,p239,zh-L1-test] [--every N] [--no-peer] [--peer-senones] [--shipped]
- *          [--preset sphinx-mfcc-13|sphinx-mfcc-13-nr]
+ *          [--lm FILE[,FILE...]] [--sets kathleen-dev,p239,zh-L1-test,zh-L1-train] [--every N] [--no-peer] [--peer-senones]
+ *          [--shipped] [--preset sphinx-mfcc-13|sphinx-mfcc-13-nr] [--second-lookahead W] [--out FILE]
  * DIR holds ptm.onnx and mdef.txt (`bash recipes/base-en-real/run.sh 1`). --lm: ARPA LMs to compare
  * (default the model's pruned LM; PocketSphinx's whole LM as ARPA:
  * `python3 recipes/base-en-real/sphinx_lm.py /usr/share/pocketsphinx/model/en-us/en-us.lm.bin DIR/en-us-full.arpa`).
@@ -19,6 +19,8 @@
  * --shipped: base-en-real as shipped (trunk, CTC head, beam search) on the same files.
  * --preset: the front end before ptm.onnx (default sphinx-mfcc-13, base-en-real's; sphinx-mfcc-13-nr adds
  * sphinxbase's noise removal, PocketSphinx's default; its results go to probe-hmm-search-nr.json).
+ * Settings are chosen on the dev sets (kathleen-dev, and zh-L1-train: the adaptation speakers, never the test
+ * sets): e.g. `--sets zh-L1-train --every 4 --no-peer --lm DIR/en-us-full.arpa --second-lookahead 8.5 --out F`.
  * Writes DIR/probe-hmm-search.json (with --peer-senones: probe-hmm-search-senones.json) and prints a markdown table.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -38,7 +40,7 @@ import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
 import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '../../lib/eval/wer.js';
 import { computeFeatures } from '../../lib/features/index.js';
 import { subtractMean } from '../../lib/features/normalize.js';
-import type { Utterance } from '../../lib/data/manifest.js';
+import { readDataset, type Utterance } from '../../lib/data/manifest.js';
 import { normalizeText } from '../../lib/text/normalize.js';
 import { machine } from '../../bench/common.js';
 import { pocketsphinxStock } from '../../bench/pocketsphinx.js';
@@ -56,6 +58,8 @@ const PS_MODEL = '/usr/share/pocketsphinx/model/en-us/en-us';
 const MODEL = path.join(ROOT, 'models', 'base-en-real');
 /** The front end before ptm.onnx: sphinx-mfcc-13 (base-en-real's), or sphinx-mfcc-13-nr (with sphinxbase's noise removal, PocketSphinx's default). */
 const PRESET = arg('preset', 'sphinx-mfcc-13');
+/** Weight of the second pass's unigram look-ahead (default: hmmTwoPass's, the first pass's LM weight). */
+const SECOND_LA = process.argv.includes('--second-lookahead') ? Number(arg('second-lookahead', '')) : undefined;
 
 interface Row { set: string; utterances: number; minutes: number; system: string; wer: number; rtf?: number; peakActive?: number }
 
@@ -65,9 +69,18 @@ function sets(): { name: string; utts: Utterance[] }[] {
   const all = [
     { name: 'kathleen-dev', utts: prompts.filter((p) => p.split === 'dev').map((p) => ({ id: p.file.replace(/\.wav$/, ''), audio: path.join(dir, p.file), text: normalizeText(p.text) })) },
     ...realSets(SHARED).map((s) => ({ name: s.name === 'zh-L1 test' ? 'zh-L1-test' : s.name, utts: s.utts })),
+    { name: 'zh-L1-train', utts: zhTrain() },
   ];
   const want = arg('sets', 'kathleen-dev,p239,zh-L1-test').split(',');
   return all.filter((s) => want.includes(s.name)).map((s) => ({ ...s, utts: s.utts.filter((_, i) => i % every === 0) }));
+}
+
+/** The zh-L1 train-split speakers (speakers.tsv column 5): a dev set for the search's settings, as Kathleen dev is. */
+function zhTrain(): Utterance[] {
+  const zh = path.join(SHARED, 'corpora', 'real', 'zh-L1_speechocean762_adults');
+  if (!fs.existsSync(path.join(zh, 'speakers.tsv'))) return [];
+  const split = new Map(fs.readFileSync(path.join(zh, 'speakers.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')).map((c) => [c[0], c[4]]));
+  return readDataset(zh).utterances.filter((u) => split.get(path.basename(u.audio)) === 'train');
 }
 
 /** ln-likelihood units of PocketSphinx's senone scores (1024 ln 1.0001 nats; best senone 0, larger is worse). */
@@ -157,7 +170,7 @@ async function main(): Promise<void> {
       const out = await session.run('features', x.data, [1, x.numFrames, x.dim], 'senone_loglik');
       enc += performance.now() - t0;
       searches.forEach((h, k) => {
-        const r = hmmTwoPass(h.graph, out.data, out.dims[1], out.dims[2], 0.01, { lm: h.lm, words: h.words, prons: h.prons });
+        const r = hmmTwoPass(h.graph, out.data, out.dims[1], out.dims[2], 0.01, { lm: h.lm, words: h.words, prons: h.prons, secondLookAhead: SECOND_LA });
         seconds[k] += r.seconds.first;
         seconds2[k] += r.seconds.first + r.seconds.second;
         peaks[k] = Math.max(peaks[k], r.peakActive);
@@ -208,7 +221,7 @@ async function main(): Promise<void> {
   }
   await session.release();
   const result = { date: new Date().toISOString().slice(0, 10), machine: machine(), command: `node dist/recipes/base-en-real/probe-hmm-search.js ${process.argv.slice(2).join(' ')}`, rows };
-  const file = path.join(WORK, `probe-hmm-search${process.argv.includes('--peer-senones') ? '-senones' : ''}${PRESET === 'sphinx-mfcc-13' ? '' : `-${PRESET.replace('sphinx-mfcc-13-', '')}`}.json`);
+  const file = process.argv.includes('--out') ? path.resolve(arg('out', '')) : path.join(WORK, `probe-hmm-search${process.argv.includes('--peer-senones') ? '-senones' : ''}${PRESET === 'sphinx-mfcc-13' ? '' : `-${PRESET.replace('sphinx-mfcc-13-', '')}`}.json`);
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 1) + '\n');
   fs.renameSync(`${file}.tmp`, file);
   console.log('| set | utterances | minutes | system | WER | RTF (1 core) |\n| --- | --- | --- | --- | --- | --- |');
