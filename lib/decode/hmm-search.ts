@@ -11,11 +11,14 @@
  *   3. HMMs below best - beam are dropped; the survivors pass tokens to their children, charged
  *      the change in LM look-ahead; a word-final HMM that exits within best - wordBeam ends its
  *      words: the look-ahead is replaced by lmWeight * ln P(word | two words before) and the word
- *      penalty, and a back-pointer is recorded.
+ *      penalty, and a back-pointer is recorded. With `reselect`, the word's predecessor is first chosen
+ *      again among every word and pause end of the frame before the word began (kept per frame and
+ *      right phone), by exit score plus this word's trigram: a tree node keeps one token, so the
+ *      predecessor it carries was the best before the word was known.
  * Scores are natural-log acoustic likelihoods; lmWeight scales the LM against them (PocketSphinx's
  * -lw), and wordPenalty and silencePenalty are nats added per word and per pause.
  *
- * Arrays are allocated once per search (the active list and back-pointers double when full); the only
+ * Arrays are allocated once per search (the active list, back-pointers and word ends double when full); the only
  * per-frame work outside them is the LM lookup of a word ending in a new context (cached per history and word).
  * Not yet behind a bundled model: recipes/base-en-real/probe-hmm-search.ts measures it.
  */
@@ -211,11 +214,11 @@ export function hmmSearch(graph: HmmGraph, emit: Float32Array, T: number, S: num
       const h0 = bp[x + 2], s0f = st[x + 2], L = lastPhone[n] * P;
       // Candidate predecessors: the exits of the frame before the word began that lead into its first phone.
       const xo = (s0f - 1) * (P + 1) + fp[x + 2], c0 = reselect && s0f > 0 ? xOff[xo] : 0, c1 = reselect && s0f > 0 ? xOff[xo + 1] : 0;
+      const own = out - la[n] - en[x + 2] + wordPenalty; // this word's own score, without its predecessor's exit
       for (let j = wordStart[n]; j < wordStart[n + 1]; j++) {
         const w = wordList[j];
         let h = h0, v = out - la[n] + lmScore(h0, w) + wordPenalty;
         if (c1 > c0) {
-          const own = out - la[n] - en[x + 2] + wordPenalty;
           for (let c = c0; c < c1; c++) {
             const u = own + xV[c] + lmScore(xB[c], w);
             if (u > v) { v = u; h = xB[c]; }
