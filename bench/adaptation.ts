@@ -17,24 +17,24 @@ import { fileURLToPath } from 'node:url';
 import { evaluateVariants } from '../lib/pipeline/evaluate.js';
 import { DEFAULT_LM_WEIGHT, DEFAULT_WORD_BONUS, loadRecognizer } from '../lib/pipeline/recognizer.js';
 import { linePlot } from '../lib/io/plot-png.js';
-import { readDataset, type Utterance } from '../lib/data/manifest.js';
+import type { Utterance } from '../lib/data/manifest.js';
 import { resolveModel } from '../lib/encoder/registry.js';
 import { machine, table } from './common.js';
+import { zhL1Split } from './real-voices.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'dist', 'bin', 'adapt-asr.js');
-const ZH = path.resolve(ROOT, '..', 'shared', 'corpora', 'real', 'zh-L1_speechocean762_adults');
 
 export interface AdaptationRow { set: string; method: string; minutes: number | 'all'; /** --minutes as given ('all': none) */ sizeArg?: number | 'all'; seed: number; trainSec: number; peakMB: number; accepted: boolean; /** The adapter's own LM weight / word bonus, when training chose them. */ ownDecoding?: string; base: { wer: number; cer: number }; adapted: { wer: number; cer: number }; baseGreedy: { wer: number }; adaptedGreedy: { wer: number } }
 
 /** zh-L1 split as JSONL manifests with speakers (train and test speakers from speakers.tsv). */
 export function zhManifests(tmp: string): { train: string; test: Utterance[] } | null {
-  if (!fs.existsSync(ZH)) return null;
-  const info = new Map(fs.readFileSync(path.join(ZH, 'speakers.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')).map((c) => [c[0], { speaker: c[1], split: c[4] }]));
-  const all = readDataset(ZH).utterances.map((u) => ({ ...u, speaker: info.get(path.basename(u.audio))!.speaker, split: info.get(path.basename(u.audio))!.split }));
+  const shared = path.resolve(ROOT, '..', 'shared');
+  const trainUtts = zhL1Split(shared, 'train'), test = zhL1Split(shared, 'test');
+  if (!trainUtts || !test) return null;
   const train = path.join(tmp, 'zh-train.jsonl');
-  fs.writeFileSync(train, all.filter((u) => u.split === 'train').map((u) => JSON.stringify({ audio_filepath: u.audio, text: u.text, speaker: u.speaker })).join('\n') + '\n');
-  return { train, test: all.filter((u) => u.split === 'test') };
+  fs.writeFileSync(train, trainUtts.map((u) => JSON.stringify({ audio_filepath: u.audio, text: u.text, speaker: u.speaker })).join('\n') + '\n');
+  return { train, test };
 }
 
 /** The default decoding's name, as the recognizer reports it (set by the first score()). */

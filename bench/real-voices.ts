@@ -29,13 +29,17 @@ export function realSets(shared: string, quick = false): { name: string; about: 
     const utts = readDataset(p239).utterances;
     out.push({ name: 'p239', about: 'VCTK p239, British English, studio (never trained on)', utts: quick ? utts.filter((_, i) => i % 5 === 0) : utts });
   }
-  const zh = path.join(real, 'zh-L1_speechocean762_adults');
-  if (fs.existsSync(path.join(zh, 'speakers.tsv'))) {
-    const split = new Map(fs.readFileSync(path.join(zh, 'speakers.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')).map((c) => [c[0], { speaker: c[1], split: c[4] }]));
-    const utts = readDataset(zh).utterances.filter((u) => split.get(path.basename(u.audio))?.split === 'test').map((u) => ({ ...u, speaker: split.get(path.basename(u.audio))!.speaker }));
-    out.push({ name: 'zh-L1 test', about: 'speechocean762, 16 Mandarin-L1 test-split speakers', utts: quick ? utts.filter((_, i) => i % 5 === 0) : utts });
-  }
+  const utts = zhL1Split(shared, 'test');
+  if (utts) out.push({ name: 'zh-L1 test', about: 'speechocean762, 16 Mandarin-L1 test-split speakers', utts: quick ? utts.filter((_, i) => i % 5 === 0) : utts });
   return out;
+}
+
+/** The zh-L1 utterances of one split of speakers (speakers.tsv column 5), with their speakers; undefined without the corpus. */
+export function zhL1Split(shared: string, which: 'train' | 'test'): Utterance[] | undefined {
+  const zh = path.join(shared, 'corpora', 'real', 'zh-L1_speechocean762_adults');
+  if (!fs.existsSync(path.join(zh, 'speakers.tsv'))) return undefined;
+  const split = new Map(fs.readFileSync(path.join(zh, 'speakers.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')).map((c) => [c[0], { speaker: c[1], split: c[4] }]));
+  return readDataset(zh).utterances.filter((u) => split.get(path.basename(u.audio))?.split === which).map((u) => ({ ...u, speaker: split.get(path.basename(u.audio))!.speaker }));
 }
 
 interface Row { set: string; about: string; utterances: number; audioMinutes: number; system: string; decoding: string; wer: number | null; cer: number | null; rtf: number | null; note?: string }

@@ -53,7 +53,6 @@ export function hmmTwoPass(graph: HmmGraph, emit: Float32Array, T: number, S: nu
   const second = hmmSearch(small, emit, T, S, frameShift, {
     ...options, words, lmWeight: lw2,
     wordPenalty: lw2 * Math.log(SECOND_PASS.wip), silencePenalty: lw2 * Math.log(SECOND_PASS.silprob),
-    beam: options.beam ?? HMM_SEARCH_DEFAULTS.beam, wordBeam: options.wordBeam ?? HMM_SEARCH_DEFAULTS.wordBeam,
   });
   return { ...second, peakActive: Math.max(first.peakActive, second.peakActive), candidates: first.candidates, firstPass: first.words, secondPassWords: words.length,
     seconds: { first: (t1 - t0) / 1000, second: (performance.now() - t1) / 1000 } };

@@ -21,7 +21,8 @@
  * sphinxbase's noise removal, PocketSphinx's default; its results go to probe-hmm-search-nr.json).
  * Settings are chosen on the dev sets (kathleen-dev, and zh-L1-train: the adaptation speakers, never the test
  * sets): e.g. `--sets zh-L1-train --every 4 --no-peer --lm DIR/en-us-full.arpa --second-lookahead 8.5 --out F`.
- * Writes DIR/probe-hmm-search.json (with --peer-senones: probe-hmm-search-senones.json) and prints a markdown table.
+ * Writes DIR/probe-hmm-search.json (with --peer-senones: -senones, with --preset sphinx-mfcc-13-nr: -nr; or --out FILE)
+ * and prints a markdown table.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,11 +41,11 @@ import { loadRecognizer } from '../../lib/pipeline/recognizer.js';
 import { addCounts, rate, scoreUtterance, zeroCounts, type ErrorCounts } from '../../lib/eval/wer.js';
 import { computeFeatures } from '../../lib/features/index.js';
 import { subtractMean } from '../../lib/features/normalize.js';
-import { readDataset, type Utterance } from '../../lib/data/manifest.js';
+import type { Utterance } from '../../lib/data/manifest.js';
 import { normalizeText } from '../../lib/text/normalize.js';
 import { machine } from '../../bench/common.js';
 import { pocketsphinxStock } from '../../bench/pocketsphinx.js';
-import { realSets } from '../../bench/real-voices.js';
+import { realSets, zhL1Split } from '../../bench/real-voices.js';
 import { kathleenPrompts } from '../kathleen.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -69,18 +70,11 @@ function sets(): { name: string; utts: Utterance[] }[] {
   const all = [
     { name: 'kathleen-dev', utts: prompts.filter((p) => p.split === 'dev').map((p) => ({ id: p.file.replace(/\.wav$/, ''), audio: path.join(dir, p.file), text: normalizeText(p.text) })) },
     ...realSets(SHARED).map((s) => ({ name: s.name === 'zh-L1 test' ? 'zh-L1-test' : s.name, utts: s.utts })),
-    { name: 'zh-L1-train', utts: zhTrain() },
+    // The adaptation speakers: a dev set for the search's settings, as Kathleen dev is.
+    { name: 'zh-L1-train', utts: zhL1Split(SHARED, 'train') ?? [] },
   ];
   const want = arg('sets', 'kathleen-dev,p239,zh-L1-test').split(',');
   return all.filter((s) => want.includes(s.name)).map((s) => ({ ...s, utts: s.utts.filter((_, i) => i % every === 0) }));
-}
-
-/** The zh-L1 train-split speakers (speakers.tsv column 5): a dev set for the search's settings, as Kathleen dev is. */
-function zhTrain(): Utterance[] {
-  const zh = path.join(SHARED, 'corpora', 'real', 'zh-L1_speechocean762_adults');
-  if (!fs.existsSync(path.join(zh, 'speakers.tsv'))) return [];
-  const split = new Map(fs.readFileSync(path.join(zh, 'speakers.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')).map((c) => [c[0], c[4]]));
-  return readDataset(zh).utterances.filter((u) => split.get(path.basename(u.audio)) === 'train');
 }
 
 /** ln-likelihood units of PocketSphinx's senone scores (1024 ln 1.0001 nats; best senone 0, larger is worse). */
@@ -148,11 +142,9 @@ async function main(): Promise<void> {
       words.push(w);
     }
     const graph = HmmGraph.build(topo, prons, unigramLookAhead(lm, words, 6.5));
-    const byWord = new Map<number, (readonly string[])[]>();
-    for (const [w, p] of prons) { const l = byWord.get(w); if (l) l.push(p); else byWord.set(w, [p]); }
     const name = path.resolve(file) === path.join(MODEL, 'lm.arpa.gz') ? "base-en-real's LM (pruned: 400k bigrams, 200k trigrams)" : path.basename(file);
     console.error(`${name}: ${words.length} words, ${graph.size} HMMs, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    return { name, lm, words, graph, prons: (w: number) => byWord.get(w) };
+    return { name, lm, words, graph, prons: (w: number) => pron.of(words[w]) };
   });
   const session = await createSession(path.join(WORK, 'ptm.onnx'), { threads: 1 });
   const rows: Row[] = [];
